@@ -1,0 +1,216 @@
+//! One typed configuration, layered: defaults < TOML file < `LRSGATE_*` env vars < CLI flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// A Basic-auth credential given in configuration (its secret is hashed before storage).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialConfig {
+    pub key: String,
+    pub secret: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The resolved settings of a server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Store URL: `sqlite://PATH` (or a bare path).
+    pub store: String,
+    /// `tracing` filter directives, e.g. `info` or `lrsgate=debug`.
+    pub log: String,
+    pub log_format: LogFormat,
+    /// Largest accepted request body; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Statements per page when the client sets no (or a zero) `limit`, and the cap on `limit`.
+    pub page_limit: u32,
+    /// Credentials created or updated at start-up.
+    pub credentials: Vec<CredentialConfig>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            store: "sqlite://data/lrsgate.db".into(),
+            log: "info".into(),
+            log_format: LogFormat::Text,
+            max_body_bytes: 64 * 1024 * 1024,
+            page_limit: 500,
+            credentials: Vec::new(),
+        }
+    }
+}
+
+/// One layer of settings; absent keys leave the lower layer's value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub listen: Option<String>,
+    pub store: Option<String>,
+    pub log: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub max_body_bytes: Option<usize>,
+    pub page_limit: Option<u32>,
+    pub credentials: Option<Vec<CredentialConfig>>,
+}
+
+impl Settings {
+    /// Resolves settings from an optional TOML file, the process environment and CLI flags.
+    pub fn load(file: Option<&Path>, cli: Layer) -> anyhow::Result<Self> {
+        let mut settings = Settings::default();
+        if let Some(path) = file {
+            settings.apply(read_file(path)?);
+        }
+        settings.apply(from_env(|k| std::env::var(k).ok())?);
+        settings.apply(cli);
+        if settings.page_limit == 0 {
+            anyhow::bail!("page_limit must be at least 1");
+        }
+        Ok(settings)
+    }
+
+    fn apply(&mut self, layer: Layer) {
+        let Layer {
+            listen,
+            store,
+            log,
+            log_format,
+            max_body_bytes,
+            page_limit,
+            credentials,
+        } = layer;
+        if let Some(v) = listen {
+            self.listen = v;
+        }
+        if let Some(v) = store {
+            self.store = v;
+        }
+        if let Some(v) = log {
+            self.log = v;
+        }
+        if let Some(v) = log_format {
+            self.log_format = v;
+        }
+        if let Some(v) = max_body_bytes {
+            self.max_body_bytes = v;
+        }
+        if let Some(v) = page_limit {
+            self.page_limit = v;
+        }
+        if let Some(v) = credentials {
+            self.credentials = v;
+        }
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Layer> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+/// The `LRSGATE_*` variables. `LRSGATE_CREDENTIALS` is `key:secret[,key:secret…]`.
+fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
+    let parse_num = |name: &str| -> anyhow::Result<Option<u64>> {
+        var(name)
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .with_context(|| format!("{name} must be a number"))
+            })
+            .transpose()
+    };
+    let log_format = match var("LRSGATE_LOG_FORMAT").as_deref() {
+        None => None,
+        Some("text") => Some(LogFormat::Text),
+        Some("json") => Some(LogFormat::Json),
+        Some(other) => anyhow::bail!("LRSGATE_LOG_FORMAT must be `text` or `json`, not `{other}`"),
+    };
+    let credentials = var("LRSGATE_CREDENTIALS")
+        .map(|list| {
+            list.split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|pair| match pair.trim().split_once(':') {
+                    Some((key, secret)) if !key.is_empty() && !secret.is_empty() => {
+                        Ok(CredentialConfig {
+                            key: key.into(),
+                            secret: secret.into(),
+                            name: None,
+                        })
+                    }
+                    _ => Err(anyhow::anyhow!(
+                        "LRSGATE_CREDENTIALS entries must be key:secret"
+                    )),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .transpose()?;
+    Ok(Layer {
+        listen: var("LRSGATE_LISTEN"),
+        store: var("LRSGATE_STORE"),
+        log: var("LRSGATE_LOG"),
+        log_format,
+        max_body_bytes: parse_num("LRSGATE_MAX_BODY_BYTES")?.map(|n| n as usize),
+        page_limit: parse_num("LRSGATE_PAGE_LIMIT")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        credentials,
+    })
+}
+
+/// The config file named by `--config` or `LRSGATE_CONFIG`.
+pub fn config_path(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| std::env::var_os("LRSGATE_CONFIG").map(PathBuf::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win() {
+        let mut s = Settings::default();
+        s.apply(toml::from_str("listen = \"0.0.0.0:9000\"\npage_limit = 50").unwrap_or_default());
+        let env = from_env(|k| (k == "LRSGATE_PAGE_LIMIT").then(|| "20".to_owned()));
+        s.apply(env.unwrap_or_default());
+        s.apply(Layer {
+            store: Some("sqlite:///tmp/x.db".into()),
+            ..Layer::default()
+        });
+        assert_eq!(
+            (s.listen.as_str(), s.page_limit, s.store.as_str()),
+            ("0.0.0.0:9000", 20, "sqlite:///tmp/x.db")
+        );
+    }
+
+    #[test]
+    fn env_credentials_are_key_secret_pairs() {
+        let layer = from_env(|k| (k == "LRSGATE_CREDENTIALS").then(|| "a:b, c:d".to_owned()));
+        let creds = layer.ok().and_then(|l| l.credentials).unwrap_or_default();
+        assert_eq!(
+            creds
+                .iter()
+                .map(|c| (c.key.as_str(), c.secret.as_str()))
+                .collect::<Vec<_>>(),
+            [("a", "b"), ("c", "d")]
+        );
+        assert!(from_env(|k| (k == "LRSGATE_CREDENTIALS").then(|| "nosecret".to_owned())).is_err());
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        assert!(toml::from_str::<Layer>("lisen = \"x\"").is_err());
+    }
+}

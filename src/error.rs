@@ -1,0 +1,137 @@
+//! The one error type of the HTTP surface and the one place that maps it to a status and a JSON body.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::store::StoreError;
+use crate::xapi::validate::Violation;
+
+/// Every failure a request can end in. Expected failures carry a stable machine code;
+/// unexpected ones are logged loudly and answered without internals.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Invalid(Violation),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    PreconditionRequired(String),
+    #[error("request body is larger than the {0} byte limit")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
+}
+
+impl ApiError {
+    /// A 400 for a field that breaks a rule; `pointer` is a JSON pointer (or the parameter name).
+    pub fn invalid(
+        pointer: impl Into<String>,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError::Invalid(Violation::new(pointer, rule, message))
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            ApiError::Invalid(v) => v.code(),
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::PreconditionRequired(_) => "precondition_required",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::PreconditionFailed(msg) => ApiError::PreconditionFailed(msg),
+            StoreError::PreconditionRequired(msg) => ApiError::PreconditionRequired(msg),
+            StoreError::Invalid(v) => ApiError::Invalid(v),
+            StoreError::Backend(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = match self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "internal error".to_owned()
+            }
+            other => {
+                tracing::debug!(error = %other, status = status.as_u16(), "request rejected");
+                other.to_string()
+            }
+        };
+        let (pointer, rule) = match self {
+            ApiError::Invalid(v) => (Some(v.pointer.as_str()), Some(v.rule)),
+            _ => (None, None),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                pointer,
+                rule,
+            },
+        };
+        let mut response = HttpResponse::build(status).json(body);
+        if matches!(self, ApiError::Unauthorized) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"lrsgate\""),
+            );
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,118 @@
+//! The HTTP surface: one route table, thin handlers, the xAPI version header on every answer.
+
+mod about;
+mod documents;
+pub mod multipart;
+mod request;
+mod statements;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::lrs::Lrs;
+use crate::xapi::XapiVersion;
+
+pub use request::XapiRequest;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub lrs: Lrs,
+    pub auth: Authenticator,
+    pub settings: Arc<Settings>,
+}
+
+/// The route table.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/xapi")
+            .wrap(actix_web::middleware::from_fn(version_header))
+            .route("/about", web::get().to(about::get_about))
+            .route("/about", web::head().to(about::get_about))
+            .service(web::resource("/statements").route(any(statements::statements)))
+            .service(web::resource("/activities/state").route(any(documents::state)))
+            .service(web::resource("/activities/profile").route(any(documents::activity_profile)))
+            .service(web::resource("/activities").route(any(documents::activities)))
+            .service(web::resource("/agents/profile").route(any(documents::agent_profile)))
+            .service(web::resource("/agents").route(any(documents::agents)))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound("no such xAPI resource".into()))
+            })),
+    );
+}
+
+/// A route for every method xAPI uses; the handler dispatches (the alternate request
+/// syntax can turn a POST into any of them).
+fn any<F, Args>(handler: F) -> actix_web::Route
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    use actix_web::guard;
+    web::route()
+        .guard(
+            guard::Any(guard::Get())
+                .or(guard::Head())
+                .or(guard::Put())
+                .or(guard::Post())
+                .or(guard::Delete()),
+        )
+        .to(handler)
+}
+
+/// CORS for browser-based content: any origin, the xAPI headers allowed and exposed.
+pub fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([
+            "ETag",
+            "Last-Modified",
+            "Content-Type",
+            "X-Experience-API-Version",
+            "X-Experience-API-Consistent-Through",
+        ])
+        .max_age(3600)
+}
+
+/// Answers with the version the client asked for (1.0.x as 1.0.3, 2.0.x as 2.0.0).
+async fn version_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let version = req
+        .headers()
+        .get("x-experience-api-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(XapiVersion::parse)
+        .unwrap_or(XapiVersion::V1);
+    let mut res = next.call(req).await?;
+    res.headers_mut().insert(
+        HeaderName::from_static("x-experience-api-version"),
+        HeaderValue::from_static(version.header_value()),
+    );
+    Ok(res)
+}
+
+/// A 204 answer.
+fn no_content() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}
+
+/// An HTTP date for `Last-Modified`.
+fn http_date(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}

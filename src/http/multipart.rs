@@ -1,0 +1,175 @@
+//! `multipart/mixed` bodies of statement requests and responses: the statements as the
+//! first part, then one part per attachment, identified by `X-Experience-API-Hash`.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::store::AttachmentData;
+
+pub const HASH_HEADER: &str = "X-Experience-API-Hash";
+
+/// A request body split into its statements part and its attachment parts.
+pub struct MixedBody {
+    pub statements: Bytes,
+    pub attachments: Vec<AttachmentData>,
+}
+
+/// The boundary of a `multipart/mixed` content type, or `None` for any other type.
+pub fn mixed_boundary(content_type: &str) -> Option<Result<String, ApiError>> {
+    let mime: mime::Mime = content_type.parse().ok()?;
+    if mime.type_() != mime::MULTIPART || mime.subtype() != "mixed" {
+        return None;
+    }
+    Some(
+        mime.get_param(mime::BOUNDARY)
+            .map(|b| b.as_str().to_owned())
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "Content-Type",
+                    "multipart",
+                    "multipart/mixed needs a boundary parameter",
+                )
+            }),
+    )
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::invalid("body", "multipart", message)
+}
+
+pub async fn parse_mixed(body: Bytes, boundary: String) -> Result<MixedBody, ApiError> {
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut statements = None;
+    let mut attachments = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("malformed multipart body: {e}")))?
+    {
+        let header = |name: &str| {
+            field
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        let hash = header(HASH_HEADER);
+        let encoding = header("content-transfer-encoding");
+        let content = field
+            .bytes()
+            .await
+            .map_err(|e| bad(format!("malformed multipart body: {e}")))?;
+        if statements.is_none() {
+            let is_json = content_type
+                .split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+            if !is_json {
+                return Err(bad("the first part of a multipart/mixed statement request must be application/json"));
+            }
+            statements = Some(content);
+            continue;
+        }
+        let Some(sha2) = hash else {
+            return Err(bad(format!(
+                "every attachment part needs an {HASH_HEADER} header"
+            )));
+        };
+        if encoding.is_some_and(|e| !e.eq_ignore_ascii_case("binary")) {
+            return Err(bad(
+                "attachment parts must use Content-Transfer-Encoding: binary",
+            ));
+        }
+        attachments.push(AttachmentData {
+            sha2: sha2.trim().to_ascii_lowercase(),
+            content_type,
+            content,
+        });
+    }
+    let statements = statements.ok_or_else(|| bad("the multipart body has no statements part"))?;
+    Ok(MixedBody {
+        statements,
+        attachments,
+    })
+}
+
+/// Renders a statements document and its attachments as `multipart/mixed`.
+/// Returns the content type (with its boundary) and the body.
+pub fn render_mixed(statements: &Value, attachments: &[AttachmentData]) -> (String, Bytes) {
+    let boundary = format!("lrsgate-{}", uuid::Uuid::new_v4().simple());
+    let mut out = Vec::new();
+    let mut part = |headers: &[(&str, &str)], content: &[u8]| {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        for (k, v) in headers {
+            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(content);
+        out.extend_from_slice(b"\r\n");
+    };
+    part(
+        &[("Content-Type", "application/json")],
+        statements.to_string().as_bytes(),
+    );
+    for a in attachments {
+        part(
+            &[
+                ("Content-Type", &a.content_type),
+                ("Content-Transfer-Encoding", "binary"),
+                (HASH_HEADER, &a.sha2),
+            ],
+            &a.content,
+        );
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (
+        format!("multipart/mixed; boundary={boundary}"),
+        Bytes::from(out),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[actix_web::test]
+    async fn rendered_bodies_parse_back() {
+        let attachment = AttachmentData {
+            sha2: "ab".repeat(32),
+            content_type: "text/plain".into(),
+            content: Bytes::from("hello"),
+        };
+        let (content_type, body) = render_mixed(
+            &json!({"statements": []}),
+            std::slice::from_ref(&attachment),
+        );
+        let boundary = match mixed_boundary(&content_type) {
+            Some(Ok(b)) => b,
+            _ => panic!("no boundary in {content_type}"),
+        };
+        let parsed = parse_mixed(body, boundary)
+            .await
+            .ok()
+            .map(|m| (m.statements, m.attachments));
+        let (statements, attachments) = parsed.unwrap_or_default();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&statements).ok(),
+            Some(json!({"statements": []}))
+        );
+        assert_eq!(attachments.len(), 1);
+        assert_eq!(attachments[0].content, Bytes::from("hello"));
+        assert_eq!(attachments[0].sha2, "ab".repeat(32));
+    }
+
+    #[test]
+    fn only_multipart_mixed_has_a_boundary() {
+        assert!(mixed_boundary("application/json").is_none());
+        assert!(matches!(mixed_boundary("multipart/mixed"), Some(Err(_))));
+    }
+}

@@ -1,0 +1,13 @@
+//! lrsgate: an xAPI Learning Record Store and LMS/LXP interoperability gateway.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod lrs;
+pub mod startup;
+pub mod store;
+pub mod xapi;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,141 @@
+//! Documents (State, Activity Profile, Agent Profile) and the Activities and Agents
+//! resources.
+
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+
+use super::Lrs;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Document, DocumentScope, TenantId};
+use crate::xapi::agent::IFI_PROPERTIES;
+use crate::xapi::document::{is_json_content_type, Preconditions, WriteMode};
+
+/// A document body as a client sent it.
+pub struct Upload {
+    pub content_type: String,
+    pub content: Bytes,
+}
+
+impl Lrs {
+    pub async fn document(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        id: &str,
+    ) -> ApiResult<Document> {
+        self.store
+            .documents
+            .document(tenant, scope, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no document `{id}`")))
+    }
+
+    pub async fn document_ids(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        since: Option<i64>,
+    ) -> ApiResult<Vec<String>> {
+        Ok(self
+            .store
+            .documents
+            .document_ids(tenant, scope, since)
+            .await?)
+    }
+
+    /// PUT (replace) or POST (merge) a document.
+    pub async fn write_document(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        id: &str,
+        upload: Upload,
+        mode: WriteMode,
+        preconditions: &Preconditions,
+    ) -> ApiResult<Document> {
+        let Upload {
+            content_type,
+            content,
+        } = upload;
+        let content_type = if content_type.is_empty() {
+            "application/octet-stream"
+        } else {
+            content_type.as_str()
+        };
+        if mode == WriteMode::Merge {
+            let is_object = is_json_content_type(content_type)
+                && matches!(
+                    serde_json::from_slice::<Value>(&content),
+                    Ok(Value::Object(_))
+                );
+            if !is_object {
+                return Err(ApiError::invalid(
+                    "body",
+                    "document-merge",
+                    "POST merges JSON: the body must be a JSON object sent as application/json",
+                ));
+            }
+        }
+        let new = Document {
+            content_type: content_type.to_owned(),
+            content,
+            etag: String::new(),
+            updated_millis: 0,
+        };
+        Ok(self
+            .store
+            .documents
+            .write_document(tenant, scope, id, new, mode, preconditions)
+            .await?)
+    }
+
+    pub async fn delete_documents(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        id: Option<&str>,
+        preconditions: &Preconditions,
+    ) -> ApiResult<()> {
+        Ok(self
+            .store
+            .documents
+            .delete_documents(tenant, scope, id, preconditions)
+            .await?)
+    }
+
+    /// The Activity object for an id: its definition merged from every statement seen.
+    pub async fn activity(&self, tenant: TenantId, activity_id: &str) -> ApiResult<Value> {
+        let definition = self
+            .store
+            .actors
+            .activity_definition(tenant, activity_id)
+            .await?;
+        let mut activity = json!({ "objectType": "Activity", "id": activity_id });
+        if let (Some(def), Some(obj)) = (definition, activity.as_object_mut()) {
+            obj.insert("definition".into(), def);
+        }
+        Ok(activity)
+    }
+
+    /// The Person object for an agent: every name seen with its identifier.
+    pub async fn person(&self, tenant: TenantId, agent: &Value, ifi_key: &str) -> ApiResult<Value> {
+        let names = self.store.actors.agent_names(tenant, ifi_key).await?;
+        let mut person = Map::new();
+        person.insert("objectType".into(), json!("Person"));
+        let mut all_names: Vec<String> = names;
+        if let Some(n) = agent.get("name").and_then(Value::as_str) {
+            if !all_names.iter().any(|x| x == n) {
+                all_names.push(n.to_owned());
+            }
+        }
+        if !all_names.is_empty() {
+            person.insert("name".into(), json!(all_names));
+        }
+        for key in IFI_PROPERTIES {
+            if let Some(v) = agent.get(key) {
+                person.insert(key.into(), json!([v]));
+            }
+        }
+        Ok(Value::Object(person))
+    }
+}

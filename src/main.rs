@@ -1,0 +1,88 @@
+//! The `lrsgate` command: `serve` (the default) and `bench`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use lrsgate::config::{config_path, Layer, LogFormat};
+use lrsgate::{Application, Settings};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "lrsgate",
+    version,
+    about = "xAPI Learning Record Store and LMS/LXP gateway"
+)]
+struct Cli {
+    /// TOML configuration file (also LRSGATE_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Default, Clone)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Store URL: sqlite://PATH.
+    #[arg(long)]
+    store: Option<String>,
+    /// Log filter, e.g. info or lrsgate=debug.
+    #[arg(long)]
+    log: Option<String>,
+    /// Log format.
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+impl ServeArgs {
+    fn into_layer(self) -> Layer {
+        Layer {
+            listen: self.listen,
+            store: self.store,
+            log: self.log,
+            log_format: self.log_format,
+            ..Layer::default()
+        }
+    }
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let serve = match cli.command {
+        Some(Command::Serve(args)) => args,
+        None => cli.serve,
+    };
+    let settings = Settings::load(config_path(cli.config).as_deref(), serve.into_layer())?;
+    init_tracing(&settings);
+    let (listen, store) = (settings.listen.clone(), settings.store.clone());
+    let app = Application::build(settings).await?;
+    if let Some((key, secret)) = &app.initial_credential {
+        println!("Created the first credential. It is shown only this once; store it now.");
+        println!("  key:    {key}");
+        println!("  secret: {secret}");
+    }
+    tracing::info!(%listen, %store, "lrsgate listening");
+    app.run().await?;
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! The storage contract: one trait per xAPI resource, backend-neutral (no SQL above this
+//! module). The backend is chosen by the store URL's scheme.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::xapi::document::{Preconditions, WriteMode};
+use crate::xapi::{PreparedStatement, Violation};
+
+/// A tenant's numeric id. Every row of every table is keyed by one.
+pub type TenantId = i64;
+
+/// The tenant that owns everything until tenants can be managed.
+pub const DEFAULT_TENANT: TenantId = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
+    PreconditionRequired(String),
+    #[error("{0}")]
+    Invalid(Violation),
+    #[error(transparent)]
+    Backend(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Raw attachment content, addressed by its SHA-2 hash.
+#[derive(Debug, Clone)]
+pub struct AttachmentData {
+    pub sha2: String,
+    pub content_type: String,
+    pub content: Bytes,
+}
+
+/// A statement as read back.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub body: Value,
+    pub voided: bool,
+    pub stored_millis: i64,
+}
+
+/// The filters of a multiple-statement GET, already resolved to index keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatementQuery {
+    /// IFI key of the `agent` parameter.
+    pub agent: Option<String>,
+    pub verb: Option<String>,
+    pub activity: Option<String>,
+    pub registration: Option<String>,
+    pub related_agents: bool,
+    pub related_activities: bool,
+    /// Exclusive lower bound on `stored`, in Unix milliseconds.
+    pub since_millis: Option<i64>,
+    /// Inclusive upper bound on `stored`, in Unix milliseconds.
+    pub until_millis: Option<i64>,
+    pub ascending: bool,
+    /// Page size (already capped by the caller).
+    pub limit: u32,
+}
+
+/// Where a page continues: the statement order key after which it starts and the
+/// snapshot bound fixed by the first page, so pages stay consistent while writes go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub after: Option<i64>,
+    pub bound: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementPage {
+    pub statements: Vec<Value>,
+    /// Set when more statements match: where the next page starts.
+    pub next: Option<Cursor>,
+}
+
+#[async_trait]
+pub trait StatementStore: Send + Sync {
+    /// Stores a batch atomically, with the attachment contents it carries. A statement
+    /// whose id is stored already is accepted unchanged when its fingerprint matches;
+    /// otherwise the whole batch fails with `Conflict`.
+    async fn insert_statements(
+        &self,
+        tenant: TenantId,
+        batch: Vec<PreparedStatement>,
+        attachments: Vec<AttachmentData>,
+    ) -> StoreResult<()>;
+
+    /// One statement by id, voided or not.
+    async fn statement(&self, tenant: TenantId, id: &str) -> StoreResult<Option<StoredStatement>>;
+
+    /// One page of non-voided statements. `cursor` is `None` for a first page.
+    async fn query_statements(
+        &self,
+        tenant: TenantId,
+        query: &StatementQuery,
+        cursor: Option<Cursor>,
+    ) -> StoreResult<StatementPage>;
+
+    /// The stored contents of the given attachment hashes (unknown ones are skipped).
+    async fn attachments(
+        &self,
+        tenant: TenantId,
+        hashes: &[String],
+    ) -> StoreResult<Vec<AttachmentData>>;
+
+    /// Unix milliseconds up to which every accepted statement is visible to queries.
+    async fn consistent_through(&self) -> StoreResult<i64>;
+}
+
+/// Which document resource, and the parameters that scope it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentScope {
+    State {
+        activity_id: String,
+        agent: String,
+        registration: Option<String>,
+    },
+    ActivityProfile {
+        activity_id: String,
+    },
+    AgentProfile {
+        agent: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub content_type: String,
+    pub content: Bytes,
+    /// Unquoted entity tag (a SHA-1 of the content, in hex).
+    pub etag: String,
+    pub updated_millis: i64,
+}
+
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    async fn document(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        id: &str,
+    ) -> StoreResult<Option<Document>>;
+
+    /// Ids in the scope, optionally only those updated after `since_millis`. For State
+    /// without a registration, only documents stored without one.
+    async fn document_ids(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        since_millis: Option<i64>,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Writes (replaces or merges) one document after checking the preconditions
+    /// atomically with the write.
+    async fn write_document(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        id: &str,
+        new: Document,
+        mode: WriteMode,
+        preconditions: &Preconditions,
+    ) -> StoreResult<Document>;
+
+    /// Deletes one document (after the preconditions) or, with `id` = `None`, every
+    /// document in the scope. Deleting what does not exist is not an error.
+    async fn delete_documents(
+        &self,
+        tenant: TenantId,
+        scope: &DocumentScope,
+        id: Option<&str>,
+        preconditions: &Preconditions,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ActorStore: Send + Sync {
+    /// The merged definition of an activity seen in statements.
+    async fn activity_definition(
+        &self,
+        tenant: TenantId,
+        activity_id: &str,
+    ) -> StoreResult<Option<Value>>;
+
+    /// Every distinct agent object (with its names) seen for an IFI key.
+    async fn agent_names(&self, tenant: TenantId, ifi_key: &str) -> StoreResult<Vec<String>>;
+}
+
+/// A credential for HTTP Basic: the key is public, only a hash of the secret is kept.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub tenant: TenantId,
+    pub key: String,
+    pub secret_hash: String,
+    pub name: String,
+    /// The Agent written as `authority` into statements stored with this credential.
+    pub authority: Value,
+}
+
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    async fn credential(&self, key: &str) -> StoreResult<Option<Credential>>;
+    /// Inserts or replaces the credential with this key.
+    async fn save_credential(&self, credential: Credential) -> StoreResult<()>;
+    async fn credential_count(&self) -> StoreResult<u64>;
+}
+
+/// The store the application runs on: one handle per resource.
+#[derive(Clone)]
+pub struct Store {
+    pub statements: Arc<dyn StatementStore>,
+    pub documents: Arc<dyn DocumentStore>,
+    pub actors: Arc<dyn ActorStore>,
+    pub credentials: Arc<dyn CredentialStore>,
+}
+
+impl Store {
+    /// Opens the backend named by the URL's scheme: `sqlite://PATH` (or a bare path).
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        match url.split_once("://") {
+            Some(("sqlite", path)) => sqlite::SqliteStore::open(path)
+                .await
+                .map(Self::from_backend),
+            None => sqlite::SqliteStore::open(url).await.map(Self::from_backend),
+            Some(("mongodb" | "mongodb+srv", _)) => Err(anyhow::anyhow!(
+                "store URL `{url}`: the MongoDB backend is not compiled into this build"
+            )),
+            Some((scheme, _)) => Err(anyhow::anyhow!(
+                "store URL `{url}`: unknown scheme `{scheme}` (use sqlite://PATH)"
+            )),
+        }
+    }
+
+    fn from_backend<B>(backend: B) -> Self
+    where
+        B: StatementStore + DocumentStore + ActorStore + CredentialStore + 'static,
+    {
+        let backend = Arc::new(backend);
+        Store {
+            statements: backend.clone(),
+            documents: backend.clone(),
+            actors: backend.clone(),
+            credentials: backend,
+        }
+    }
+}

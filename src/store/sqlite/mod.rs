@@ -1,0 +1,205 @@
+//! The embedded default store: one SQLite file in WAL mode, a single group-committing
+//! writer thread and a small pool of read connections.
+
+mod documents;
+mod statements;
+mod writer;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use super::{ActorStore, Credential, CredentialStore, StoreError, StoreResult, TenantId};
+use writer::Writer;
+
+const READERS: usize = 4;
+
+/// The migrations, in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: [&str; 1] = [include_str!("schema.sql")];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+fn backend(e: impl Into<anyhow::Error>) -> StoreError {
+    StoreError::Backend(e.into())
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.into())
+    }
+}
+
+fn open_connection(path: &Path, flags: OpenFlags) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)
+        .with_context(|| format!("opening SQLite database {}", path.display()))?;
+    // FULL: a commit is on disk before the writer answers, so a 2xx survives power loss.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA busy_timeout = 10000;
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .context("configuring SQLite connection")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
+        conn.execute_batch(&script)
+            .with_context(|| format!("applying migration {}", i + 1))?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and runs pending migrations.
+    pub async fn open(path: &str) -> anyhow::Result<Self> {
+        let path = Path::new(path).to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path)).await?
+    }
+
+    fn open_blocking(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating directory {}", dir.display()))?;
+        }
+        let write = open_connection(path, OpenFlags::default())?;
+        migrate(&write)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                open_connection(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Writer::start(write)?,
+                readers: Mutex::new(readers),
+                permits: Semaphore::new(READERS),
+            }),
+        })
+    }
+
+    /// Runs a read on a pooled connection off the async threads.
+    async fn read<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        let _permit = self.inner.permits.acquire().await.map_err(backend)?;
+        let conn = self
+            .inner
+            .readers
+            .lock()
+            .map_err(|_| backend(anyhow::anyhow!("reader pool poisoned")))?
+            .pop()
+            .ok_or_else(|| backend(anyhow::anyhow!("reader pool empty")))?;
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            if let Ok(mut pool) = inner.readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+#[async_trait]
+impl ActorStore for SqliteStore {
+    async fn activity_definition(
+        &self,
+        tenant: TenantId,
+        activity_id: &str,
+    ) -> StoreResult<Option<Value>> {
+        let id = activity_id.to_owned();
+        self.read(move |conn| {
+            let text: Option<String> = conn
+                .query_row(
+                    "SELECT definition FROM activities WHERE tenant = ?1 AND id = ?2",
+                    params![tenant, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            text.map(|t| serde_json::from_str(&t).map_err(backend))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn agent_names(&self, tenant: TenantId, ifi_key: &str) -> StoreResult<Vec<String>> {
+        let key = ifi_key.to_owned();
+        self.read(move |conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT name FROM agent_names WHERE tenant = ?1 AND ifi = ?2")?;
+            let names = stmt
+                .query_map(params![tenant, key], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(names)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl CredentialStore for SqliteStore {
+    async fn credential(&self, key: &str) -> StoreResult<Option<Credential>> {
+        let key = key.to_owned();
+        self.read(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT tenant, key, secret_hash, name, authority FROM credentials WHERE key = ?1",
+                    params![key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?)),
+                )
+                .optional()?;
+            row.map(|(tenant, key, secret_hash, name, authority)| {
+                Ok(Credential { tenant, key, secret_hash, name, authority: serde_json::from_str(&authority).map_err(backend)? })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn save_credential(&self, c: Credential) -> StoreResult<()> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                ctx.conn.execute(
+                    "INSERT INTO credentials (key, tenant, secret_hash, name, authority, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (key) DO UPDATE SET tenant = excluded.tenant, secret_hash = excluded.secret_hash,
+                         name = excluded.name, authority = excluded.authority",
+                    params![c.key, c.tenant, c.secret_hash, c.name, c.authority.to_string(), ctx.now.timestamp_millis()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn credential_count(&self) -> StoreResult<u64> {
+        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM credentials", [], |r| r.get(0))?))
+            .await
+    }
+}

@@ -1,0 +1,165 @@
+//! The single writer of an SQLite database. Requests queue up on a channel; the writer
+//! thread runs whatever is queued in one transaction (each request in its own savepoint,
+//! so one failure spoils nothing else) and answers every request only after COMMIT:
+//! an answer means the write is durable, and fsyncs are shared by concurrent requests.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+
+use anyhow::anyhow;
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::store::{StoreError, StoreResult};
+
+/// The most requests folded into one transaction.
+const MAX_GROUP: usize = 256;
+
+/// What a write request sees: the connection (inside a savepoint) and the batch's clock.
+pub struct WriteCtx<'c> {
+    pub conn: &'c Connection,
+    /// The `stored` time of everything written in this transaction; never goes backwards.
+    pub now: DateTime<Utc>,
+}
+
+type Deliver = Box<dyn FnOnce(StoreResult<()>) + Send>;
+type Job = Box<dyn FnOnce(&WriteCtx<'_>) -> (bool, Deliver) + Send>;
+
+/// The handle requests are sent through.
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    state: Arc<WriterState>,
+}
+
+#[derive(Default)]
+struct WriterState {
+    pending: AtomicUsize,
+    last_commit_millis: AtomicI64,
+}
+
+impl Writer {
+    /// Starts the writer thread on its own connection.
+    pub fn start(conn: Connection) -> anyhow::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let state = Arc::new(WriterState::default());
+        let thread_state = state.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, rx, &thread_state))?;
+        Ok(Writer { jobs: tx, state })
+    }
+
+    /// Runs `f` in the writer's transaction and resolves once it is committed.
+    pub async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&WriteCtx<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<R>>();
+        let job: Job = Box::new(move |ctx| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| f(ctx)))
+                .unwrap_or_else(|_| Err(StoreError::Backend(anyhow!("a write request panicked"))));
+            let ok = outcome.is_ok();
+            let deliver: Deliver = Box::new(move |committed| {
+                let _ = tx.send(committed.and(outcome));
+            });
+            (ok, deliver)
+        });
+        self.state.pending.fetch_add(1, Ordering::SeqCst);
+        if self.jobs.send(job).is_err() {
+            self.state.pending.fetch_sub(1, Ordering::SeqCst);
+            return Err(StoreError::Backend(anyhow!(
+                "the database writer has stopped"
+            )));
+        }
+        rx.await
+            .map_err(|_| StoreError::Backend(anyhow!("the database writer dropped a request")))?
+    }
+
+    /// Unix milliseconds up to which every acknowledged write is visible.
+    pub fn consistent_through(&self) -> i64 {
+        if self.state.pending.load(Ordering::SeqCst) == 0 {
+            Utc::now()
+                .timestamp_millis()
+                .max(self.state.last_commit_millis.load(Ordering::SeqCst))
+        } else {
+            self.state.last_commit_millis.load(Ordering::SeqCst)
+        }
+    }
+}
+
+fn run(conn: Connection, jobs: mpsc::Receiver<Job>, state: &WriterState) {
+    let mut last_millis = 0i64;
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let now_millis = Utc::now().timestamp_millis().max(last_millis);
+        last_millis = now_millis;
+        let now = Utc
+            .timestamp_millis_opt(now_millis)
+            .single()
+            .unwrap_or_else(Utc::now);
+        let ctx = WriteCtx { conn: &conn, now };
+        let count = group.len();
+        let delivered = run_group(&ctx, group);
+        // Published before answering, so a reader told "acknowledged" also sees it.
+        state.last_commit_millis.store(now_millis, Ordering::SeqCst);
+        for (deliver, result) in delivered {
+            deliver(result);
+        }
+        state.pending.fetch_sub(count, Ordering::SeqCst);
+    }
+}
+
+fn run_group(ctx: &WriteCtx<'_>, group: Vec<Job>) -> Vec<(Deliver, StoreResult<()>)> {
+    if let Err(e) = ctx.conn.execute_batch("BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        return group
+            .into_iter()
+            .map(|job| {
+                let (_, deliver) = job(ctx);
+                (
+                    deliver,
+                    Err(StoreError::Backend(anyhow!(
+                        "cannot begin a transaction: {msg}"
+                    ))),
+                )
+            })
+            .collect();
+    }
+    let mut delivers = Vec::with_capacity(group.len());
+    for job in group {
+        let savepoint = ctx.conn.execute_batch("SAVEPOINT request");
+        let (ok, deliver) = job(ctx);
+        let closed = if ok && savepoint.is_ok() {
+            ctx.conn.execute_batch("RELEASE request")
+        } else {
+            ctx.conn
+                .execute_batch("ROLLBACK TO request; RELEASE request")
+        };
+        if let Err(e) = closed {
+            tracing::error!(error = %e, "closing a savepoint failed");
+        }
+        delivers.push(deliver);
+    }
+    let committed = ctx.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    if committed.is_err() {
+        let _ = ctx.conn.execute_batch("ROLLBACK");
+    }
+    delivers
+        .into_iter()
+        .map(|d| {
+            let result = committed
+                .clone()
+                .map_err(|msg| StoreError::Backend(anyhow!("commit failed: {msg}")));
+            (d, result)
+        })
+        .collect()
+}

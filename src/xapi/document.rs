@@ -1,0 +1,196 @@
+//! Rules of the document resources (State, Activity Profile, Agent Profile): entity tags,
+//! `If-Match`/`If-None-Match` preconditions and the JSON merge of POST.
+
+use bytes::Bytes;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::validate::Violation;
+
+/// PUT replaces a document; POST merges JSON objects into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Replace,
+    Merge,
+}
+
+/// What to answer when a write to an existing document carries no precondition header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingPrecondition {
+    Allowed,
+    /// 409 Conflict (xAPI 1.0.3 for PUT to an existing profile).
+    Conflict,
+    /// 428 Precondition Required (xAPI 2.0).
+    Required,
+}
+
+/// The precondition headers of a request, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preconditions {
+    pub if_match: Option<Vec<String>>,
+    pub if_none_match: Option<Vec<String>>,
+    pub when_missing: MissingPrecondition,
+}
+
+/// Why a precondition failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreconditionError {
+    Failed(String),
+    Missing(MissingPrecondition),
+}
+
+impl Preconditions {
+    pub fn none() -> Self {
+        Preconditions {
+            if_match: None,
+            if_none_match: None,
+            when_missing: MissingPrecondition::Allowed,
+        }
+    }
+
+    /// Parses header values like `"abc", W/"def"` or `*` into bare tags.
+    pub fn parse_tags(raw: &str) -> Vec<String> {
+        raw.split(',')
+            .map(|t| {
+                t.trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// Checks the headers against the current entity tag (`None`: no document).
+    pub fn check(&self, current: Option<&str>) -> Result<(), PreconditionError> {
+        if let Some(tags) = &self.if_match {
+            let ok = match current {
+                Some(etag) => tags.iter().any(|t| t == "*" || t == etag),
+                None => false,
+            };
+            if !ok {
+                return Err(PreconditionError::Failed(
+                    "If-Match does not match the document's current ETag".into(),
+                ));
+            }
+        }
+        if let Some(tags) = &self.if_none_match {
+            if let Some(etag) = current {
+                if tags.iter().any(|t| t == "*" || t == etag) {
+                    return Err(PreconditionError::Failed(
+                        "If-None-Match matches the document's current ETag".into(),
+                    ));
+                }
+            }
+        }
+        let has_header = self.if_match.is_some() || self.if_none_match.is_some();
+        if current.is_some() && !has_header && self.when_missing != MissingPrecondition::Allowed {
+            return Err(PreconditionError::Missing(self.when_missing));
+        }
+        Ok(())
+    }
+}
+
+/// The entity tag of a document's content.
+pub fn etag_of(content: &[u8]) -> String {
+    hex::encode(&Sha256::digest(content)[..20])
+}
+
+/// True for `application/json` with or without parameters.
+pub fn is_json_content_type(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The merge of POST: both the stored and the posted document must be JSON objects; the
+/// posted top-level properties replace the stored ones.
+pub fn merge_json(
+    existing: &[u8],
+    existing_type: &str,
+    posted: &[u8],
+    posted_type: &str,
+) -> Result<Bytes, Violation> {
+    let parse = |bytes: &[u8],
+                 ty: &str,
+                 which: &str|
+     -> Result<serde_json::Map<String, Value>, Violation> {
+        if !is_json_content_type(ty) {
+            return Err(Violation::new(
+                "",
+                "document-merge",
+                format!("the {which} document is not application/json, so it cannot be merged"),
+            ));
+        }
+        match serde_json::from_slice(bytes) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(Violation::new(
+                "",
+                "document-merge",
+                format!("the {which} document is not a JSON object, so it cannot be merged"),
+            )),
+        }
+    };
+    let mut merged = parse(existing, existing_type, "stored")?;
+    merged.extend(parse(posted, posted_type, "posted")?);
+    Ok(Bytes::from(Value::Object(merged).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pre(
+        if_match: Option<&str>,
+        if_none_match: Option<&str>,
+        when_missing: MissingPrecondition,
+    ) -> Preconditions {
+        Preconditions {
+            if_match: if_match.map(Preconditions::parse_tags),
+            if_none_match: if_none_match.map(Preconditions::parse_tags),
+            when_missing,
+        }
+    }
+
+    #[test]
+    fn if_match_needs_the_current_tag() {
+        let p = pre(Some("\"abc\""), None, MissingPrecondition::Allowed);
+        assert!(p.check(Some("abc")).is_ok());
+        assert!(matches!(
+            p.check(Some("def")),
+            Err(PreconditionError::Failed(_))
+        ));
+        assert!(matches!(p.check(None), Err(PreconditionError::Failed(_))));
+    }
+
+    #[test]
+    fn if_none_match_star_refuses_existing() {
+        let p = pre(None, Some("*"), MissingPrecondition::Allowed);
+        assert!(p.check(None).is_ok());
+        assert!(p.check(Some("abc")).is_err());
+    }
+
+    #[test]
+    fn missing_header_on_existing_document() {
+        let p = pre(None, None, MissingPrecondition::Required);
+        assert!(p.check(None).is_ok());
+        assert_eq!(
+            p.check(Some("x")),
+            Err(PreconditionError::Missing(MissingPrecondition::Required))
+        );
+    }
+
+    #[test]
+    fn merge_replaces_top_level_properties() {
+        let merged = merge_json(
+            br#"{"a":1,"b":{"x":1}}"#,
+            "application/json",
+            br#"{"b":2,"c":3}"#,
+            "application/json; charset=utf-8",
+        );
+        assert_eq!(merged.ok(), Some(Bytes::from(r#"{"a":1,"b":2,"c":3}"#)));
+        assert!(merge_json(b"[1]", "application/json", b"{}", "application/json").is_err());
+        assert!(merge_json(b"{}", "text/plain", b"{}", "application/json").is_err());
+    }
+}

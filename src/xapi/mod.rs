@@ -1,0 +1,17 @@
+//! The xAPI data model and its rules: versions, validation, statement preparation and output
+//! formats. Pure: no HTTP, no storage.
+
+pub mod agent;
+pub mod document;
+pub mod format;
+pub mod rules;
+pub mod signature;
+pub mod statement;
+pub mod time;
+pub mod validate;
+pub mod version;
+
+pub use format::StatementFormat;
+pub use statement::{Fingerprint, IndexKey, IndexKind, PreparedStatement};
+pub use validate::{Validator, Violation};
+pub use version::XapiVersion;

@@ -1,0 +1,557 @@
+//! Turning a validated statement into what the store keeps: LRS-assigned properties, the
+//! index keys every query parameter is served from, and the fingerprint that decides whether
+//! a re-sent statement "matches" the stored one (the spec's statement comparison rules).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::agent::ifi_key;
+use super::rules::{object_type, VOIDED_VERB};
+use super::time::{format_timestamp, parse_timestamp};
+use super::version::XapiVersion;
+
+/// What a statement's index row says about it. The codes are stored; never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IndexKind {
+    /// The actor, or an Agent/Group object.
+    Agent = 1,
+    /// Any other agent position (`related_agents=true`): authority, instructor, team,
+    /// context agents/groups, and inside a SubStatement.
+    AgentRelated = 2,
+    /// The object Activity.
+    Activity = 3,
+    /// Any other activity position (`related_activities=true`).
+    ActivityRelated = 4,
+    Verb = 5,
+    Registration = 6,
+}
+
+impl IndexKind {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IndexKey {
+    pub kind: IndexKind,
+    pub key: String,
+}
+
+/// A statement ready to be stored, with everything the store needs precomputed so that
+/// the store itself stays free of xAPI rules.
+#[derive(Debug, Clone)]
+pub struct PreparedStatement {
+    /// Lower-case hyphenated UUID: the lookup key.
+    pub id: String,
+    /// The statement as it will be returned by `format=exact`.
+    pub body: Value,
+    pub index: Vec<IndexKey>,
+    /// The statement id this one voids, if it is a voiding statement.
+    pub voids: Option<String>,
+    /// The statement id of a StatementRef object (voiding or not): its index keys are
+    /// inherited so filters also find statements that target a matching statement.
+    pub references: Option<String>,
+    /// Activity definitions seen in the statement, to merge into the Activities resource.
+    pub activities: Vec<(String, Value)>,
+    /// (IFI key, agent) pairs for the Agents resource.
+    pub agents: Vec<(String, Value)>,
+    pub fingerprint: Fingerprint,
+    /// SHA-2 hashes of the attachments the statement declares.
+    pub attachment_hashes: Vec<String>,
+}
+
+/// What the LRS assigns to a statement that it accepts (besides `stored`, which the store
+/// sets at commit with [`PreparedStatement::set_stored`]).
+pub struct Assigned<'a> {
+    pub authority: &'a Value,
+    pub version: XapiVersion,
+}
+
+/// Fills in `id`, `authority` and `version` and derives index keys.
+/// `statement` must already be valid.
+pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStatement {
+    let fingerprint = Fingerprint::of(&statement);
+    let id = match statement.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_ascii_lowercase(),
+        None => Uuid::new_v4().to_string(),
+    };
+    normalize_context_activities(&mut statement);
+    if let Some(obj) = statement
+        .get_mut("object")
+        .filter(|o| object_type(o) == "SubStatement")
+    {
+        normalize_context_activities(obj);
+    }
+    if let Some(obj) = statement.as_object_mut() {
+        obj.entry("id").or_insert_with(|| Value::String(id.clone()));
+        obj.insert("authority".into(), assigned.authority.clone());
+        obj.entry("version")
+            .or_insert_with(|| Value::String(assigned.version.statement_default().into()));
+    }
+
+    let mut index = BTreeSet::new();
+    let mut activities = Vec::new();
+    let mut agents = Vec::new();
+    collect(&statement, false, &mut index, &mut activities, &mut agents);
+    if let Some(authority) = statement.get("authority") {
+        agent_keys(authority, IndexKind::AgentRelated, &mut index);
+    }
+    if let Some(registration) = statement
+        .pointer("/context/registration")
+        .and_then(Value::as_str)
+    {
+        index.insert(IndexKey {
+            kind: IndexKind::Registration,
+            key: registration.to_ascii_lowercase(),
+        });
+    }
+    let references = match statement.get("object") {
+        Some(o) if object_type(o) == "StatementRef" => o
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase),
+        _ => None,
+    };
+    let is_voiding = statement.pointer("/verb/id").and_then(Value::as_str) == Some(VOIDED_VERB);
+    let attachment_hashes = statement
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|a| a.get("sha2")?.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    PreparedStatement {
+        id,
+        voids: if is_voiding { references.clone() } else { None },
+        references,
+        body: statement,
+        index: index.into_iter().collect(),
+        activities,
+        agents,
+        fingerprint,
+        attachment_hashes,
+    }
+}
+
+impl PreparedStatement {
+    /// Sets `stored` and, when the client gave none, `timestamp` to the same instant.
+    pub fn set_stored(&mut self, at: DateTime<Utc>) {
+        let stored = Value::String(format_timestamp(at));
+        if let Some(obj) = self.body.as_object_mut() {
+            obj.entry("timestamp").or_insert_with(|| stored.clone());
+            obj.insert("stored".into(), stored);
+        }
+    }
+
+    /// Adds the index keys of the statement this one references, so that filters also find
+    /// statements targeting a matching statement.
+    pub fn inherit_index(&mut self, target: &[IndexKey]) {
+        for key in target {
+            if !self.index.contains(key) {
+                self.index.push(key.clone());
+            }
+        }
+    }
+}
+
+/// The index keys of an already stored statement (used for inheritance by StatementRefs).
+pub fn index_keys(statement: &Value) -> Vec<IndexKey> {
+    let authority = statement.get("authority").cloned().unwrap_or(Value::Null);
+    let version = XapiVersion::V1;
+    prepare(
+        statement.clone(),
+        &Assigned {
+            authority: &authority,
+            version,
+        },
+    )
+    .index
+}
+
+/// 1.0.3 allows a single Activity where an array is expected; we keep arrays only.
+fn normalize_context_activities(statement: &mut Value) {
+    let Some(Value::Object(kinds)) = statement.pointer_mut("/context/contextActivities") else {
+        return;
+    };
+    for list in kinds.values_mut() {
+        if list.is_object() {
+            *list = Value::Array(vec![list.take()]);
+        }
+    }
+}
+
+/// Walks the statement (or a SubStatement, with `nested` set) collecting index keys,
+/// activity definitions and agents.
+fn collect(
+    s: &Value,
+    nested: bool,
+    index: &mut BTreeSet<IndexKey>,
+    activities: &mut Vec<(String, Value)>,
+    agents: &mut Vec<(String, Value)>,
+) {
+    let (agent_kind, activity_kind) = if nested {
+        (IndexKind::AgentRelated, IndexKind::ActivityRelated)
+    } else {
+        (IndexKind::Agent, IndexKind::Activity)
+    };
+    if let Some(actor) = s.get("actor") {
+        agent_keys(actor, agent_kind, index);
+        remember_agent(actor, agents);
+    }
+    if let Some(verb) = s.pointer("/verb/id").and_then(Value::as_str) {
+        if !nested {
+            index.insert(IndexKey {
+                kind: IndexKind::Verb,
+                key: verb.to_owned(),
+            });
+        }
+    }
+    if let Some(object) = s.get("object") {
+        match object_type(object) {
+            "Activity" => {
+                if let Some(id) = object.get("id").and_then(Value::as_str) {
+                    index.insert(IndexKey {
+                        kind: activity_kind,
+                        key: id.to_owned(),
+                    });
+                    if !nested {
+                        // A related query must also find the direct object.
+                        index.insert(IndexKey {
+                            kind: IndexKind::ActivityRelated,
+                            key: id.to_owned(),
+                        });
+                    }
+                }
+                remember_activity(object, activities);
+            }
+            "Agent" | "Group" => {
+                agent_keys(object, agent_kind, index);
+                remember_agent(object, agents);
+            }
+            "SubStatement" => collect(object, true, index, activities, agents),
+            _ => {}
+        }
+    }
+    if !nested {
+        let direct: Vec<IndexKey> = index
+            .iter()
+            .filter(|k| k.kind == IndexKind::Agent)
+            .cloned()
+            .collect();
+        for k in direct {
+            index.insert(IndexKey {
+                kind: IndexKind::AgentRelated,
+                key: k.key,
+            });
+        }
+    }
+    let Some(context) = s.get("context") else {
+        return;
+    };
+    for key in ["instructor", "team"] {
+        if let Some(a) = context.get(key) {
+            agent_keys(a, IndexKind::AgentRelated, index);
+        }
+    }
+    for (list, field) in [("contextAgents", "agent"), ("contextGroups", "group")] {
+        for entry in context
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(a) = entry.get(field) {
+                agent_keys(a, IndexKind::AgentRelated, index);
+            }
+        }
+    }
+    if let Some(Value::Object(kinds)) = context.get("contextActivities") {
+        for list in kinds.values() {
+            let items = match list {
+                Value::Array(items) => items.as_slice(),
+                single => std::slice::from_ref(single),
+            };
+            for a in items {
+                if let Some(id) = a.get("id").and_then(Value::as_str) {
+                    index.insert(IndexKey {
+                        kind: IndexKind::ActivityRelated,
+                        key: id.to_owned(),
+                    });
+                }
+                remember_activity(a, activities);
+            }
+        }
+    }
+}
+
+/// Index keys for an agent or group: its own IFI and, for groups, each member's.
+fn agent_keys(a: &Value, kind: IndexKind, index: &mut BTreeSet<IndexKey>) {
+    if let Some(key) = ifi_key(a) {
+        index.insert(IndexKey { kind, key });
+    }
+    for m in a
+        .get("member")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(key) = ifi_key(m) {
+            index.insert(IndexKey {
+                kind: IndexKind::AgentRelated,
+                key,
+            });
+        }
+    }
+}
+
+fn remember_activity(a: &Value, activities: &mut Vec<(String, Value)>) {
+    if let (Some(id), Some(def)) = (a.get("id").and_then(Value::as_str), a.get("definition")) {
+        activities.push((id.to_owned(), def.clone()));
+    }
+}
+
+fn remember_agent(a: &Value, agents: &mut Vec<(String, Value)>) {
+    if let Some(key) = ifi_key(a) {
+        agents.push((key, a.clone()));
+    }
+    for m in a
+        .get("member")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(key) = ifi_key(m) {
+            agents.push((key, m.clone()));
+        }
+    }
+}
+
+/// A digest of the parts of a statement that the spec's comparison rules look at, plus
+/// the instant of a client-given timestamp (an LRS-assigned one is never compared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub digest: [u8; 32],
+    pub timestamp_millis: Option<i64>,
+}
+
+impl Fingerprint {
+    /// Computed on the statement as the client sent it.
+    pub fn of(statement: &Value) -> Self {
+        let mut comparable = statement.clone();
+        if let Some(obj) = comparable.as_object_mut() {
+            for key in ["id", "stored", "authority", "version", "timestamp"] {
+                obj.remove(key);
+            }
+        }
+        normalize_context_activities(&mut comparable);
+        strip_for_comparison(&mut comparable);
+        let mut bytes = Vec::new();
+        canonical_json(&comparable, &mut bytes);
+        let timestamp_millis = statement
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(parse_timestamp)
+            .map(|t| t.timestamp_millis());
+        Fingerprint {
+            digest: Sha256::digest(&bytes).into(),
+            timestamp_millis,
+        }
+    }
+
+    /// True when a re-sent statement matches the stored one.
+    pub fn matches(&self, stored: &Fingerprint) -> bool {
+        let timestamps_agree = match (self.timestamp_millis, stored.timestamp_millis) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        self.digest == stored.digest && timestamps_agree
+    }
+
+    /// A compact byte form for storage: digest, then the timestamp (or nothing).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.digest.to_vec();
+        if let Some(ms) = self.timestamp_millis {
+            out.extend_from_slice(&ms.to_be_bytes());
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let digest: [u8; 32] = bytes.get(..32)?.try_into().ok()?;
+        let timestamp_millis = match bytes.get(32..) {
+            Some(rest) if rest.len() == 8 => Some(i64::from_be_bytes(rest.try_into().ok()?)),
+            Some([]) | None => None,
+            Some(_) => return None,
+        };
+        Some(Fingerprint {
+            digest,
+            timestamp_millis,
+        })
+    }
+}
+
+/// Removes what the immutability exceptions allow to differ: activity definitions and verb
+/// displays; lower-cases UUIDs; orders group members.
+fn strip_for_comparison(v: &mut Value) {
+    let Value::Object(obj) = v else {
+        if let Value::Array(items) = v {
+            items.iter_mut().for_each(strip_for_comparison);
+        }
+        return;
+    };
+    let is_activity = matches!(
+        obj.get("objectType").and_then(Value::as_str),
+        None | Some("Activity")
+    ) && obj.contains_key("id")
+        && !obj.contains_key("actor");
+    if is_activity {
+        obj.remove("definition");
+    }
+    if let Some(Value::Object(verb)) = obj.get_mut("verb") {
+        verb.remove("display");
+    }
+    if let Some(Value::String(r)) = obj.get_mut("registration") {
+        *r = r.to_ascii_lowercase();
+    }
+    if obj.get("objectType").and_then(Value::as_str) == Some("StatementRef") {
+        if let Some(Value::String(id)) = obj.get_mut("id") {
+            *id = id.to_ascii_lowercase();
+        }
+    }
+    for child in obj.values_mut() {
+        strip_for_comparison(child);
+    }
+    if let Some(Value::Array(members)) = obj.get_mut("member") {
+        members.sort_by_cached_key(|m| {
+            let mut b = Vec::new();
+            canonical_json(m, &mut b);
+            b
+        });
+    }
+}
+
+/// JSON with object keys sorted and numbers in one form, so equal values hash equally.
+pub fn canonical_json(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(Value::String((*k).clone()).to_string().as_bytes());
+                out.push(b':');
+                if let Some(child) = map.get(*k) {
+                    canonical_json(child, out);
+                }
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical_json(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Number(n) => match n.as_f64() {
+            Some(f) => out.extend_from_slice(format!("{f:?}").as_bytes()),
+            None => out.extend_from_slice(n.to_string().as_bytes()),
+        },
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn assigned(authority: &Value) -> Assigned<'_> {
+        Assigned {
+            authority,
+            version: XapiVersion::V1,
+        }
+    }
+
+    #[test]
+    fn assigns_lrs_properties() {
+        let authority =
+            json!({"objectType": "Agent", "account": {"homePage": "https://lrs", "name": "k"}});
+        let s = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/x"}, "object": {"id": "http://a/1"}});
+        let mut p = prepare(s, &assigned(&authority));
+        p.set_stored(Utc::now());
+        assert_eq!(p.body["id"], json!(p.id));
+        assert_eq!(p.body["version"], json!("1.0.0"));
+        assert_eq!(p.body["timestamp"], p.body["stored"]);
+        assert_eq!(p.body["authority"], authority);
+    }
+
+    #[test]
+    fn indexes_every_position() {
+        let s = json!({
+            "actor": {"mbox": "mailto:a@b.c"},
+            "verb": {"id": "http://v/x"},
+            "object": {"objectType": "SubStatement", "actor": {"mbox": "mailto:s@b.c"}, "verb": {"id": "http://v/y"},
+                       "object": {"id": "http://a/sub"}},
+            "context": {"registration": "AAAAAAAA-0000-4000-8000-000000000000", "instructor": {"mbox": "mailto:i@b.c"},
+                        "contextActivities": {"parent": {"id": "http://a/parent"}}}
+        });
+        let p = prepare(s, &assigned(&json!({"mbox": "mailto:auth@b.c"})));
+        let has = |kind, key: &str| {
+            p.index.contains(&IndexKey {
+                kind,
+                key: key.into(),
+            })
+        };
+        assert!(has(IndexKind::Agent, "mbox:mailto:a@b.c"));
+        assert!(has(IndexKind::AgentRelated, "mbox:mailto:a@b.c"));
+        assert!(has(IndexKind::AgentRelated, "mbox:mailto:s@b.c"));
+        assert!(!has(IndexKind::Agent, "mbox:mailto:s@b.c"));
+        assert!(has(IndexKind::AgentRelated, "mbox:mailto:i@b.c"));
+        assert!(has(IndexKind::AgentRelated, "mbox:mailto:auth@b.c"));
+        assert!(has(IndexKind::ActivityRelated, "http://a/sub"));
+        assert!(has(IndexKind::ActivityRelated, "http://a/parent"));
+        assert!(has(IndexKind::Verb, "http://v/x"));
+        assert!(!has(IndexKind::Verb, "http://v/y"));
+        assert!(has(
+            IndexKind::Registration,
+            "aaaaaaaa-0000-4000-8000-000000000000"
+        ));
+        assert_eq!(
+            p.body["context"]["contextActivities"]["parent"],
+            json!([{"id": "http://a/parent"}])
+        );
+    }
+
+    #[test]
+    fn comparison_ignores_what_may_differ() {
+        let a = json!({"id": "x", "actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/x", "display": {"en": "did"}},
+                       "object": {"id": "http://a/1", "definition": {"name": {"en": "A"}}}});
+        let b = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/x"}, "object": {"id": "http://a/1"},
+                       "stored": "2020-01-01T00:00:00Z"});
+        assert!(Fingerprint::of(&a).matches(&Fingerprint::of(&b)));
+        let c = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/other"}, "object": {"id": "http://a/1"}});
+        assert!(!Fingerprint::of(&a).matches(&Fingerprint::of(&c)));
+    }
+
+    #[test]
+    fn fingerprint_bytes_round_trip() {
+        let f = Fingerprint::of(
+            &json!({"timestamp": "2020-01-01T00:00:00Z", "verb": {"id": "http://v"}}),
+        );
+        assert_eq!(Fingerprint::from_bytes(&f.to_bytes()), Some(f));
+    }
+}
