@@ -1,0 +1,155 @@
+//! Spawns the same application `main` builds, on 127.0.0.1:0 with a fresh store, and calls
+//! it through one method per endpoint.
+
+use lrsgate::config::CredentialConfig;
+use lrsgate::{Application, Settings};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const KEY: &str = "test-key";
+pub const SECRET: &str = "test-secret";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub version: &'static str,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".into(),
+            store: format!("sqlite://{}", dir.path().join("lrs.db").display()),
+            log: "warn".into(),
+            credentials: vec![CredentialConfig {
+                key: KEY.into(),
+                secret: SECRET.into(),
+                name: None,
+            }],
+            ..Settings::default()
+        };
+        configure(&mut settings);
+        let app = Application::build(settings)
+            .await
+            .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            version: "1.0.3",
+            _dir: dir,
+        }
+    }
+
+    /// The same server, speaking another xAPI version.
+    pub fn with_version(mut self, version: &'static str) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// An authenticated xAPI request.
+    pub fn xapi(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}/xapi/{path}", self.address))
+            .basic_auth(KEY, Some(SECRET))
+            .header("X-Experience-API-Version", self.version)
+    }
+
+    pub async fn post_statements(&self, body: &Value) -> Response {
+        self.xapi(Method::POST, "statements")
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn put_statement(&self, id: &str, body: &Value) -> Response {
+        self.xapi(Method::PUT, "statements")
+            .query(&[("statementId", id)])
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_statements(&self, query: &[(&str, &str)]) -> Response {
+        self.xapi(Method::GET, "statements")
+            .query(query)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Follows a `more` link.
+    pub async fn get_more(&self, more: &str) -> Response {
+        self.client
+            .get(format!("{}{more}", self.address))
+            .basic_auth(KEY, Some(SECRET))
+            .header("X-Experience-API-Version", self.version)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs statements and returns their ids, asserting success.
+    pub async fn store(&self, body: &Value) -> Vec<String> {
+        let response = self.post_statements(body).await;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "storing failed: {text}");
+        serde_json::from_str(&text).expect("id list")
+    }
+
+    /// Every statement a query returns, following `more` links.
+    pub async fn all_statements(&self, query: &[(&str, &str)]) -> Vec<Value> {
+        let mut page: Value = self.get_statements(query).await.json().await.expect("json");
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            out.extend(page["statements"].as_array().cloned().unwrap_or_default());
+            let more = page["more"].as_str().unwrap_or_default().to_owned();
+            if more.is_empty() {
+                return out;
+            }
+            page = self.get_more(&more).await.json().await.expect("json");
+        }
+        panic!("more than 1000 pages");
+    }
+
+    pub fn document(
+        &self,
+        method: Method,
+        resource: &str,
+        query: &[(&str, &str)],
+    ) -> RequestBuilder {
+        self.xapi(method, resource).query(query)
+    }
+}
+
+/// A valid statement by `mbox` about `activity`.
+pub fn statement(mbox: &str, verb: &str, activity: &str) -> Value {
+    json!({
+        "actor": { "objectType": "Agent", "name": "Test Learner", "mbox": format!("mailto:{mbox}") },
+        "verb": { "id": format!("http://adlnet.gov/expapi/verbs/{verb}"), "display": { "en-US": verb } },
+        "object": { "objectType": "Activity", "id": format!("http://example.com/activities/{activity}"),
+                    "definition": { "name": { "en-US": activity }, "type": "http://adlnet.gov/expapi/activities/course" } }
+    })
+}
+
+pub fn agent_param(mbox: &str) -> String {
+    json!({ "mbox": format!("mailto:{mbox}") }).to_string()
+}
+
+pub fn ids_of(statements: &[Value]) -> Vec<String> {
+    statements
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}

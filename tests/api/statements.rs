@@ -1,0 +1,518 @@
+//! The Statements resource (xAPI 1.0.3 Communication §2.1; IEEE 9274.1.1 statement resource).
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{agent_param, ids_of, statement, TestApp};
+
+#[tokio::test]
+async fn post_assigns_id_stored_authority_and_version() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    // Act
+    let ids = app
+        .store(&statement("a@example.com", "completed", "course-1"))
+        .await;
+    let got: Value = app
+        .get_statements(&[("statementId", &ids[0])])
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Assert: Data 2.4.1 id, 2.4.8 stored, 2.4.9 authority, 2.4.10 version, 2.4.7 timestamp
+    assert_eq!(got["id"], json!(ids[0]));
+    assert!(got["stored"].as_str().is_some_and(|s| s.ends_with('Z')));
+    assert_eq!(got["timestamp"], got["stored"]);
+    assert_eq!(got["authority"]["account"]["name"], json!("test-key"));
+    assert_eq!(got["version"], json!("1.0.0"));
+}
+
+#[tokio::test]
+async fn put_is_idempotent_for_the_same_statement_and_409_for_different_content() {
+    let app = TestApp::spawn().await;
+    let id = Uuid::new_v4().to_string();
+    let s = statement("a@example.com", "completed", "course-1");
+
+    assert_eq!(app.put_statement(&id, &s).await.status(), 204);
+    // Communication 2.1.1: same id and matching content is not a conflict.
+    let mut same = s.clone();
+    same["verb"]["display"] = json!({"fr": "terminé"});
+    assert_eq!(app.put_statement(&id, &same).await.status(), 204);
+    // ...different content is 409 Conflict and changes nothing.
+    let other = statement("a@example.com", "failed", "course-1");
+    assert_eq!(app.put_statement(&id, &other).await.status(), 409);
+    let got: Value = app
+        .get_statements(&[("statementId", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        got["verb"]["id"],
+        json!("http://adlnet.gov/expapi/verbs/completed")
+    );
+}
+
+#[tokio::test]
+async fn put_needs_a_statement_id_matching_the_body() {
+    let app = TestApp::spawn().await;
+    let s = statement("a@example.com", "completed", "course-1");
+    let missing = app
+        .xapi(Method::PUT, "statements")
+        .json(&s)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    let mut with_id = s.clone();
+    with_id["id"] = json!(Uuid::new_v4().to_string());
+    assert_eq!(
+        app.put_statement(&Uuid::new_v4().to_string(), &with_id)
+            .await
+            .status(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn a_batch_with_one_invalid_statement_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let good = statement("a@example.com", "completed", "course-1");
+    let mut bad = statement("b@example.com", "completed", "course-2");
+    bad["verb"]["id"] = json!("not an iri");
+
+    let response = app.post_statements(&json!([good, bad])).await;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    // The error names the field (JSON pointer into the batch) and the rule.
+    assert_eq!(error["error"]["pointer"], json!("/1/verb/id"));
+    assert_eq!(error["error"]["rule"], json!("iri"));
+    assert!(app.all_statements(&[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_repeating_an_id_is_rejected() {
+    let app = TestApp::spawn().await;
+    let id = Uuid::new_v4().to_string();
+    let mut a = statement("a@example.com", "completed", "course-1");
+    a["id"] = json!(id);
+    assert_eq!(
+        app.post_statements(&json!([a.clone(), a])).await.status(),
+        400
+    );
+}
+
+#[tokio::test]
+async fn schema_violations_name_the_pointer() {
+    let app = TestApp::spawn().await;
+    let mut s = statement("a@example.com", "completed", "course-1");
+    s["actor"]["mbox_sha1sum"] = json!("0123456789012345678901234567890123456789");
+    let response = app.post_statements(&s).await;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["pointer"], json!("/actor"));
+    assert_eq!(error["error"]["rule"], json!("schema"));
+}
+
+#[tokio::test]
+async fn voided_statements_are_only_reachable_by_voided_statement_id() {
+    let app = TestApp::spawn().await;
+    let target = app
+        .store(&statement("a@example.com", "completed", "course-1"))
+        .await
+        .remove(0);
+    let voiding = json!({
+        "actor": {"mbox": "mailto:admin@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": target}
+    });
+    let voider = app.store(&voiding).await.remove(0);
+
+    // Data 2.3.2: a voided statement is not returned by statementId or by queries...
+    assert_eq!(
+        app.get_statements(&[("statementId", &target)])
+            .await
+            .status(),
+        404
+    );
+    let got: Value = app
+        .get_statements(&[("voidedStatementId", &target)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["id"], json!(target));
+    let all = ids_of(&app.all_statements(&[]).await);
+    assert_eq!(all, vec![voider.clone()]);
+    // ...and voidedStatementId does not find a statement that is not voided.
+    assert_eq!(
+        app.get_statements(&[("voidedStatementId", &voider)])
+            .await
+            .status(),
+        404
+    );
+
+    // Voiding a voiding statement has no effect.
+    let revoke = json!({
+        "actor": {"mbox": "mailto:admin@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": voider}
+    });
+    app.store(&revoke).await;
+    assert_eq!(
+        app.get_statements(&[("statementId", &voider)])
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn filters_match_by_agent_verb_activity_and_registration() {
+    let app = TestApp::spawn().await;
+    let registration = Uuid::new_v4().to_string();
+    let mut with_reg = statement("a@example.com", "completed", "course-1");
+    with_reg["context"] = json!({"registration": registration, "instructor": {"mbox": "mailto:teacher@example.com"},
+                                 "contextActivities": {"parent": [{"id": "http://example.com/activities/program"}]}});
+    let a1 = app.store(&with_reg).await.remove(0);
+    let a2 = app
+        .store(&statement("a@example.com", "attempted", "course-2"))
+        .await
+        .remove(0);
+    let b1 = app
+        .store(&statement("b@example.com", "completed", "course-2"))
+        .await
+        .remove(0);
+
+    let q = |pairs: Vec<(&'static str, String)>| pairs;
+    let cases = [
+        (
+            q(vec![("agent", agent_param("a@example.com"))]),
+            vec![a2.clone(), a1.clone()],
+        ),
+        (
+            q(vec![(
+                "verb",
+                "http://adlnet.gov/expapi/verbs/completed".into(),
+            )]),
+            vec![b1.clone(), a1.clone()],
+        ),
+        (
+            q(vec![(
+                "activity",
+                "http://example.com/activities/course-2".into(),
+            )]),
+            vec![b1.clone(), a2.clone()],
+        ),
+        (
+            q(vec![("registration", registration.clone())]),
+            vec![a1.clone()],
+        ),
+        (
+            q(vec![
+                ("agent", agent_param("a@example.com")),
+                ("verb", "http://adlnet.gov/expapi/verbs/completed".into()),
+            ]),
+            vec![a1.clone()],
+        ),
+        // related_agents widens agent to instructor (and authority, team, ...).
+        (
+            q(vec![("agent", agent_param("teacher@example.com"))]),
+            vec![],
+        ),
+        (
+            q(vec![
+                ("agent", agent_param("teacher@example.com")),
+                ("related_agents", "true".into()),
+            ]),
+            vec![a1.clone()],
+        ),
+        // related_activities widens activity to context activities.
+        (
+            q(vec![(
+                "activity",
+                "http://example.com/activities/program".into(),
+            )]),
+            vec![],
+        ),
+        (
+            q(vec![
+                ("activity", "http://example.com/activities/program".into()),
+                ("related_activities", "true".into()),
+            ]),
+            vec![a1.clone()],
+        ),
+        (
+            q(vec![("ascending", "true".into())]),
+            vec![a1.clone(), a2.clone(), b1.clone()],
+        ),
+    ];
+    for (query, expected) in cases {
+        let pairs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            ids_of(&app.all_statements(&pairs).await),
+            expected,
+            "query {pairs:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn since_and_until_bound_stored() {
+    let app = TestApp::spawn().await;
+    let first = app
+        .store(&statement("a@example.com", "completed", "c1"))
+        .await
+        .remove(0);
+    let got: Value = app
+        .get_statements(&[("statementId", &first)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stored = got["stored"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let second = app
+        .store(&statement("a@example.com", "completed", "c2"))
+        .await
+        .remove(0);
+
+    assert_eq!(
+        ids_of(&app.all_statements(&[("since", &stored)]).await),
+        vec![second.clone()]
+    );
+    assert_eq!(
+        ids_of(&app.all_statements(&[("until", &stored)]).await),
+        vec![first.clone()]
+    );
+}
+
+#[tokio::test]
+async fn more_pages_stay_consistent_while_statements_arrive() {
+    let app = TestApp::spawn().await;
+    let batch: Vec<Value> = (0..25)
+        .map(|i| statement("a@example.com", "completed", &format!("c{i}")))
+        .collect();
+    let mut ids = app.store(&json!(batch)).await;
+    ids.reverse(); // newest first
+
+    let page: Value = app
+        .get_statements(&[("limit", "10")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["statements"].as_array().unwrap().len(), 10);
+    // Statements stored after the first page do not shift the following pages.
+    app.store(&statement("late@example.com", "completed", "late"))
+        .await;
+    let mut seen = ids_of(page["statements"].as_array().unwrap());
+    let mut more = page["more"].as_str().unwrap().to_owned();
+    while !more.is_empty() {
+        assert!(
+            more.starts_with("/xapi/statements?more="),
+            "relative more link: {more}"
+        );
+        let next: Value = app.get_more(&more).await.json().await.unwrap();
+        seen.extend(ids_of(next["statements"].as_array().unwrap()));
+        more = next["more"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(seen, ids);
+}
+
+#[tokio::test]
+async fn formats_ids_and_canonical() {
+    let app = TestApp::spawn().await;
+    let mut s = statement("a@example.com", "completed", "course-1");
+    s["verb"]["display"] = json!({"en-US": "completed", "de-DE": "abgeschlossen"});
+    let id = app.store(&s).await.remove(0);
+
+    let ids: Value = app
+        .get_statements(&[("statementId", &id), ("format", "ids")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids["actor"],
+        json!({"objectType": "Agent", "mbox": "mailto:a@example.com"})
+    );
+    assert_eq!(
+        ids["object"],
+        json!({"objectType": "Activity", "id": "http://example.com/activities/course-1"})
+    );
+    assert_eq!(
+        ids["verb"],
+        json!({"id": "http://adlnet.gov/expapi/verbs/completed"})
+    );
+
+    let canonical: Value = app
+        .xapi(Method::GET, "statements")
+        .query(&[("statementId", id.as_str()), ("format", "canonical")])
+        .header("Accept-Language", "de")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        canonical["verb"]["display"],
+        json!({"de-DE": "abgeschlossen"})
+    );
+}
+
+#[tokio::test]
+async fn get_rejects_unknown_and_conflicting_parameters() {
+    let app = TestApp::spawn().await;
+    let id = Uuid::new_v4().to_string();
+    assert_eq!(app.get_statements(&[("color", "blue")]).await.status(), 400);
+    assert_eq!(
+        app.get_statements(&[("statementId", &id), ("verb", "http://v/x")])
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.get_statements(&[("statementId", &id), ("voidedStatementId", &id)])
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(app.get_statements(&[("limit", "-1")]).await.status(), 400);
+    assert_eq!(
+        app.get_statements(&[("since", "yesterday")]).await.status(),
+        400
+    );
+    assert_eq!(
+        app.get_statements(&[("statementId", &id)]).await.status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn statement_gets_carry_consistent_through_and_last_modified() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .store(&statement("a@example.com", "completed", "c"))
+        .await
+        .remove(0);
+    for query in [vec![("statementId", id.as_str())], vec![]] {
+        let response = app.get_statements(&query).await;
+        assert!(response
+            .headers()
+            .contains_key("x-experience-api-consistent-through"));
+        assert!(response.headers().contains_key("last-modified"));
+        assert_eq!(response.headers()["x-experience-api-version"], "1.0.3");
+    }
+    let head = app
+        .xapi(Method::HEAD, "statements")
+        .query(&[("statementId", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(head.bytes().await.unwrap().is_empty());
+}
+
+fn multipart(boundary: &str, statements: &Value, parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut body =
+        format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statements}\r\n")
+            .into_bytes();
+    for (hash, content) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}
+
+fn with_attachment(content: &[u8]) -> (Value, String) {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(content));
+    let mut s = statement("a@example.com", "completed", "course-1");
+    s["attachments"] = json!([{
+        "usageType": "http://example.com/attachment-usage/test",
+        "display": {"en-US": "notes"},
+        "contentType": "text/plain",
+        "length": content.len(),
+        "sha2": hash
+    }]);
+    (s, hash)
+}
+
+#[tokio::test]
+async fn attachments_round_trip_as_multipart_mixed() {
+    let app = TestApp::spawn().await;
+    let content = b"here are my notes";
+    let (s, hash) = with_attachment(content);
+    let body = multipart("xyzzy", &s, &[(&hash, content)]);
+    let response = app
+        .xapi(Method::POST, "statements")
+        .header("Content-Type", "multipart/mixed; boundary=xyzzy")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let id: Vec<String> = response.json().await.unwrap();
+
+    let got = app
+        .get_statements(&[("statementId", &id[0]), ("attachments", "true")])
+        .await;
+    let content_type = got.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("multipart/mixed; boundary="));
+    let text = String::from_utf8(got.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(text.contains("here are my notes"));
+    assert!(text.contains(&format!("X-Experience-API-Hash: {hash}")));
+}
+
+#[tokio::test]
+async fn attachments_must_match_their_declaration() {
+    let app = TestApp::spawn().await;
+    let (s, hash) = with_attachment(b"real content");
+    // Communication 2.1.4: a declared attachment without fileUrl needs its part...
+    let missing = app.post_statements(&s).await;
+    assert_eq!(missing.status(), 400);
+    // ...and a part must hash to what it declares.
+    let body = multipart("b", &s, &[(&hash, b"other content")]);
+    let wrong = app
+        .xapi(Method::POST, "statements")
+        .header("Content-Type", "multipart/mixed; boundary=b")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 400);
+    assert!(app.all_statements(&[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn statements_of_either_version_are_kept_with_their_version() {
+    let app = TestApp::spawn().await.with_version("2.0.0");
+    let mut s = statement("a@example.com", "completed", "course-1");
+    s["context"] = json!({"contextAgents": [{"objectType": "contextAgent", "agent": {"mbox": "mailto:peer@example.com"}}]});
+    let id = app.store(&s).await.remove(0);
+    let response = app.get_statements(&[("statementId", &id)]).await;
+    assert_eq!(response.headers()["x-experience-api-version"], "2.0.0");
+    let got: Value = response.json().await.unwrap();
+    assert_eq!(got["version"], json!("2.0.0"));
+    // contextAgents count as related agents.
+    let related = app
+        .all_statements(&[
+            ("agent", &agent_param("peer@example.com")),
+            ("related_agents", "true"),
+        ])
+        .await;
+    assert_eq!(ids_of(&related), vec![id]);
+    // A 1.0.3 client cannot send 2.0-only properties.
+    let old = TestApp::spawn().await;
+    assert_eq!(old.post_statements(&s).await.status(), 400);
+}
