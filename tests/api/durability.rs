@@ -25,7 +25,7 @@ fn free_port() -> u16 {
 
 async fn start(store: &str) -> Server {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_lrsgate"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lrsgate"))
         .args([
             "serve",
             "--listen",
@@ -53,6 +53,8 @@ async fn start(store: &str) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not start");
 }
 
