@@ -1,6 +1,7 @@
 //! lrsgate: an xAPI Learning Record Store and LMS/LXP interoperability gateway.
 
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod http;

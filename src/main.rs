@@ -27,6 +27,9 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Start a server on 127.0.0.1 with a fresh store, ingest generated statements over
+    /// HTTP and print ingest rate, filtered-query latencies and the server's memory.
+    Bench(lrsgate::bench::BenchArgs),
 }
 
 #[derive(clap::Args, Default, Clone)]
@@ -71,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let serve = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Bench(args)) => return lrsgate::bench::run(args).await,
         None => cli.serve,
     };
     let settings = Settings::load(config_path(cli.config).as_deref(), serve.into_layer())?;

@@ -1,0 +1,262 @@
+//! `lrsgate bench`: starts a server on 127.0.0.1 with a fresh store, POSTs generated
+//! statements over HTTP in batches, then measures filtered GETs and the server's memory.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use futures_util::StreamExt as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+/// What to measure.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Statements to ingest.
+    #[arg(long, default_value_t = 100_000)]
+    pub statements: usize,
+    /// Statements per POST.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// POSTs in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Filtered GETs per filter kind.
+    #[arg(long, default_value_t = 500)]
+    pub queries: usize,
+    /// Directory for the store (a temporary one when absent).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+const KEY: &str = "bench";
+const SECRET: &str = "bench-secret";
+const AGENTS: usize = 20_000;
+const ACTIVITIES: usize = 5_000;
+const VERBS: [&str; 8] = [
+    "completed",
+    "passed",
+    "failed",
+    "attempted",
+    "experienced",
+    "answered",
+    "launched",
+    "scored",
+];
+
+/// Draws a random value for a query parameter.
+type RandomValue = fn(&mut StdRng) -> String;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| temp.path().to_owned());
+    std::fs::create_dir_all(&dir)?;
+    let server = start_server(&dir).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    println!(
+        "lrsgate bench: {} statements in batches of {}, {} POSTs in flight, store in {}",
+        args.statements,
+        args.batch,
+        args.concurrency,
+        dir.display()
+    );
+
+    let ingest = ingest(&client, &server.base, &args).await?;
+    println!(
+        "ingest: {} statements in {:.2} s = {:.0} statements/s (full validation, durable commits)",
+        args.statements,
+        ingest.as_secs_f64(),
+        args.statements as f64 / ingest.as_secs_f64()
+    );
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let filters: [(&str, RandomValue); 3] = [
+        ("agent", |r| agent(r.gen_range(0..AGENTS)).to_string()),
+        ("verb", |r| verb_id(r.gen_range(0..VERBS.len()))),
+        ("activity", |r| activity_id(r.gen_range(0..ACTIVITIES))),
+    ];
+    for (name, make) in filters {
+        let mut latencies = Vec::with_capacity(args.queries);
+        for _ in 0..args.queries {
+            let (key, value) = (name, make(&mut rng));
+            let started = Instant::now();
+            let response = client
+                .get(format!("{}/xapi/statements", server.base))
+                .basic_auth(KEY, Some(SECRET))
+                .header("X-Experience-API-Version", "1.0.3")
+                .query(&[(key, value.as_str()), ("limit", "25")])
+                .send()
+                .await?;
+            if !response.status().is_success() {
+                bail!("GET by {name} answered {}", response.status());
+            }
+            response.bytes().await?;
+            latencies.push(started.elapsed());
+        }
+        latencies.sort();
+        println!(
+            "GET statements by {name:<8} (limit 25): p50 {:>7.2} ms  p99 {:>7.2} ms  ({} queries)",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+            latencies.len()
+        );
+    }
+    let (rss, peak) = memory_of(server.child.id())?;
+    println!("server memory: RSS {:.1} MB, peak RSS {:.1} MB", rss, peak);
+    Ok(())
+}
+
+async fn start_server(dir: &std::path::Path) -> anyhow::Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let store = format!("sqlite://{}", dir.join("bench.db").display());
+    let child = Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--store",
+            &store,
+            "--log",
+            "warn",
+        ])
+        .env("LRSGATE_CREDENTIALS", format!("{KEY}:{SECRET}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting the server")?;
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{}/xapi/about", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server did not answer within 15 s")
+}
+
+async fn ingest(
+    client: &reqwest::Client,
+    base: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<Duration> {
+    let batches = args.statements.div_ceil(args.batch.max(1));
+    let progress = ProgressBar::new(args.statements as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} statements, {per_sec}, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let mut posts = futures_util::stream::iter(0..batches)
+        .map(|b| {
+            let first = b * args.batch;
+            let size = args.batch.min(args.statements - first);
+            let body = json!((first..first + size).map(generated).collect::<Vec<_>>());
+            async move {
+                let response = client
+                    .post(format!("{base}/xapi/statements"))
+                    .basic_auth(KEY, Some(SECRET))
+                    .header("X-Experience-API-Version", "1.0.3")
+                    .json(&body)
+                    .send()
+                    .await?;
+                let status = response.status();
+                if !status.is_success() {
+                    bail!(
+                        "POST answered {status}: {}",
+                        response.text().await.unwrap_or_default()
+                    );
+                }
+                Ok::<usize, anyhow::Error>(size)
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1));
+    while let Some(done) = posts.next().await {
+        progress.inc(done? as u64);
+    }
+    progress.finish_and_clear();
+    Ok(started.elapsed())
+}
+
+fn agent(i: usize) -> Value {
+    json!({ "objectType": "Agent", "name": format!("Learner {i}"), "mbox": format!("mailto:learner{i}@example.com") })
+}
+
+fn verb_id(i: usize) -> String {
+    format!("http://adlnet.gov/expapi/verbs/{}", VERBS[i % VERBS.len()])
+}
+
+fn activity_id(i: usize) -> String {
+    format!("http://example.com/activities/{i}")
+}
+
+/// Statement number `n`: deterministic, spread over agents, verbs and activities.
+fn generated(n: usize) -> Value {
+    let mut rng = StdRng::seed_from_u64(n as u64);
+    let (a, v, c) = (
+        rng.gen_range(0..AGENTS),
+        rng.gen_range(0..VERBS.len()),
+        rng.gen_range(0..ACTIVITIES),
+    );
+    json!({
+        "actor": agent(a),
+        "verb": { "id": verb_id(v), "display": { "en-US": VERBS[v] } },
+        "object": { "objectType": "Activity", "id": activity_id(c),
+                    "definition": { "name": { "en-US": format!("Course {c}") },
+                                    "type": "http://adlnet.gov/expapi/activities/course" } },
+        "result": { "completion": true, "success": rng.gen_bool(0.8), "score": { "scaled": rng.gen_range(0.0..1.0) },
+                    "duration": "PT12M30S" },
+        "context": { "registration": uuid::Uuid::from_u128(rng.gen()).to_string(),
+                     "contextActivities": { "parent": [{ "id": "http://example.com/programs/1" }] } },
+        "timestamp": "2026-01-15T10:00:00.000Z"
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// (RSS, peak RSS) in MB from /proc.
+fn memory_of(pid: u32) -> anyhow::Result<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("reading the server's /proc status")?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    };
+    Ok((field("VmRSS:"), field("VmHWM:")))
+}
