@@ -24,8 +24,6 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PreconditionFailed(String),
-    #[error("{0}")]
-    PreconditionRequired(String),
     #[error("request body is larger than the {0} byte limit")]
     TooLarge(usize),
     #[error(transparent)]
@@ -65,7 +63,6 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed(_) => "precondition_failed",
-            ApiError::PreconditionRequired(_) => "precondition_required",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Internal(_) => "internal",
         }
@@ -77,7 +74,6 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::PreconditionFailed(msg) => ApiError::PreconditionFailed(msg),
-            StoreError::PreconditionRequired(msg) => ApiError::PreconditionRequired(msg),
             StoreError::Invalid(v) => ApiError::Invalid(v),
             StoreError::Backend(e) => ApiError::Internal(e),
         }
@@ -93,7 +89,6 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

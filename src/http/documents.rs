@@ -40,17 +40,18 @@ impl Resource {
         }
     }
 
-    /// What a write to an existing document without `If-Match`/`If-None-Match` gets.
+    /// What a write without `If-Match`/`If-None-Match` gets: 1.0.3 wants profile PUTs to
+    /// always carry one; 2.0 refuses a blind PUT over an existing document of any kind.
     fn when_precondition_missing(
         self,
         version: XapiVersion,
         method: &Method,
     ) -> MissingPrecondition {
         match (self, version) {
-            (Resource::State, _) => MissingPrecondition::Allowed,
-            (_, XapiVersion::V2) if *method != Method::GET => MissingPrecondition::Required,
-            (_, XapiVersion::V1) if *method == Method::PUT => MissingPrecondition::Conflict,
-            _ => MissingPrecondition::Allowed,
+            _ if *method != Method::PUT => MissingPrecondition::Allowed,
+            (Resource::State, XapiVersion::V1) => MissingPrecondition::Allowed,
+            (_, XapiVersion::V1) => MissingPrecondition::Required,
+            (_, XapiVersion::V2) => MissingPrecondition::Conflict,
         }
     }
 }

@@ -37,7 +37,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(version_header))
             .route("/about", web::get().to(about::get_about))
             .route("/about", web::head().to(about::get_about))
-            .service(web::resource("/statements").route(any(statements::statements)))
+            .service(
+                web::resource("/statements")
+                    .wrap(actix_web::middleware::from_fn(consistent_through))
+                    .route(any(statements::statements)),
+            )
             .service(web::resource("/activities/state").route(any(documents::state)))
             .service(web::resource("/activities/profile").route(any(documents::activity_profile)))
             .service(web::resource("/activities").route(any(documents::activities)))
@@ -101,6 +105,35 @@ async fn version_header(
         HeaderName::from_static("x-experience-api-version"),
         HeaderValue::from_static(version.header_value()),
     );
+    Ok(res)
+}
+
+/// Every statements GET answer, errors included, says up to when the LRS is consistent.
+/// Read before the handler runs, so it never claims more than the query saw.
+async fn consistent_through(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let through = match state {
+        Some(state) => state.lrs.store.statements.consistent_through().await.ok(),
+        None => None,
+    };
+    let mut res = next.call(req).await?;
+    let is_read = matches!(
+        *res.request().method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    );
+    let stamp = through
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(crate::xapi::time::format_timestamp)
+        .and_then(|t| HeaderValue::from_str(&t).ok());
+    if let (true, Some(value)) = (is_read, stamp) {
+        res.headers_mut().insert(
+            HeaderName::from_static("x-experience-api-consistent-through"),
+            value,
+        );
+    }
     Ok(res)
 }
 

@@ -192,6 +192,10 @@ impl FromRequest for XapiRequest {
                         params.insert(k, v);
                     }
                 }
+                // The content of a form post is JSON unless the form says otherwise.
+                form_headers
+                    .entry("content-type".into())
+                    .or_insert_with(|| "application/json".into());
             }
 
             let header = |name: &str| -> Option<String> {

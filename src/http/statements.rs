@@ -13,7 +13,7 @@ use crate::store::{Cursor, StatementQuery};
 use crate::xapi::agent::ifi_key;
 use crate::xapi::format::accept_languages;
 use crate::xapi::rules::is_iri;
-use crate::xapi::time::{format_timestamp, parse_query_timestamp};
+use crate::xapi::time::parse_query_timestamp;
 use crate::xapi::StatementFormat;
 
 const QUERY_PARAMS: [&str; 14] = [
@@ -173,12 +173,6 @@ fn parse_format(x: &XapiRequest) -> ApiResult<StatementFormat> {
 async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
     let tenant = x.principal.tenant;
     let languages = accept_languages(x.header("accept-language"));
-    let consistent = format_timestamp(
-        chrono::DateTime::from_timestamp_millis(
-            state.lrs.store.statements.consistent_through().await?,
-        )
-        .unwrap_or_default(),
-    );
 
     if let Some(more) = x.param("more") {
         x.only_params(&["more"])?;
@@ -193,7 +187,6 @@ async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespo
             token.format.into(),
             token.attachments,
             &languages,
-            &consistent,
         ));
     }
     x.only_params(&QUERY_PARAMS)?;
@@ -230,9 +223,7 @@ async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespo
         let mut body = found.body;
         format.apply(&mut body, &languages);
         let mut response = HttpResponse::Ok();
-        response
-            .insert_header(("X-Experience-API-Consistent-Through", consistent))
-            .insert_header(("Last-Modified", http_date(found.stored_millis)));
+        response.insert_header(("Last-Modified", http_date(found.stored_millis)));
         if attachments {
             let files = state
                 .lrs
@@ -255,14 +246,7 @@ async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespo
         attachments,
     };
     let page = state.lrs.query_statements(tenant, token, true).await?;
-    Ok(page_response(
-        &x,
-        page,
-        format,
-        attachments,
-        &languages,
-        &consistent,
-    ))
+    Ok(page_response(&x, page, format, attachments, &languages))
 }
 
 fn parse_query(state: &AppState, x: &XapiRequest) -> ApiResult<StatementQuery> {
@@ -349,7 +333,6 @@ fn page_response(
     format: StatementFormat,
     attachments: bool,
     languages: &[String],
-    consistent: &str,
 ) -> HttpResponse {
     let mut statements = page.statements;
     for s in &mut statements {
@@ -361,7 +344,6 @@ fn page_response(
         .unwrap_or_default();
     let body = json!({ "statements": statements, "more": more });
     let mut response = HttpResponse::Ok();
-    response.insert_header(("X-Experience-API-Consistent-Through", consistent.to_owned()));
     if let Some(last) = statements_last_modified(&body) {
         response.insert_header(("Last-Modified", last));
     }

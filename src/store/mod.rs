@@ -26,8 +26,6 @@ pub enum StoreError {
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("{0}")]
-    PreconditionRequired(String),
-    #[error("{0}")]
     Invalid(Violation),
     #[error(transparent)]
     Backend(#[from] anyhow::Error),

@@ -14,13 +14,14 @@ pub enum WriteMode {
     Merge,
 }
 
-/// What to answer when a write to an existing document carries no precondition header.
+/// What a write without `If-Match`/`If-None-Match` gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissingPrecondition {
     Allowed,
-    /// 409 Conflict (xAPI 1.0.3 for PUT to an existing profile).
+    /// Refused with 409 Conflict when the document exists (PUT).
     Conflict,
-    /// 428 Precondition Required (xAPI 2.0).
+    /// Always refused: 409 when the document exists, 400 when it does not (xAPI 1.0.3
+    /// profile PUTs must say whether they create or replace).
     Required,
 }
 
@@ -84,10 +85,15 @@ impl Preconditions {
             }
         }
         let has_header = self.if_match.is_some() || self.if_none_match.is_some();
-        if current.is_some() && !has_header && self.when_missing != MissingPrecondition::Allowed {
-            return Err(PreconditionError::Missing(self.when_missing));
+        match (has_header, self.when_missing, current) {
+            (false, MissingPrecondition::Conflict | MissingPrecondition::Required, Some(_)) => {
+                Err(PreconditionError::Missing(MissingPrecondition::Conflict))
+            }
+            (false, MissingPrecondition::Required, None) => {
+                Err(PreconditionError::Missing(MissingPrecondition::Required))
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -173,12 +179,16 @@ mod tests {
 
     #[test]
     fn missing_header_on_existing_document() {
-        let p = pre(None, None, MissingPrecondition::Required);
+        let p = pre(None, None, MissingPrecondition::Conflict);
         assert!(p.check(None).is_ok());
+        let conflict = Err(PreconditionError::Missing(MissingPrecondition::Conflict));
+        assert_eq!(p.check(Some("x")), conflict);
+        let p = pre(None, None, MissingPrecondition::Required);
         assert_eq!(
-            p.check(Some("x")),
+            p.check(None),
             Err(PreconditionError::Missing(MissingPrecondition::Required))
         );
+        assert_eq!(p.check(Some("x")), conflict);
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn to_ids(s: &mut Value) {
     }
     if let Some(o) = obj.get_mut("object") {
         match object_type(o) {
-            "Activity" => keep_only(o, &["objectType", "id"]),
+            "Activity" => keep_only(o, &["id"]),
             "Agent" | "Group" => *o = ids_only(o),
             "SubStatement" => to_ids(o),
             _ => {}
@@ -214,7 +214,7 @@ mod tests {
             json!({
                 "actor": {"objectType": "Agent", "mbox": "mailto:a@b.c"},
                 "verb": {"id": "http://v/x"},
-                "object": {"objectType": "Activity", "id": "http://a/1"}
+                "object": {"id": "http://a/1"}
             })
         );
     }

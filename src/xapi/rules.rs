@@ -321,7 +321,13 @@ fn timestamp(t: &Value, ptr: &str) -> Checked {
 
 fn iso_duration(d: &Value, ptr: &str) -> Checked {
     let text = d.as_str().unwrap_or("");
-    if text.starts_with('P') && iso8601::duration(text).is_ok() {
+    // ISO 8601 allows weeks only alone (`P4W`), never mixed with other units.
+    let weeks_mixed = text.contains('W')
+        && !(text.ends_with('W')
+            && text[1..text.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.'));
+    if text.starts_with('P') && !weeks_mixed && iso8601::duration(text).is_ok() {
         Ok(())
     } else {
         Err(Violation::new(
@@ -443,8 +449,12 @@ mod tests {
         let mut s = base();
         s["result"] = json!({"duration": "1 hour"});
         assert_eq!(rule_of(&s).map(|r| r.0), Some("duration"));
-        s["result"] = json!({"duration": "PT1H30M0.5S"});
-        assert_eq!(rule_of(&s), None);
+        s["result"] = json!({"duration": "P4W1D"});
+        assert_eq!(rule_of(&s).map(|r| r.0), Some("duration"));
+        for ok in ["PT1H30M0.5S", "P4W", "P1Y2M3DT4H5M6S", "PT0S"] {
+            s["result"] = json!({ "duration": ok });
+            assert_eq!(rule_of(&s), None, "{ok}");
+        }
     }
 
     #[test]

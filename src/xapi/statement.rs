@@ -48,8 +48,12 @@ pub struct IndexKey {
 pub struct PreparedStatement {
     /// Lower-case hyphenated UUID: the lookup key.
     pub id: String,
-    /// The statement as it will be returned by `format=exact`.
-    pub body: Value,
+    /// The statement as it will be returned by `format=exact`, serialized, ending in a
+    /// `stored` placeholder (preceded by a `timestamp` one when the client gave none) that
+    /// [`PreparedStatement::set_stored`] overwrites in place at commit.
+    pub json: String,
+    /// Whether `timestamp` is LRS-assigned (the second-to-last property).
+    timestamp_assigned: bool,
     pub index: Vec<IndexKey>,
     /// The statement id this one voids, if it is a voiding statement.
     pub voids: Option<String>,
@@ -57,13 +61,42 @@ pub struct PreparedStatement {
     /// inherited so filters also find statements that target a matching statement.
     pub references: Option<String>,
     /// Activity definitions seen in the statement, to merge into the Activities resource.
-    pub activities: Vec<(String, Value)>,
-    /// (IFI key, agent) pairs for the Agents resource.
-    pub agents: Vec<(String, Value)>,
+    pub activities: Vec<ActivityDefinition>,
+    /// (IFI key, name) pairs for the Agents resource.
+    pub agent_names: Vec<(String, String)>,
     pub fingerprint: Fingerprint,
-    /// SHA-2 hashes of the attachments the statement declares.
-    pub attachment_hashes: Vec<String>,
 }
+
+/// An activity definition as it appeared in a statement.
+#[derive(Debug, Clone)]
+pub struct ActivityDefinition {
+    pub id: String,
+    pub definition: Value,
+    /// `definition` serialized, to compare cheaply with what is stored.
+    pub text: String,
+}
+
+/// Merges a newer activity definition into the stored one: objects (language maps,
+/// extensions) merge key by key, anything else is replaced by the newer value.
+pub fn merge_definition(stored: &mut Value, newer: &Value) {
+    match (stored, newer) {
+        (Value::Object(old), Value::Object(new)) => {
+            for (k, v) in new {
+                match old.get_mut(k) {
+                    Some(existing) => merge_definition(existing, v),
+                    None => {
+                        old.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value.clone(),
+    }
+}
+
+/// Stands for `stored` (and an LRS-assigned `timestamp`) until commit; as long as any
+/// timestamp we format.
+const STORED_PLACEHOLDER: &str = "0000-00-00T00:00:00.000Z";
 
 /// What the LRS assigns to a statement that it accepts (besides `stored`, which the store
 /// sets at commit with [`PreparedStatement::set_stored`]).
@@ -87,11 +120,18 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
     {
         normalize_context_activities(obj);
     }
+    let timestamp_assigned = statement.get("timestamp").is_none();
     if let Some(obj) = statement.as_object_mut() {
         obj.entry("id").or_insert_with(|| Value::String(id.clone()));
         obj.insert("authority".into(), assigned.authority.clone());
         obj.entry("version")
             .or_insert_with(|| Value::String(assigned.version.statement_default().into()));
+        // Last, in this order: set_stored finds them by their distance from the end.
+        obj.shift_remove("stored");
+        if timestamp_assigned {
+            obj.insert("timestamp".into(), Value::String(STORED_PLACEHOLDER.into()));
+        }
+        obj.insert("stored".into(), Value::String(STORED_PLACEHOLDER.into()));
     }
 
     let mut index = BTreeSet::new();
@@ -118,35 +158,50 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
         _ => None,
     };
     let is_voiding = statement.pointer("/verb/id").and_then(Value::as_str) == Some(VOIDED_VERB);
-    let attachment_hashes = statement
-        .get("attachments")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|a| a.get("sha2")?.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let agent_names = agents
+        .into_iter()
+        .filter_map(|(ifi, agent)| Some((ifi, agent.get("name")?.as_str()?.to_owned())))
+        .collect();
     PreparedStatement {
         id,
         voids: if is_voiding { references.clone() } else { None },
         references,
-        body: statement,
+        json: statement.to_string(),
+        timestamp_assigned,
         index: index.into_iter().collect(),
-        activities,
-        agents,
+        activities: activities
+            .into_iter()
+            .map(|(id, definition)| ActivityDefinition {
+                text: definition.to_string(),
+                id,
+                definition,
+            })
+            .collect(),
+        agent_names,
         fingerprint,
-        attachment_hashes,
     }
 }
 
 impl PreparedStatement {
-    /// Sets `stored` and, when the client gave none, `timestamp` to the same instant.
+    /// Sets `stored` and, when the client gave none, `timestamp` to the same instant,
+    /// overwriting the placeholders at the end of `json` (`…"stored":"<24 chars>"}`).
     pub fn set_stored(&mut self, at: DateTime<Utc>) {
-        let stored = Value::String(format_timestamp(at));
-        if let Some(obj) = self.body.as_object_mut() {
-            obj.entry("timestamp").or_insert_with(|| stored.clone());
-            obj.insert("stored".into(), stored);
+        let stored = format_timestamp(at);
+        if stored.len() != STORED_PLACEHOLDER.len() {
+            return; // only for years past 9999; the placeholder then stays visible
+        }
+        let end = self.json.len().saturating_sub(2);
+        let start = end.saturating_sub(stored.len());
+        if self.json.get(start..end) == Some(STORED_PLACEHOLDER) {
+            self.json.replace_range(start..end, &stored);
+        }
+        if self.timestamp_assigned {
+            // `","stored":"` (12 bytes) separates the two values.
+            let end = start.saturating_sub(12);
+            let begin = end.saturating_sub(stored.len());
+            if self.json.get(begin..end) == Some(STORED_PLACEHOLDER) {
+                self.json.replace_range(begin..end, &stored);
+            }
         }
     }
 
@@ -493,10 +548,12 @@ mod tests {
         let s = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/x"}, "object": {"id": "http://a/1"}});
         let mut p = prepare(s, &assigned(&authority));
         p.set_stored(Utc::now());
-        assert_eq!(p.body["id"], json!(p.id));
-        assert_eq!(p.body["version"], json!("1.0.0"));
-        assert_eq!(p.body["timestamp"], p.body["stored"]);
-        assert_eq!(p.body["authority"], authority);
+        let body: Value = serde_json::from_str(&p.json).unwrap();
+        assert_eq!(body["id"], json!(p.id));
+        assert_eq!(body["version"], json!("1.0.0"));
+        assert!(body["stored"].as_str().is_some_and(|s| s.starts_with("20")));
+        assert_eq!(body["timestamp"], body["stored"]);
+        assert_eq!(body["authority"], authority);
     }
 
     #[test]
@@ -531,7 +588,8 @@ mod tests {
             "aaaaaaaa-0000-4000-8000-000000000000"
         ));
         assert_eq!(
-            p.body["context"]["contextActivities"]["parent"],
+            serde_json::from_str::<Value>(&p.json).unwrap()["context"]["contextActivities"]
+                ["parent"],
             json!([{"id": "http://a/parent"}])
         );
     }
@@ -545,6 +603,32 @@ mod tests {
         assert!(Fingerprint::of(&a).matches(&Fingerprint::of(&b)));
         let c = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/other"}, "object": {"id": "http://a/1"}});
         assert!(!Fingerprint::of(&a).matches(&Fingerprint::of(&c)));
+    }
+
+    #[test]
+    fn a_client_timestamp_is_kept_and_stored_replaced() {
+        let s = json!({"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v/x"}, "object": {"id": "http://a/1"},
+                       "timestamp": "2020-01-01T00:00:00Z", "stored": "2019-01-01T00:00:00Z"});
+        let mut p = prepare(s, &assigned(&json!({"mbox": "mailto:auth@b.c"})));
+        p.set_stored(Utc::now());
+        let body: Value = serde_json::from_str(&p.json).unwrap();
+        assert_eq!(body["timestamp"], json!("2020-01-01T00:00:00Z"));
+        assert!(body["stored"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("20") && !s.starts_with("2019")));
+    }
+
+    #[test]
+    fn definitions_merge_language_maps() {
+        let mut stored = json!({"name": {"en": "A"}, "type": "http://t/1"});
+        merge_definition(
+            &mut stored,
+            &json!({"name": {"fr": "B"}, "type": "http://t/2"}),
+        );
+        assert_eq!(
+            stored,
+            json!({"name": {"en": "A", "fr": "B"}, "type": "http://t/2"})
+        );
     }
 
     #[test]

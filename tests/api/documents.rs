@@ -207,15 +207,39 @@ async fn profile_writes_respect_etags() {
         .unwrap();
     assert_eq!(got, json!({"v": 5}));
 
-    // xAPI 2.0 asks for 428 Precondition Required instead.
-    let v2 = app.with_version("2.0.0");
-    let r = v2
-        .document(Method::PUT, "activities/profile", &q)
-        .json(&json!({"v": 6}))
+    // 1.0.3 Communication 2.6/2.7: a profile PUT without any precondition is refused even
+    // for a new document.
+    let fresh = [("activityId", ACTIVITY), ("profileId", "fresh")];
+    let r = app
+        .document(Method::PUT, "activities/profile", &fresh)
+        .json(&json!({"v": 1}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 428);
+    assert_eq!(r.status(), 400);
+
+    // xAPI 2.0 (4.1.4): a blind PUT over an existing document is 409, for State too.
+    let v2 = app.with_version("2.0.0");
+    let agent = agent_param("a@example.com");
+    let state = [
+        ("activityId", ACTIVITY),
+        ("agent", agent.as_str()),
+        ("stateId", "s"),
+    ];
+    let first = v2
+        .document(Method::PUT, "activities/state", &state)
+        .json(&json!({"v": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 204);
+    let blind = v2
+        .document(Method::PUT, "activities/state", &state)
+        .json(&json!({"v": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blind.status(), 409);
 }
 
 #[tokio::test]
@@ -229,6 +253,7 @@ async fn agent_profiles_are_kept_per_agent() {
             "agents/profile",
             &[("agent", a.as_str()), ("profileId", "prefs")],
         )
+        .header("If-None-Match", "*")
         .json(&json!({"theme": "dark"}))
         .send()
         .await

@@ -340,7 +340,7 @@ async fn formats_ids_and_canonical() {
     );
     assert_eq!(
         ids["object"],
-        json!({"objectType": "Activity", "id": "http://example.com/activities/course-1"})
+        json!({"id": "http://example.com/activities/course-1"})
     );
     assert_eq!(
         ids["verb"],

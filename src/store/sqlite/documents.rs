@@ -9,6 +9,7 @@ use crate::store::{Document, DocumentScope, DocumentStore, StoreError, StoreResu
 use crate::xapi::document::{
     etag_of, merge_json, MissingPrecondition, PreconditionError, Preconditions, WriteMode,
 };
+use crate::xapi::Violation;
 
 /// The table's key columns for a scope: (kind, activity_id, agent, registration).
 fn key_of(scope: &DocumentScope) -> (i64, &str, &str, &str) {
@@ -52,11 +53,11 @@ fn load(
 fn precondition(result: Result<(), PreconditionError>) -> StoreResult<()> {
     result.map_err(|e| match e {
         PreconditionError::Failed(msg) => StoreError::PreconditionFailed(msg),
-        PreconditionError::Missing(MissingPrecondition::Required) => {
-            StoreError::PreconditionRequired(
-                "the document exists: send If-Match (or If-None-Match) to change it".into(),
-            )
-        }
+        PreconditionError::Missing(MissingPrecondition::Required) => StoreError::Invalid(Violation::new(
+            "If-None-Match",
+            "precondition-header",
+            "send If-None-Match: * to create this document (or If-Match with its ETag to replace it)",
+        )),
         PreconditionError::Missing(_) => StoreError::Conflict(
             "the document exists: send If-Match with its ETag (or If-None-Match: *) to change it"
                 .into(),

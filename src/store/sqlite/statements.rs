@@ -11,6 +11,7 @@ use crate::store::{
     AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError, StoreResult,
     StoredStatement, TenantId,
 };
+use crate::xapi::statement::{merge_definition, ActivityDefinition};
 use crate::xapi::{Fingerprint, IndexKind, PreparedStatement};
 
 #[async_trait]
@@ -125,11 +126,6 @@ fn insert_batch(
     let mut void = conn.prepare_cached(
         "UPDATE statements SET voided = 1 WHERE tenant = ?1 AND id = ?2 AND voiding = 0",
     )?;
-    let mut activity = conn.prepare_cached(
-        "INSERT INTO activities (tenant, id, definition) VALUES (?1, ?2, ?3)
-         ON CONFLICT (tenant, id) DO UPDATE SET definition = json_patch(definition, excluded.definition)
-         WHERE definition <> json_patch(definition, excluded.definition)",
-    )?;
     let mut name = conn.prepare_cached(
         "INSERT OR IGNORE INTO agent_names (tenant, ifi, name) VALUES (?1, ?2, ?3)",
     )?;
@@ -155,7 +151,7 @@ fn insert_batch(
             now.timestamp_millis(),
             st.voids.is_some(),
             st.fingerprint.to_bytes(),
-            st.body.to_string()
+            st.json
         ])?;
         let seq = conn.last_insert_rowid();
         for key in &st.index {
@@ -164,15 +160,41 @@ fn insert_batch(
         if let Some(target) = &st.voids {
             void.execute(params![tenant, target])?;
         }
-        for (id, definition) in &st.activities {
-            activity.execute(params![tenant, id, definition.to_string()])?;
+        for definition in &st.activities {
+            merge_activity(conn, tenant, definition)?;
         }
-        for (ifi, agent) in &st.agents {
-            if let Some(n) = agent.get("name").and_then(Value::as_str) {
-                name.execute(params![tenant, ifi, n])?;
-            }
+        for (ifi, n) in &st.agent_names {
+            name.execute(params![tenant, ifi, n])?;
         }
     }
+    Ok(())
+}
+
+/// Keeps the Activities resource current; most statements repeat the stored definition,
+/// which costs one point read.
+fn merge_activity(
+    conn: &Connection,
+    tenant: TenantId,
+    incoming: &ActivityDefinition,
+) -> StoreResult<()> {
+    let mut read =
+        conn.prepare_cached("SELECT definition FROM activities WHERE tenant = ?1 AND id = ?2")?;
+    let stored: Option<String> = read
+        .query_row(params![tenant, incoming.id], |r| r.get(0))
+        .optional()?;
+    let merged = match stored {
+        Some(text) if text == incoming.text => return Ok(()),
+        Some(text) => {
+            let mut current: Value = serde_json::from_str(&text).map_err(backend)?;
+            merge_definition(&mut current, &incoming.definition);
+            current.to_string()
+        }
+        None => incoming.text.clone(),
+    };
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO activities (tenant, id, definition) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![tenant, incoming.id, merged])?;
     Ok(())
 }
 
