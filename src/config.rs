@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Deserialize;
 
+use crate::xapi::XapiVersion;
+
 /// A Basic-auth credential given in configuration (its secret is hashed before storage).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +41,9 @@ pub struct Settings {
     pub page_limit: u32,
     /// Credentials created or updated at start-up.
     pub credentials: Vec<CredentialConfig>,
+    /// The version named in answers to requests that carry no usable version header,
+    /// for clients not seen before (see `http::ClientVersions`).
+    pub default_version: XapiVersion,
 }
 
 impl Default for Settings {
@@ -51,6 +56,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024 * 1024,
             page_limit: 500,
             credentials: Vec::new(),
+            default_version: XapiVersion::V2,
         }
     }
 }
@@ -66,6 +72,7 @@ pub struct Layer {
     pub max_body_bytes: Option<usize>,
     pub page_limit: Option<u32>,
     pub credentials: Option<Vec<CredentialConfig>>,
+    pub default_version: Option<String>,
 }
 
 impl Settings {
@@ -73,17 +80,17 @@ impl Settings {
     pub fn load(file: Option<&Path>, cli: Layer) -> anyhow::Result<Self> {
         let mut settings = Settings::default();
         if let Some(path) = file {
-            settings.apply(read_file(path)?);
+            settings.apply(read_file(path)?)?;
         }
-        settings.apply(from_env(|k| std::env::var(k).ok())?);
-        settings.apply(cli);
+        settings.apply(from_env(|k| std::env::var(k).ok())?)?;
+        settings.apply(cli)?;
         if settings.page_limit == 0 {
             anyhow::bail!("page_limit must be at least 1");
         }
         Ok(settings)
     }
 
-    fn apply(&mut self, layer: Layer) {
+    fn apply(&mut self, layer: Layer) -> anyhow::Result<()> {
         let Layer {
             listen,
             store,
@@ -92,7 +99,12 @@ impl Settings {
             max_body_bytes,
             page_limit,
             credentials,
+            default_version,
         } = layer;
+        if let Some(v) = default_version {
+            self.default_version = XapiVersion::parse(&v)
+                .ok_or_else(|| anyhow::anyhow!("default_version `{v}` is not 1.0.x or 2.0.x"))?;
+        }
         if let Some(v) = listen {
             self.listen = v;
         }
@@ -114,6 +126,7 @@ impl Settings {
         if let Some(v) = credentials {
             self.credentials = v;
         }
+        Ok(())
     }
 }
 
@@ -163,6 +176,7 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         listen: var("LRSGATE_LISTEN"),
         store: var("LRSGATE_STORE"),
         log: var("LRSGATE_LOG"),
+        default_version: var("LRSGATE_DEFAULT_VERSION"),
         log_format,
         max_body_bytes: parse_num("LRSGATE_MAX_BODY_BYTES")?.map(|n| n as usize),
         page_limit: parse_num("LRSGATE_PAGE_LIMIT")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
@@ -182,13 +196,16 @@ mod tests {
     #[test]
     fn later_layers_win() {
         let mut s = Settings::default();
-        s.apply(toml::from_str("listen = \"0.0.0.0:9000\"\npage_limit = 50").unwrap_or_default());
+        let file = "listen = \"0.0.0.0:9000\"\npage_limit = 50\ndefault_version = \"1.0.3\"";
+        s.apply(toml::from_str(file).unwrap()).unwrap();
         let env = from_env(|k| (k == "LRSGATE_PAGE_LIMIT").then(|| "20".to_owned()));
-        s.apply(env.unwrap_or_default());
+        s.apply(env.unwrap()).unwrap();
         s.apply(Layer {
             store: Some("sqlite:///tmp/x.db".into()),
             ..Layer::default()
-        });
+        })
+        .unwrap();
+        assert_eq!(s.default_version, XapiVersion::V1);
         assert_eq!(
             (s.listen.as_str(), s.page_limit, s.store.as_str()),
             ("0.0.0.0:9000", 20, "sqlite:///tmp/x.db")

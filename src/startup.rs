@@ -37,6 +37,7 @@ impl Application {
             auth: Authenticator::new(store.credentials.clone()),
             lrs: Lrs::new(store, validator),
             settings: Arc::new(settings),
+            client_versions: http::ClientVersions::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

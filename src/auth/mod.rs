@@ -89,6 +89,11 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((key.to_owned(), secret.to_owned()))
 }
 
+/// The key of a Basic `Authorization` header, unverified (for labelling answers only).
+pub fn basic_key(header: &str) -> Option<String> {
+    parse_basic(header).map(|(key, _)| key)
+}
+
 pub fn hash_secret(secret: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

@@ -6,7 +6,8 @@ pub mod multipart;
 mod request;
 mod statements;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -15,7 +16,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
-use crate::auth::Authenticator;
+use crate::auth::{basic_key, Authenticator};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::lrs::Lrs;
@@ -28,6 +29,37 @@ pub struct AppState {
     pub lrs: Lrs,
     pub auth: Authenticator,
     pub settings: Arc<Settings>,
+    pub client_versions: ClientVersions,
+}
+
+/// The xAPI version each credential last spoke. An answer to a request without a usable
+/// version header names that version (a 1.0.3 client gets a 1.0.3 error), or the
+/// configured default for a client not seen yet.
+#[derive(Default)]
+pub struct ClientVersions {
+    last: RwLock<HashMap<String, XapiVersion>>,
+}
+
+impl ClientVersions {
+    /// Bounds the memory a flood of distinct keys can take.
+    const MAX_CLIENTS: usize = 10_000;
+
+    fn remember(&self, key: String, version: XapiVersion) {
+        let known = self.last.read().ok().and_then(|m| m.get(&key).copied());
+        if known == Some(version) {
+            return;
+        }
+        if let Ok(mut m) = self.last.write() {
+            if m.len() >= Self::MAX_CLIENTS {
+                m.clear();
+            }
+            m.insert(key, version);
+        }
+    }
+
+    fn last(&self, key: &str) -> Option<XapiVersion> {
+        self.last.read().ok().and_then(|m| m.get(key).copied())
+    }
 }
 
 /// The route table.
@@ -94,12 +126,31 @@ async fn version_header(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let version = req
+    let asked = req
         .headers()
         .get("x-experience-api-version")
         .and_then(|v| v.to_str().ok())
-        .and_then(XapiVersion::parse)
-        .unwrap_or(XapiVersion::V1);
+        .and_then(XapiVersion::parse);
+    let key = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(basic_key);
+    let version = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => match (asked, key) {
+            (Some(v), Some(k)) => {
+                state.client_versions.remember(k, v);
+                v
+            }
+            (Some(v), None) => v,
+            (None, Some(k)) => state
+                .client_versions
+                .last(&k)
+                .unwrap_or(state.settings.default_version),
+            (None, None) => state.settings.default_version,
+        },
+        None => asked.unwrap_or(XapiVersion::V2),
+    };
     let mut res = next.call(req).await?;
     res.headers_mut().insert(
         HeaderName::from_static("x-experience-api-version"),

@@ -146,6 +146,7 @@ impl FromRequest for XapiRequest {
             let mut form_headers = HashMap::new();
             let mut body = raw_body;
 
+            let alternate_syntax = params.contains_key("method");
             if let Some(alternate) = params.remove("method") {
                 if method != Method::POST {
                     return Err(ApiError::invalid(
@@ -222,6 +223,13 @@ impl FromRequest for XapiRequest {
                     )
                 })?,
             };
+            if alternate_syntax && version == XapiVersion::V2 {
+                return Err(ApiError::invalid(
+                    "method",
+                    "alternate-syntax",
+                    "xAPI 2.0 has no alternate request syntax; send the real method and headers",
+                ));
+            }
             let principal = state
                 .auth
                 .authenticate(header("authorization").as_deref())

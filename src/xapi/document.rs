@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha1::{Digest, Sha1};
 
 use super::validate::Violation;
 
@@ -97,9 +97,10 @@ impl Preconditions {
     }
 }
 
-/// The entity tag of a document's content.
+/// The entity tag of a document's content: the SHA-1 of the bytes in hex, as xAPI 1.0.3
+/// (Communication 3.1) specifies, so clients can compute it themselves.
 pub fn etag_of(content: &[u8]) -> String {
-    hex::encode(&Sha256::digest(content)[..20])
+    hex::encode(Sha1::digest(content))
 }
 
 /// True for `application/json` with or without parameters.
@@ -189,6 +190,11 @@ mod tests {
             Err(PreconditionError::Missing(MissingPrecondition::Required))
         );
         assert_eq!(p.check(Some("x")), conflict);
+    }
+
+    #[test]
+    fn etags_are_sha1_hex() {
+        assert_eq!(etag_of(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
     }
 
     #[test]

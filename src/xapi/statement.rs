@@ -472,6 +472,9 @@ fn strip_for_comparison(v: &mut Value) {
     if let Some(Value::Object(verb)) = obj.get_mut("verb") {
         verb.remove("display");
     }
+    if let Some(Value::String(d)) = obj.get_mut("duration") {
+        *d = duration_to_hundredths(d);
+    }
     if let Some(Value::String(r)) = obj.get_mut("registration") {
         *r = r.to_ascii_lowercase();
     }
@@ -489,6 +492,25 @@ fn strip_for_comparison(v: &mut Value) {
             canonical_json(m, &mut b);
             b
         });
+    }
+}
+
+/// A duration with its seconds cut to hundredths: precision beyond 0.01 s is not part of
+/// a statement comparison (xAPI 2.0, 4.2.7).
+fn duration_to_hundredths(d: &str) -> String {
+    let Some(body) = d.strip_suffix('S') else {
+        return d.to_owned();
+    };
+    let Some(dot) = body.rfind('.') else {
+        return d.to_owned();
+    };
+    let (whole, fraction) = body.split_at(dot);
+    let kept: String = fraction[1..].chars().take(2).collect();
+    let kept = kept.trim_end_matches('0');
+    if kept.is_empty() {
+        format!("{whole}S")
+    } else {
+        format!("{whole}.{kept}S")
     }
 }
 
@@ -629,6 +651,17 @@ mod tests {
             stored,
             json!({"name": {"en": "A", "fr": "B"}, "type": "http://t/2"})
         );
+    }
+
+    #[test]
+    fn durations_compare_to_hundredths() {
+        assert_eq!(duration_to_hundredths("PT1.2345S"), "PT1.23S");
+        assert_eq!(
+            duration_to_hundredths("PT1.2S"),
+            duration_to_hundredths("PT1.20999S")
+        );
+        assert_eq!(duration_to_hundredths("PT1.001S"), "PT1S");
+        assert_eq!(duration_to_hundredths("P1D"), "P1D");
     }
 
     #[test]

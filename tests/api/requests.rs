@@ -142,3 +142,42 @@ async fn cors_preflight_is_answered() {
     assert!(r.status().is_success());
     assert!(r.headers().contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn answers_without_a_version_header_speak_the_clients_last_version() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/xapi/statements", app.address);
+    let bare = || app.client.get(&url).basic_auth(KEY, Some(SECRET));
+    // A client never seen gets the configured default (2.0.0)...
+    assert_eq!(
+        bare().send().await.unwrap().headers()["x-experience-api-version"],
+        "2.0.0"
+    );
+    // ...one that spoke 1.0.3 keeps hearing 1.0.3 (Communication 3.3 in each version).
+    app.get_statements(&[]).await;
+    let r = bare().send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["x-experience-api-version"], "1.0.3");
+}
+
+#[tokio::test]
+async fn xapi_2_has_no_alternate_request_syntax() {
+    let app = TestApp::spawn().await;
+    let auth = format!("Basic {}", base64_of(&format!("{KEY}:{SECRET}")));
+    let content = statement("a@example.com", "completed", "course-1").to_string();
+    let id = uuid::Uuid::new_v4().to_string();
+    let form = [
+        ("statementId", id.as_str()),
+        ("Authorization", auth.as_str()),
+        ("X-Experience-API-Version", "2.0.0"),
+        ("content", content.as_str()),
+    ];
+    let r = app
+        .client
+        .post(format!("{}/xapi/statements?method=PUT", app.address))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}

@@ -82,6 +82,9 @@ impl SqliteStore {
         }
         let write = open_connection(path, OpenFlags::default())?;
         migrate(&write)?;
+        // The checkpointer thread below does this work; the writer only steps in if the
+        // log grows far beyond its usual size.
+        write.execute_batch("PRAGMA wal_autocheckpoint = 50000;")?;
         let readers = (0..READERS)
             .map(|_| {
                 open_connection(
@@ -90,13 +93,16 @@ impl SqliteStore {
                 )
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                writer: Writer::start(write)?,
-                readers: Mutex::new(readers),
-                permits: Semaphore::new(READERS),
-            }),
-        })
+        let inner = Arc::new(Inner {
+            writer: Writer::start(write)?,
+            readers: Mutex::new(readers),
+            permits: Semaphore::new(READERS),
+        });
+        start_checkpointer(
+            open_connection(path, OpenFlags::default())?,
+            Arc::downgrade(&inner),
+        )?;
+        Ok(SqliteStore { inner })
     }
 
     /// Runs a read on a pooled connection off the async threads.
@@ -124,6 +130,22 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
+}
+
+/// Copies the write-ahead log into the database file on its own thread, so the writer
+/// spends its time on requests. Stops when the store is dropped.
+fn start_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while store.strong_count() > 0 {
+                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        })?;
+    Ok(())
 }
 
 #[async_trait]
