@@ -19,12 +19,13 @@ use super::version::XapiVersion;
 pub enum IndexKind {
     /// The actor, or an Agent/Group object.
     Agent = 1,
-    /// Any other agent position (`related_agents=true`): authority, instructor, team,
-    /// context agents/groups, and inside a SubStatement.
+    /// Any other agent position: authority, instructor, team, context agents/groups,
+    /// group members, and inside a SubStatement. `related_agents=true` searches both kinds.
     AgentRelated = 2,
     /// The object Activity.
     Activity = 3,
-    /// Any other activity position (`related_activities=true`).
+    /// Any other activity position (context activities, inside a SubStatement).
+    /// `related_activities=true` searches both kinds.
     ActivityRelated = 4,
     Verb = 5,
     Registration = 6,
@@ -276,13 +277,6 @@ fn collect(
                         kind: activity_kind,
                         key: id.to_owned(),
                     });
-                    if !nested {
-                        // A related query must also find the direct object.
-                        index.insert(IndexKey {
-                            kind: IndexKind::ActivityRelated,
-                            key: id.to_owned(),
-                        });
-                    }
                 }
                 remember_activity(object, activities);
             }
@@ -292,19 +286,6 @@ fn collect(
             }
             "SubStatement" => collect(object, true, index, activities, agents),
             _ => {}
-        }
-    }
-    if !nested {
-        let direct: Vec<IndexKey> = index
-            .iter()
-            .filter(|k| k.kind == IndexKind::Agent)
-            .cloned()
-            .collect();
-        for k in direct {
-            index.insert(IndexKey {
-                kind: IndexKind::AgentRelated,
-                key: k.key,
-            });
         }
     }
     let Some(context) = s.get("context") else {
@@ -596,7 +577,7 @@ mod tests {
             })
         };
         assert!(has(IndexKind::Agent, "mbox:mailto:a@b.c"));
-        assert!(has(IndexKind::AgentRelated, "mbox:mailto:a@b.c"));
+        assert!(!has(IndexKind::AgentRelated, "mbox:mailto:a@b.c"));
         assert!(has(IndexKind::AgentRelated, "mbox:mailto:s@b.c"));
         assert!(!has(IndexKind::Agent, "mbox:mailto:s@b.c"));
         assert!(has(IndexKind::AgentRelated, "mbox:mailto:i@b.c"));

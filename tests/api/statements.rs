@@ -174,6 +174,7 @@ async fn filters_match_by_agent_verb_activity_and_registration() {
     let registration = Uuid::new_v4().to_string();
     let mut with_reg = statement("a@example.com", "completed", "course-1");
     with_reg["context"] = json!({"registration": registration, "instructor": {"mbox": "mailto:teacher@example.com"},
+                                 "team": {"objectType": "Group", "member": [{"mbox": "mailto:a@example.com"}]},
                                  "contextActivities": {"parent": [{"id": "http://example.com/activities/program"}]}});
     let a1 = app.store(&with_reg).await.remove(0);
     let a2 = app
@@ -242,6 +243,21 @@ async fn filters_match_by_agent_verb_activity_and_registration() {
                 ("related_activities", "true".into()),
             ]),
             vec![a1.clone()],
+        ),
+        // related_* still finds the direct positions, once each.
+        (
+            q(vec![
+                ("agent", agent_param("a@example.com")),
+                ("related_agents", "true".into()),
+            ]),
+            vec![a2.clone(), a1.clone()],
+        ),
+        (
+            q(vec![
+                ("activity", "http://example.com/activities/course-2".into()),
+                ("related_activities", "true".into()),
+            ]),
+            vec![b1.clone(), a2.clone()],
         ),
         (
             q(vec![("ascending", "true".into())]),

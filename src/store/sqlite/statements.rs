@@ -210,6 +210,47 @@ fn seq_at(conn: &Connection, millis: i64) -> rusqlite::Result<i64> {
     .map(|s| s.unwrap_or(0))
 }
 
+/// One filter: statements having an index row of any of `kinds` with `key`.
+struct Filter {
+    kinds: &'static [IndexKind],
+    key: String,
+}
+
+fn filters_of(q: &StatementQuery) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    let mut add = |kinds, key: &Option<String>| {
+        if let Some(key) = key {
+            filters.push(Filter {
+                kinds,
+                key: key.clone(),
+            });
+        }
+    };
+    // Most selective first: the first filter drives the scan.
+    add(&[IndexKind::Registration], &q.registration);
+    add(
+        if q.related_agents {
+            &[IndexKind::Agent, IndexKind::AgentRelated]
+        } else {
+            &[IndexKind::Agent]
+        },
+        &q.agent,
+    );
+    add(
+        if q.related_activities {
+            &[IndexKind::Activity, IndexKind::ActivityRelated]
+        } else {
+            &[IndexKind::Activity]
+        },
+        &q.activity,
+    );
+    add(&[IndexKind::Verb], &q.verb);
+    filters
+}
+
+/// Candidates are read in storage order this many at a time, then checked.
+const CHUNK: i64 = 256;
+
 fn run_query(
     conn: &Connection,
     tenant: TenantId,
@@ -236,74 +277,79 @@ fn run_query(
         None => {}
     }
 
-    let mut filters: Vec<(IndexKind, String)> = Vec::new();
-    if let Some(r) = &q.registration {
-        filters.push((IndexKind::Registration, r.clone()));
-    }
-    if let Some(a) = &q.agent {
-        let kind = if q.related_agents {
-            IndexKind::AgentRelated
-        } else {
-            IndexKind::Agent
-        };
-        filters.push((kind, a.clone()));
-    }
-    if let Some(a) = &q.activity {
-        let kind = if q.related_activities {
-            IndexKind::ActivityRelated
-        } else {
-            IndexKind::Activity
-        };
-        filters.push((kind, a.clone()));
-    }
-    if let Some(v) = &q.verb {
-        filters.push((IndexKind::Verb, v.clone()));
-    }
-
-    let order = if q.ascending { "ASC" } else { "DESC" };
-    let mut args: Vec<SqlValue> = vec![tenant.into(), low.into(), high.into()];
-    let sql = match filters.split_first() {
-        // Driven by the first filter's index range, in seq order; the others are probes.
-        Some(((kind, key), rest)) => {
-            args.push(kind.code().into());
-            args.push(key.clone().into());
-            let mut sql = String::from(
-                "SELECT s.seq, s.body FROM statement_index i JOIN statements s ON s.seq = i.seq
-                 WHERE i.tenant = ?1 AND i.seq > ?2 AND i.seq <= ?3 AND i.kind = ?4 AND i.key = ?5 AND s.voided = 0",
-            );
-            for (kind, key) in rest {
-                args.push(kind.code().into());
-                args.push(key.clone().into());
-                let (k, v) = (args.len() - 1, args.len());
-                sql.push_str(&format!(
-                    " AND EXISTS (SELECT 1 FROM statement_index j WHERE j.tenant = ?1 AND j.kind = ?{k} AND j.key = ?{v} AND j.seq = i.seq)"
-                ));
-            }
-            sql.push_str(&format!(" ORDER BY i.seq {order}"));
-            sql
-        }
-        None => format!(
-            "SELECT s.seq, s.body FROM statements s
-             WHERE s.tenant = ?1 AND s.voided = 0 AND s.seq > ?2 AND s.seq <= ?3 ORDER BY s.seq {order}"
-        ),
+    let filters = filters_of(q);
+    let (driver, probes) = match filters.split_first() {
+        Some((first, rest)) => (Some(first), rest),
+        None => (None, &filters[..]),
     };
-    args.push(i64::from(q.limit).saturating_add(1).into());
-    let sql = format!("{sql} LIMIT ?{}", args.len());
-
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args))?;
+    let order = if q.ascending { "ASC" } else { "DESC" };
+    // The driving scan: seqs in (low, high] in order, from the first filter's index ranges
+    // (merged when it spans two kinds) or from the statements themselves.
+    let driver_sql = match driver {
+        Some(f) => f
+            .kinds
+            .iter()
+            .map(|k| {
+                format!(
+                    "SELECT seq FROM statement_index WHERE tenant = ?1 AND kind = {} AND key = ?4 AND seq > ?2 AND seq <= ?3",
+                    k.code()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION "),
+        None => "SELECT seq FROM statements WHERE tenant = ?1 AND voided = 0 AND seq > ?2 AND seq <= ?3".to_owned(),
+    };
+    let driver_sql = format!("{driver_sql} ORDER BY seq {order} LIMIT {CHUNK}");
+    let mut check_sql = String::from(
+        "SELECT body FROM statements s WHERE s.seq = ?1 AND s.tenant = ?2 AND s.voided = 0",
+    );
+    let mut check_args: Vec<SqlValue> = Vec::new();
+    for f in probes {
+        let kinds: Vec<String> = f.kinds.iter().map(|k| k.code().to_string()).collect();
+        check_args.push(f.key.clone().into());
+        check_sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM statement_index j WHERE j.tenant = ?2 AND j.kind IN ({}) AND j.key = ?{} AND j.seq = s.seq)",
+            kinds.join(", "),
+            check_args.len() + 2
+        ));
+    }
+    let mut drive = conn.prepare_cached(&driver_sql)?;
+    let mut check = conn.prepare_cached(&check_sql)?;
+    let wanted = q.limit as usize;
     let mut statements = Vec::new();
     let mut last_seq = None;
     let mut has_more = false;
-    while let Some(row) = rows.next()? {
-        if statements.len() == q.limit as usize {
-            has_more = true;
+    'scan: while low < high {
+        let mut args: Vec<SqlValue> = vec![tenant.into(), low.into(), high.into()];
+        if let Some(f) = driver {
+            args.push(f.key.clone().into());
+        }
+        let seqs: Vec<i64> = drive
+            .query_map(params_from_iter(args), |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let Some(&edge) = seqs.last() else { break };
+        for seq in &seqs {
+            let mut args: Vec<SqlValue> = vec![(*seq).into(), tenant.into()];
+            args.extend(check_args.iter().cloned());
+            let body: Option<String> = check
+                .query_row(params_from_iter(args), |r| r.get(0))
+                .optional()?;
+            let Some(body) = body else { continue };
+            if statements.len() == wanted {
+                has_more = true;
+                break 'scan;
+            }
+            statements.push(serde_json::from_str(&body).map_err(backend)?);
+            last_seq = Some(*seq);
+        }
+        if (seqs.len() as i64) < CHUNK {
             break;
         }
-        let seq: i64 = row.get(0)?;
-        let body: String = row.get(1)?;
-        statements.push(serde_json::from_str(&body).map_err(backend)?);
-        last_seq = Some(seq);
+        if q.ascending {
+            low = edge;
+        } else {
+            high = edge - 1;
+        }
     }
     let next = if has_more {
         Some(Cursor {
