@@ -23,11 +23,15 @@ pub struct Principal {
     pub authority: Value,
 }
 
-/// Verifies Basic credentials. Argon2 is deliberately slow, so a successful verification
-/// is remembered under a SHA-256 of the presented pair for the life of the process.
+/// Verifies Basic credentials. Argon2 is deliberately slow and memory-hungry (19 MiB per
+/// hash), so a successful verification is remembered under a SHA-256 of the presented pair
+/// for the life of the process, and verifications run one at a time: concurrent first
+/// requests of one client wait for a single hash, and a flood of wrong secrets cannot
+/// multiply the memory.
 pub struct Authenticator {
     credentials: Arc<dyn CredentialStore>,
     verified: Mutex<HashMap<[u8; 32], Principal>>,
+    verifying: tokio::sync::Mutex<()>,
 }
 
 impl Authenticator {
@@ -35,7 +39,15 @@ impl Authenticator {
         Authenticator {
             credentials,
             verified: Mutex::new(HashMap::new()),
+            verifying: tokio::sync::Mutex::new(()),
         }
+    }
+
+    fn remembered(&self, fingerprint: &[u8; 32]) -> Option<Principal> {
+        self.verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(fingerprint).cloned())
     }
 
     /// Authenticates an `Authorization` header value.
@@ -44,12 +56,11 @@ impl Authenticator {
             .and_then(parse_basic)
             .ok_or(ApiError::Unauthorized)?;
         let fingerprint: [u8; 32] = Sha256::digest(format!("{key}\0{secret}")).into();
-        if let Some(p) = self
-            .verified
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&fingerprint).cloned())
-        {
+        if let Some(p) = self.remembered(&fingerprint) {
+            return Ok(p);
+        }
+        let _one_at_a_time = self.verifying.lock().await;
+        if let Some(p) = self.remembered(&fingerprint) {
             return Ok(p);
         }
         let credential = self

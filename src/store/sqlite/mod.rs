@@ -43,17 +43,23 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-fn open_connection(path: &Path, flags: OpenFlags) -> anyhow::Result<Connection> {
+/// Page cache per connection, in KiB: the writer's holds the hot index pages; readers
+/// lean on the operating system's file cache; the checkpointer needs next to none.
+const WRITER_CACHE_KIB: u32 = 32_000;
+const READER_CACHE_KIB: u32 = 8_000;
+const CHECKPOINT_CACHE_KIB: u32 = 1_000;
+
+fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("opening SQLite database {}", path.display()))?;
     // FULL: a commit is on disk before the writer answers, so a 2xx survives power loss.
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA busy_timeout = 10000;
-         PRAGMA cache_size = -16000;
-         PRAGMA temp_store = MEMORY;",
-    )
+         PRAGMA cache_size = -{cache_kib};
+         PRAGMA temp_store = MEMORY;"
+    ))
     .context("configuring SQLite connection")?;
     Ok(conn)
 }
@@ -80,7 +86,7 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating directory {}", dir.display()))?;
         }
-        let write = open_connection(path, OpenFlags::default())?;
+        let write = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
         migrate(&write)?;
         // The checkpointer thread below does this work; the writer only steps in if the
         // log grows far beyond its usual size.
@@ -90,6 +96,7 @@ impl SqliteStore {
                 open_connection(
                     path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    READER_CACHE_KIB,
                 )
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -99,7 +106,7 @@ impl SqliteStore {
             permits: Semaphore::new(READERS),
         });
         start_checkpointer(
-            open_connection(path, OpenFlags::default())?,
+            open_connection(path, OpenFlags::default(), CHECKPOINT_CACHE_KIB)?,
             Arc::downgrade(&inner),
         )?;
         Ok(SqliteStore { inner })
