@@ -1,9 +1,13 @@
 //! Signed statements: the JWS carried by a `signature` attachment must be well formed, use an
-//! RSA-SHA2 algorithm, and its payload must be the statement it is attached to.
+//! RSA-SHA2 algorithm, and its payload must be the statement it is attached to. When the JWS
+//! header carries an X.509 chain (`x5c`), the signature must verify with the public key of its
+//! first certificate (xAPI 1.0.3 Data 2.6, "Verification"). Trust in the chain itself is the
+//! consumer's business: the LRS has no trust anchors to check it against.
 
 use base64::Engine as _;
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, DecodingKey, Header};
 use serde_json::Value;
+use x509_cert::der::Decode as _;
 
 use super::statement::Fingerprint;
 use super::validate::Violation;
@@ -49,7 +53,48 @@ pub fn verify(statement: &Value, jws: &[u8], ptr: &str) -> Result<(), Violation>
             "the JWS payload does not match the statement it is attached to",
         ));
     }
-    Ok(())
+    verify_with_certificate(&header, &parts, ptr)
+}
+
+/// Verifies the signature with the key of the first `x5c` certificate, when there is one.
+fn verify_with_certificate(header: &Header, parts: &[&str], ptr: &str) -> Result<(), Violation> {
+    let chain = header.x5c_der().map_err(|_| {
+        bad(
+            ptr,
+            "the JWS x5c header is not a list of base64 certificates",
+        )
+    })?;
+    let Some(first) = chain.as_deref().and_then(<[Vec<u8>]>::first) else {
+        return Ok(());
+    };
+    let certificate = x509_cert::Certificate::from_der(first).map_err(|e| {
+        bad(
+            ptr,
+            format!("the first x5c certificate is not DER X.509: {e}"),
+        )
+    })?;
+    // For an RSA key the subjectPublicKey bits are the PKCS#1 RSAPublicKey.
+    let spki = certificate.tbs_certificate.subject_public_key_info;
+    let key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| bad(ptr, "the x5c certificate's public key is not whole bytes"))?;
+    let message = format!("{}.{}", parts[0], parts[1]);
+    let valid = jsonwebtoken::crypto::verify(
+        parts[2],
+        message.as_bytes(),
+        &DecodingKey::from_rsa_der(key),
+        header.alg,
+    )
+    .unwrap_or(false);
+    if valid {
+        Ok(())
+    } else {
+        Err(bad(
+            ptr,
+            "the JWS signature does not verify with the x5c certificate's public key",
+        ))
+    }
 }
 
 /// The signed payload is the statement before the signature was attached: compare the two

@@ -153,3 +153,23 @@ pub fn ids_of(statements: &[Value]) -> Vec<String> {
         .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// A `multipart/mixed` statement request: the statements part, then one part per
+/// `(sha2, content type, content)`.
+pub fn multipart(boundary: &str, statements: &Value, parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body =
+        format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statements}\r\n")
+            .into_bytes();
+    for (hash, content_type, content) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    body
+}

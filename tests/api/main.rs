@@ -6,4 +6,5 @@ mod durability;
 mod helpers;
 mod requests;
 mod resources;
+mod signatures;
 mod statements;

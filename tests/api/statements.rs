@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{agent_param, ids_of, statement, TestApp};
+use crate::helpers::{agent_param, ids_of, multipart, statement, TestApp};
 
 #[tokio::test]
 async fn post_assigns_id_stored_authority_and_version() {
@@ -432,24 +432,6 @@ async fn statement_gets_carry_consistent_through_and_last_modified() {
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
-fn multipart(boundary: &str, statements: &Value, parts: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut body =
-        format!("--{boundary}\r\nContent-Type: application/json\r\n\r\n{statements}\r\n")
-            .into_bytes();
-    for (hash, content) in parts {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {hash}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    body
-}
-
 fn with_attachment(content: &[u8]) -> (Value, String) {
     use sha2::Digest;
     let hash = hex::encode(sha2::Sha256::digest(content));
@@ -469,7 +451,7 @@ async fn attachments_round_trip_as_multipart_mixed() {
     let app = TestApp::spawn().await;
     let content = b"here are my notes";
     let (s, hash) = with_attachment(content);
-    let body = multipart("xyzzy", &s, &[(&hash, content)]);
+    let body = multipart("xyzzy", &s, &[(&hash, "text/plain", content)]);
     let response = app
         .xapi(Method::POST, "statements")
         .header("Content-Type", "multipart/mixed; boundary=xyzzy")
@@ -498,7 +480,7 @@ async fn attachments_must_match_their_declaration() {
     let missing = app.post_statements(&s).await;
     assert_eq!(missing.status(), 400);
     // ...and a part must hash to what it declares.
-    let body = multipart("b", &s, &[(&hash, b"other content")]);
+    let body = multipart("b", &s, &[(&hash, "text/plain", b"other content")]);
     let wrong = app
         .xapi(Method::POST, "statements")
         .header("Content-Type", "multipart/mixed; boundary=b")
