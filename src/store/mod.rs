@@ -1,6 +1,8 @@
 //! The storage contract: one trait per xAPI resource, backend-neutral (no SQL above this
 //! module). The backend is chosen by the store URL's scheme.
 
+#[cfg(feature = "mongodb")]
+pub mod mongo;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::xapi::document::{Preconditions, WriteMode};
+use crate::xapi::document::{MissingPrecondition, PreconditionError, Preconditions, WriteMode};
 use crate::xapi::{PreparedStatement, Violation};
 
 /// A tenant's numeric id. Every row of every table is keyed by one.
@@ -32,6 +34,25 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<PreconditionError> for StoreError {
+    fn from(e: PreconditionError) -> Self {
+        match e {
+            PreconditionError::Failed(msg) => StoreError::PreconditionFailed(msg),
+            PreconditionError::Missing(MissingPrecondition::Required) => {
+                StoreError::Invalid(Violation::new(
+                    "If-None-Match",
+                    "precondition-header",
+                    "send If-None-Match: * to create this document (or If-Match with its ETag to replace it)",
+                ))
+            }
+            PreconditionError::Missing(_) => StoreError::Conflict(
+                "the document exists: send If-Match with its ETag (or If-None-Match: *) to change it"
+                    .into(),
+            ),
+        }
+    }
+}
 
 /// Raw attachment content, addressed by its SHA-2 hash.
 #[derive(Debug, Clone)]
@@ -133,6 +154,22 @@ pub enum DocumentScope {
     },
 }
 
+impl DocumentScope {
+    /// The scope as stored: (kind: 1 state, 2 activity profile, 3 agent profile, activity
+    /// id, agent IFI key, registration), unused parts empty.
+    pub fn key(&self) -> (i64, &str, &str, &str) {
+        match self {
+            DocumentScope::State {
+                activity_id,
+                agent,
+                registration,
+            } => (1, activity_id, agent, registration.as_deref().unwrap_or("")),
+            DocumentScope::ActivityProfile { activity_id } => (2, activity_id, "", ""),
+            DocumentScope::AgentProfile { agent } => (3, "", agent, ""),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Document {
     pub content_type: String,
@@ -225,18 +262,24 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the backend named by the URL's scheme: `sqlite://PATH` (or a bare path).
+    /// Opens the backend named by the URL's scheme: `sqlite://PATH` (or a bare path), or
+    /// `mongodb://…` / `mongodb+srv://…` (the path names the database).
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         match url.split_once("://") {
             Some(("sqlite", path)) => sqlite::SqliteStore::open(path)
                 .await
                 .map(Self::from_backend),
             None => sqlite::SqliteStore::open(url).await.map(Self::from_backend),
+            #[cfg(feature = "mongodb")]
+            Some(("mongodb" | "mongodb+srv", _)) => {
+                mongo::MongoStore::open(url).await.map(Self::from_backend)
+            }
+            #[cfg(not(feature = "mongodb"))]
             Some(("mongodb" | "mongodb+srv", _)) => Err(anyhow::anyhow!(
-                "store URL `{url}`: the MongoDB backend is not compiled into this build"
+                "store URL `{url}`: the MongoDB backend is not compiled into this build (build with `--features mongodb`)"
             )),
             Some((scheme, _)) => Err(anyhow::anyhow!(
-                "store URL `{url}`: unknown scheme `{scheme}` (use sqlite://PATH)"
+                "store URL `{url}`: unknown scheme `{scheme}` (use sqlite://PATH or mongodb://HOST/DATABASE)"
             )),
         }
     }

@@ -12,6 +12,9 @@ pub const SECRET: &str = "test-secret";
 
 pub struct TestApp {
     pub address: String,
+    /// The store URL, so a second gateway can share it (tests/api_mongodb/instances.rs).
+    #[allow(dead_code)]
+    pub store: String,
     pub client: reqwest::Client,
     pub version: &'static str,
     _dir: TempDir,
@@ -26,7 +29,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings {
             listen: "127.0.0.1:0".into(),
-            store: format!("sqlite://{}", dir.path().join("lrs.db").display()),
+            store: crate::backend::store_url(dir.path()),
             log: "warn".into(),
             credentials: vec![CredentialConfig {
                 key: KEY.into(),
@@ -36,6 +39,7 @@ impl TestApp {
             ..Settings::default()
         };
         configure(&mut settings);
+        let store = settings.store.clone();
         let app = Application::build(settings)
             .await
             .expect("application builds");
@@ -43,6 +47,7 @@ impl TestApp {
         tokio::spawn(app.run());
         TestApp {
             address,
+            store,
             client: reqwest::Client::new(),
             version: "1.0.3",
             _dir: dir,

@@ -1,5 +1,12 @@
-//! The API integration tests: one binary, each test against its own server and SQLite file.
+//! The API integration tests on the embedded store: each test against its own server and
+//! SQLite file. `tests/api_mongodb` runs the same tests on MongoDB.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod backend {
+    pub fn store_url(dir: &std::path::Path) -> String {
+        format!("sqlite://{}", dir.join("lrs.db").display())
+    }
+}
 
 mod documents;
 mod durability;

@@ -6,23 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::SqliteStore;
 use crate::store::{Document, DocumentScope, DocumentStore, StoreError, StoreResult, TenantId};
-use crate::xapi::document::{
-    etag_of, merge_json, MissingPrecondition, PreconditionError, Preconditions, WriteMode,
-};
-use crate::xapi::Violation;
-
-/// The table's key columns for a scope: (kind, activity_id, agent, registration).
-fn key_of(scope: &DocumentScope) -> (i64, &str, &str, &str) {
-    match scope {
-        DocumentScope::State {
-            activity_id,
-            agent,
-            registration,
-        } => (1, activity_id, agent, registration.as_deref().unwrap_or("")),
-        DocumentScope::ActivityProfile { activity_id } => (2, activity_id, "", ""),
-        DocumentScope::AgentProfile { agent } => (3, "", agent, ""),
-    }
-}
+use crate::xapi::document::{etag_of, merge_json, Preconditions, WriteMode};
 
 fn load(
     conn: &Connection,
@@ -30,7 +14,7 @@ fn load(
     scope: &DocumentScope,
     id: &str,
 ) -> StoreResult<Option<Document>> {
-    let (kind, activity, agent, registration) = key_of(scope);
+    let (kind, activity, agent, registration) = scope.key();
     let mut stmt = conn.prepare_cached(
         "SELECT content_type, content, etag, updated_ms FROM documents
          WHERE tenant = ?1 AND kind = ?2 AND activity_id = ?3 AND agent = ?4 AND registration = ?5 AND doc_id = ?6",
@@ -48,21 +32,6 @@ fn load(
             },
         )
         .optional()?)
-}
-
-fn precondition(result: Result<(), PreconditionError>) -> StoreResult<()> {
-    result.map_err(|e| match e {
-        PreconditionError::Failed(msg) => StoreError::PreconditionFailed(msg),
-        PreconditionError::Missing(MissingPrecondition::Required) => StoreError::Invalid(Violation::new(
-            "If-None-Match",
-            "precondition-header",
-            "send If-None-Match: * to create this document (or If-Match with its ETag to replace it)",
-        )),
-        PreconditionError::Missing(_) => StoreError::Conflict(
-            "the document exists: send If-Match with its ETag (or If-None-Match: *) to change it"
-                .into(),
-        ),
-    })
 }
 
 #[async_trait]
@@ -85,7 +54,7 @@ impl DocumentStore for SqliteStore {
     ) -> StoreResult<Vec<String>> {
         let scope = scope.clone();
         self.read(move |conn| {
-            let (kind, activity, agent, registration) = key_of(&scope);
+            let (kind, activity, agent, registration) = scope.key();
             let mut stmt = conn.prepare_cached(
                 "SELECT doc_id FROM documents
                  WHERE tenant = ?1 AND kind = ?2 AND activity_id = ?3 AND agent = ?4 AND registration = ?5
@@ -114,7 +83,7 @@ impl DocumentStore for SqliteStore {
             .writer
             .write(move |ctx| {
                 let current = load(ctx.conn, tenant, &scope, &id)?;
-                precondition(preconditions.check(current.as_ref().map(|d| d.etag.as_str())))?;
+                preconditions.check(current.as_ref().map(|d| d.etag.as_str()))?;
                 let (content_type, content) = match (mode, current) {
                     (WriteMode::Merge, Some(old)) => (
                         new.content_type.clone(),
@@ -129,7 +98,7 @@ impl DocumentStore for SqliteStore {
                     content,
                     updated_millis: new.updated_millis.max(ctx.now.timestamp_millis()),
                 };
-                let (kind, activity, agent, registration) = key_of(&scope);
+                let (kind, activity, agent, registration) = scope.key();
                 ctx.conn.execute(
                     "INSERT OR REPLACE INTO documents
                      (tenant, kind, activity_id, agent, registration, doc_id, content_type, content, etag, updated_ms)
@@ -164,11 +133,11 @@ impl DocumentStore for SqliteStore {
         self.inner
             .writer
             .write(move |ctx| {
-                let (kind, activity, agent, registration) = key_of(&scope);
+                let (kind, activity, agent, registration) = scope.key();
                 match id {
                     Some(id) => {
                         let current = load(ctx.conn, tenant, &scope, &id)?;
-                        precondition(preconditions.check(current.as_ref().map(|d| d.etag.as_str())))?;
+                        preconditions.check(current.as_ref().map(|d| d.etag.as_str()))?;
                         ctx.conn.execute(
                             "DELETE FROM documents WHERE tenant = ?1 AND kind = ?2 AND activity_id = ?3
                                AND agent = ?4 AND registration = ?5 AND doc_id = ?6",

@@ -1,0 +1,27 @@
+//! The API integration tests of `tests/api`, each against its own server and MongoDB
+//! database, plus what only several gateways on one database can show.
+#![cfg(feature = "mongodb")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mongodb.rs"]
+mod mongodb_server;
+
+mod backend {
+    pub fn store_url(_dir: &std::path::Path) -> String {
+        crate::mongodb_server::fresh_database_url()
+    }
+}
+
+#[path = "../api/documents.rs"]
+mod documents;
+#[path = "../api/helpers.rs"]
+mod helpers;
+mod instances;
+#[path = "../api/requests.rs"]
+mod requests;
+#[path = "../api/resources.rs"]
+mod resources;
+#[path = "../api/signatures.rs"]
+mod signatures;
+#[path = "../api/statements.rs"]
+mod statements;
