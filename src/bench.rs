@@ -1,5 +1,6 @@
 //! `lrsgate bench`: starts a server on 127.0.0.1 with a fresh store, POSTs generated
-//! statements over HTTP in batches, then measures filtered GETs and the server's memory.
+//! statements over HTTP in batches, then measures filtered GETs and the server's memory;
+//! with `--mongodb URL`, the same on a fresh MongoDB database, printed side by side.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -27,9 +28,12 @@ pub struct BenchArgs {
     /// Filtered GETs per filter kind.
     #[arg(long, default_value_t = 500)]
     pub queries: usize,
-    /// Directory for the store (a temporary one when absent).
+    /// Directory for the SQLite store (a temporary one when absent).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Also measure on this MongoDB server (a fresh database on it), side by side.
+    #[arg(long, env = "LRSGATE_BENCH_MONGODB")]
+    pub mongodb: Option<String>,
 }
 
 const KEY: &str = "bench";
@@ -62,29 +66,44 @@ impl Drop for Server {
     }
 }
 
+/// One backend's figures.
+struct Figures {
+    store: String,
+    ingest: Duration,
+    /// (filter name, p50 ms, p99 ms).
+    queries: Vec<(&'static str, f64, f64)>,
+    rss_mb: f64,
+    peak_rss_mb: f64,
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| temp.path().to_owned());
     std::fs::create_dir_all(&dir)?;
-    let server = start_server(&dir).await?;
+    println!(
+        "lrsgate bench: {} statements in batches of {}, {} POSTs in flight, {} GETs per filter",
+        args.statements, args.batch, args.concurrency, args.queries
+    );
+    let mut stores = vec![format!("sqlite://{}", dir.join("bench.db").display())];
+    if let Some(url) = &args.mongodb {
+        let database = format!("lrsgate_bench_{}", uuid::Uuid::new_v4().simple());
+        stores.push(crate::store::with_database(url, &database));
+    }
+    let mut all = Vec::new();
+    for store in stores {
+        println!("measuring on {store}");
+        all.push(measure(&args, store).await?);
+    }
+    print_table(&args, &all);
+    Ok(())
+}
+
+async fn measure(args: &BenchArgs, store: String) -> anyhow::Result<Figures> {
+    let server = start_server(&store).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
-    println!(
-        "lrsgate bench: {} statements in batches of {}, {} POSTs in flight, store in {}",
-        args.statements,
-        args.batch,
-        args.concurrency,
-        dir.display()
-    );
-
-    let ingest = ingest(&client, &server.base, &args).await?;
-    println!(
-        "ingest: {} statements in {:.2} s = {:.0} statements/s (full validation, durable commits)",
-        args.statements,
-        ingest.as_secs_f64(),
-        args.statements as f64 / ingest.as_secs_f64()
-    );
+    let ingest = ingest(&client, &server.base, args).await?;
 
     let mut rng = StdRng::seed_from_u64(7);
     let filters: [(&str, RandomValue); 3] = [
@@ -92,16 +111,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ("verb", |r| verb_id(r.gen_range(0..VERBS.len()))),
         ("activity", |r| activity_id(r.gen_range(0..ACTIVITIES))),
     ];
+    let mut queries = Vec::new();
     for (name, make) in filters {
         let mut latencies = Vec::with_capacity(args.queries);
         for _ in 0..args.queries {
-            let (key, value) = (name, make(&mut rng));
+            let value = make(&mut rng);
             let started = Instant::now();
             let response = client
                 .get(format!("{}/xapi/statements", server.base))
                 .basic_auth(KEY, Some(SECRET))
                 .header("X-Experience-API-Version", "1.0.3")
-                .query(&[(key, value.as_str()), ("limit", "25")])
+                .query(&[(name, value.as_str()), ("limit", "25")])
                 .send()
                 .await?;
             if !response.status().is_success() {
@@ -111,30 +131,68 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             latencies.push(started.elapsed());
         }
         latencies.sort();
-        println!(
-            "GET statements by {name:<8} (limit 25): p50 {:>7.2} ms  p99 {:>7.2} ms  ({} queries)",
+        queries.push((
+            name,
             percentile(&latencies, 0.50),
             percentile(&latencies, 0.99),
-            latencies.len()
-        );
+        ));
     }
-    let (rss, peak) = memory_of(server.child.id())?;
-    println!("server memory: RSS {:.1} MB, peak RSS {:.1} MB", rss, peak);
-    Ok(())
+    let (rss_mb, peak_rss_mb) = memory_of(server.child.id())?;
+    Ok(Figures {
+        store,
+        ingest,
+        queries,
+        rss_mb,
+        peak_rss_mb,
+    })
 }
 
-async fn start_server(dir: &std::path::Path) -> anyhow::Result<Server> {
+fn print_table(args: &BenchArgs, all: &[Figures]) {
+    let backend = |f: &Figures| f.store.split("://").next().unwrap_or("?").to_owned();
+    let row = |label: &str, cells: Vec<String>| {
+        let cells: Vec<String> = cells.iter().map(|c| format!("{c:>18}")).collect();
+        println!("{label:<36}{}", cells.join(""));
+    };
+    row("", all.iter().map(backend).collect());
+    row(
+        "ingest, statements/s",
+        all.iter()
+            .map(|f| format!("{:.0}", args.statements as f64 / f.ingest.as_secs_f64()))
+            .collect(),
+    );
+    row(
+        "ingest, seconds",
+        all.iter()
+            .map(|f| format!("{:.2}", f.ingest.as_secs_f64()))
+            .collect(),
+    );
+    for (i, (name, _, _)) in all[0].queries.iter().enumerate() {
+        row(
+            &format!("GET by {name} (limit 25), p50/p99 ms"),
+            all.iter()
+                .map(|f| format!("{:.2} / {:.2}", f.queries[i].1, f.queries[i].2))
+                .collect(),
+        );
+    }
+    row(
+        "gateway RSS / peak RSS, MB",
+        all.iter()
+            .map(|f| format!("{:.1} / {:.1}", f.rss_mb, f.peak_rss_mb))
+            .collect(),
+    );
+}
+
+async fn start_server(store: &str) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let store = format!("sqlite://{}", dir.join("bench.db").display());
     let child = Command::new(std::env::current_exe()?)
         .args([
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--store",
-            &store,
+            store,
             "--log",
             "warn",
         ])

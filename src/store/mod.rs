@@ -252,6 +252,18 @@ pub trait CredentialStore: Send + Sync {
     async fn credential_count(&self) -> StoreResult<u64>;
 }
 
+/// A MongoDB connection string with its database (the URL path) replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (hosts, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    match tail.split_once('?') {
+        Some((_, query)) if !query.is_empty() => format!("{scheme}://{hosts}/{name}?{query}"),
+        _ => format!("{scheme}://{hosts}/{name}"),
+    }
+}
+
 /// The store the application runs on: one handle per resource.
 #[derive(Clone)]
 pub struct Store {
@@ -295,5 +307,23 @@ impl Store {
             actors: backend.clone(),
             credentials: backend,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_names_go_into_the_url_path() {
+        assert_eq!(
+            with_database("mongodb://h:1/?directConnection=true", "x"),
+            "mongodb://h:1/x?directConnection=true"
+        );
+        assert_eq!(with_database("mongodb://a,b/old", "x"), "mongodb://a,b/x");
+        assert_eq!(
+            with_database("mongodb+srv://c.example", "x"),
+            "mongodb+srv://c.example/x"
+        );
     }
 }

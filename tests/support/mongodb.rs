@@ -16,22 +16,7 @@ const SECANTUS: &str = "secantusdb==0.7.0b3";
 pub fn fresh_database_url() -> String {
     let base = server_uri();
     let name = format!("lrsgate_test_{}", uuid::Uuid::new_v4().simple());
-    with_database(base, &name)
-}
-
-/// `uri` with its database path replaced by `name`.
-fn with_database(uri: &str, name: &str) -> String {
-    let (scheme, rest) = uri.split_once("://").expect("a mongodb:// URI");
-    let (hosts, tail) = match rest.find(['/', '?']) {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    let query = tail.split_once('?').map(|(_, q)| q).unwrap_or("");
-    if query.is_empty() {
-        format!("{scheme}://{hosts}/{name}")
-    } else {
-        format!("{scheme}://{hosts}/{name}?{query}")
-    }
+    lrsgate::store::with_database(base, &name)
 }
 
 /// The server this test binary uses, and the process it started (if any).
@@ -102,17 +87,4 @@ fn start_secantus() -> Server {
     let _ = process.kill();
     let _ = process.wait();
     panic!("SecantusDB did not open 127.0.0.1:{port} within 60 s");
-}
-
-#[test]
-fn database_names_go_into_the_uri_path() {
-    assert_eq!(
-        with_database("mongodb://h:1/?directConnection=true", "x"),
-        "mongodb://h:1/x?directConnection=true"
-    );
-    assert_eq!(with_database("mongodb://a,b/old", "x"), "mongodb://a,b/x");
-    assert_eq!(
-        with_database("mongodb+srv://c.example", "x"),
-        "mongodb+srv://c.example/x"
-    );
 }
