@@ -213,6 +213,14 @@ pub async fn voiding_hides_the_target_but_not_a_voiding_statement(store: &Store)
         .unwrap();
     assert!(target.voided);
     assert_eq!(ids(store, &query()).await, vec![id_of(&void_a)]);
+    let by_ann = StatementQuery {
+        agent: Some(agent_key("ann")),
+        ..query()
+    };
+    assert!(
+        ids(store, &by_ann).await.is_empty(),
+        "filtered queries skip it too"
+    );
     // Voiding a voiding statement has no effect.
     let void_void = voiding(&id_of(&void_a));
     insert_one(store, &void_void).await.unwrap();

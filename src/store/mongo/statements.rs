@@ -259,10 +259,19 @@ impl MongoStore {
     ) -> StoreResult<()> {
         let targets: Vec<&str> = batch.iter().filter_map(|s| s.voids.as_deref()).collect();
         if !targets.is_empty() {
+            // A voided statement leaves every query index: its keys move to `voided_keys`.
+            let mut moved = BsonDocument::new();
+            let mut cleared = BsonDocument::new();
+            for field in ARRAY_FIELDS {
+                moved.insert(field, format!("${field}"));
+                cleared.insert(field, Bson::Array(Vec::new()));
+            }
+            cleared.insert("voided", true);
+            cleared.insert("voided_keys", moved);
             self.coll("statements")
                 .update_many(
-                    doc! {"tenant": tenant, "id": {"$in": targets}, "voiding": false},
-                    doc! {"$set": {"voided": true}},
+                    doc! {"tenant": tenant, "id": {"$in": targets}, "voiding": false, "voided": false},
+                    vec![doc! {"$set": cleared}],
                 )
                 .await?;
         }
@@ -410,12 +419,15 @@ impl StatementStore for MongoStore {
         }
         let mut filter = doc! {
             "tenant": tenant,
-            "voided": false,
             "seq": {"$gt": low, "$lt": high + 1},
         };
-        let mut by = |field: &str, key: &Option<String>| {
+        // A voided statement has no index keys (see `apply_effects`), so a filtered query
+        // needs no `voided` condition; an unfiltered one uses `{tenant, voided, seq}`.
+        let mut filtered = false;
+        let mut by = |field: &'static str, key: &Option<String>| {
             if let Some(key) = key {
                 filter.insert(field, key.as_str());
+                filtered = true;
             }
         };
         by("registrations", &q.registration);
@@ -436,6 +448,9 @@ impl StatementStore for MongoStore {
             &q.activity,
         );
         by("verbs", &q.verb);
+        if !filtered {
+            filter.insert("voided", false);
+        }
 
         let wanted = q.limit as usize;
         let found = self
