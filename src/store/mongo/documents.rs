@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use mongodb::bson::{doc, Document as BsonDocument};
 
-use super::{backend, collect, get_i64, get_str, is_duplicate_key, MongoStore};
+use super::{backend, collect, get_bytes, get_i64, get_str, is_duplicate_key, MongoStore};
 use crate::store::{Document, DocumentScope, DocumentStore, StoreResult, TenantId};
 use crate::xapi::document::{etag_of, merge_json, Preconditions, WriteMode};
 
@@ -34,11 +34,7 @@ fn key_filter(tenant: TenantId, scope: &DocumentScope, id: &str) -> BsonDocument
 fn to_document(d: &BsonDocument) -> StoreResult<Document> {
     Ok(Document {
         content_type: get_str(d, "content_type")?,
-        content: d
-            .get_binary_generic("content")
-            .map_err(backend)?
-            .clone()
-            .into(),
+        content: get_bytes(d, "content")?,
         etag: get_str(d, "etag")?,
         updated_millis: get_i64(d, "updated")?,
     })

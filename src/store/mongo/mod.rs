@@ -96,6 +96,10 @@ fn get_str(d: &BsonDocument, key: &str) -> StoreResult<String> {
     d.get_str(key).map(str::to_owned).map_err(backend)
 }
 
+fn get_bytes(d: &BsonDocument, key: &str) -> StoreResult<bytes::Bytes> {
+    Ok(d.get_binary_generic(key).map_err(backend)?.clone().into())
+}
+
 fn get_i64(d: &BsonDocument, key: &str) -> StoreResult<i64> {
     match d.get(key) {
         Some(Bson::Int64(v)) => Ok(*v),

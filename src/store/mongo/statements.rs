@@ -21,7 +21,9 @@ use mongodb::options::ReturnDocument;
 use serde_json::Value;
 
 use super::MongoStore;
-use super::{backend, collect, get_i64, get_str, insert_ignoring_duplicates, is_duplicate_key};
+use super::{
+    backend, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates, is_duplicate_key,
+};
 use crate::store::{
     AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError, StoreResult,
     StoredStatement, TenantId,
@@ -492,11 +494,7 @@ impl StatementStore for MongoStore {
                 Ok(AttachmentData {
                     sha2: get_str(d, "sha2")?,
                     content_type: get_str(d, "content_type")?,
-                    content: d
-                        .get_binary_generic("content")
-                        .map_err(backend)?
-                        .clone()
-                        .into(),
+                    content: get_bytes(d, "content")?,
                 })
             })
             .collect()
