@@ -97,6 +97,25 @@ pub struct Cursor {
     pub bound: i64,
 }
 
+/// The `seq` range `(low, high]` a page scans: the snapshot `bound`, the `since`/`until`
+/// bounds already turned into `seq` values, and where the cursor left off.
+pub fn seq_window(
+    q: &StatementQuery,
+    cursor: Option<Cursor>,
+    bound: i64,
+    since_seq: Option<i64>,
+    until_seq: Option<i64>,
+) -> (i64, i64) {
+    let mut low = since_seq.unwrap_or(0);
+    let mut high = until_seq.map_or(bound, |s| s.min(bound));
+    match cursor.and_then(|c| c.after) {
+        Some(after) if q.ascending => low = low.max(after),
+        Some(after) => high = high.min(after - 1),
+        None => {}
+    }
+    (low, high)
+}
+
 #[derive(Debug, Clone)]
 pub struct StatementPage {
     pub statements: Vec<Value>,

@@ -25,8 +25,8 @@ use super::{
     backend, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates, is_duplicate_key,
 };
 use crate::store::{
-    AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError, StoreResult,
-    StoredStatement, TenantId,
+    seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
+    StoreResult, StoredStatement, TenantId,
 };
 use crate::xapi::statement::merge_definition;
 use crate::xapi::{Fingerprint, IndexKind, PreparedStatement};
@@ -400,19 +400,15 @@ impl StatementStore for MongoStore {
             Some(c) => c.bound,
             None => self.counter().await?.0,
         };
-        let mut low = match q.since_millis {
-            Some(ms) => self.seq_at(tenant, ms).await?,
-            None => 0,
+        let since = match q.since_millis {
+            Some(ms) => Some(self.seq_at(tenant, ms).await?),
+            None => None,
         };
-        let mut high = match q.until_millis {
-            Some(ms) => self.seq_at(tenant, ms).await?.min(bound),
-            None => bound,
+        let until = match q.until_millis {
+            Some(ms) => Some(self.seq_at(tenant, ms).await?),
+            None => None,
         };
-        match cursor.and_then(|c| c.after) {
-            Some(after) if q.ascending => low = low.max(after),
-            Some(after) => high = high.min(after - 1),
-            None => {}
-        }
+        let (low, high) = seq_window(q, cursor, bound, since, until);
         if low >= high {
             return Ok(StatementPage {
                 statements: Vec::new(),

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::{backend, SqliteStore};
 use crate::store::{
-    AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError, StoreResult,
-    StoredStatement, TenantId,
+    seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
+    StoreResult, StoredStatement, TenantId,
 };
 use crate::xapi::statement::{merge_definition, ActivityDefinition};
 use crate::xapi::{Fingerprint, IndexKind, PreparedStatement};
@@ -263,19 +263,9 @@ fn run_query(
             r.get(0)
         })?,
     };
-    let mut low = match q.since_millis {
-        Some(ms) => seq_at(conn, ms)?,
-        None => 0,
-    };
-    let mut high = match q.until_millis {
-        Some(ms) => seq_at(conn, ms)?.min(bound),
-        None => bound,
-    };
-    match cursor.and_then(|c| c.after) {
-        Some(after) if q.ascending => low = low.max(after),
-        Some(after) => high = high.min(after - 1),
-        None => {}
-    }
+    let since = q.since_millis.map(|ms| seq_at(conn, ms)).transpose()?;
+    let until = q.until_millis.map(|ms| seq_at(conn, ms)).transpose()?;
+    let (mut low, mut high) = seq_window(q, cursor, bound, since, until);
 
     let filters = filters_of(q);
     let (driver, probes) = match filters.split_first() {
