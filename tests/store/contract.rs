@@ -167,7 +167,7 @@ pub async fn racing_writers_of_one_statement_id_cannot_both_win(store: &Store) {
         let winners = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
         assert_eq!(winners, 1, "{ra:?} {rb:?}");
         let (winner, loser) = if ra.is_ok() { (&a, rb) } else { (&b, ra) };
-        assert!(matches!(loser, Err(StoreError::Conflict(_))));
+        assert!(matches!(loser, Err(StoreError::Conflict(_))), "{loser:?}");
         let stored = store
             .statements
             .statement(T, &id_of(&a))

@@ -188,6 +188,13 @@ impl MongoStore {
                 true,
             )])
             .await?;
+        // Seeded here rather than upserted on first use: racing upserts of one `_id` can
+        // fail (E11000) or, on some servers, return nothing.
+        insert_ignoring_duplicates(
+            &self.coll("counters"),
+            vec![doc! {"_id": "statements", "seq": 0_i64, "stored": 0_i64}],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -118,11 +118,10 @@ impl MongoStore {
             .find_one_and_update(
                 doc! {"_id": "statements"},
                 vec![doc! {"$set": {
-                    "seq": {"$add": [{"$ifNull": ["$seq", 0_i64]}, count]},
-                    "stored": {"$max": [{"$ifNull": ["$stored", 0_i64]}, now]},
+                    "seq": {"$add": ["$seq", count]},
+                    "stored": {"$max": ["$stored", now]},
                 }}],
             )
-            .upsert(true)
             .return_document(ReturnDocument::After)
             .await?
             .ok_or_else(|| backend(anyhow::anyhow!("the statement counter is missing")))?;
