@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod lrs;
+pub mod migrate;
 pub mod startup;
 pub mod store;
 pub mod xapi;

@@ -1,4 +1,4 @@
-//! The `lrsgate` command: `serve` (the default) and `bench`.
+//! The `lrsgate` command: `serve` (the default), `bench` and `migrate`.
 
 use std::path::PathBuf;
 
@@ -35,6 +35,9 @@ enum Command {
     /// Start a server on 127.0.0.1 with a fresh store, ingest generated statements over
     /// HTTP and print ingest rate, filtered-query latencies and the server's memory.
     Bench(lrsgate::bench::BenchArgs),
+    /// Copy every record of one store into another, empty one (SQLite to MongoDB or back),
+    /// then verify counts and checksums.
+    Migrate(lrsgate::migrate::MigrateArgs),
 }
 
 #[derive(clap::Args, Default, Clone)]
@@ -80,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
     let serve = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Bench(args)) => return lrsgate::bench::run(args).await,
+        Some(Command::Migrate(args)) => return lrsgate::migrate::run(args).await,
         None => cli.serve,
     };
     let settings = Settings::load(config_path(cli.config).as_deref(), serve.into_layer())?;

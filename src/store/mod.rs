@@ -4,6 +4,7 @@
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod sqlite;
+pub mod transfer;
 
 use std::sync::Arc;
 
@@ -187,6 +188,24 @@ impl DocumentScope {
             DocumentScope::AgentProfile { agent } => (3, "", agent, ""),
         }
     }
+
+    /// The scope back from its stored [`key`](Self::key); `None` for an unknown kind.
+    pub fn from_key(kind: i64, activity_id: &str, agent: &str, registration: &str) -> Option<Self> {
+        match kind {
+            1 => Some(DocumentScope::State {
+                activity_id: activity_id.to_owned(),
+                agent: agent.to_owned(),
+                registration: (!registration.is_empty()).then(|| registration.to_owned()),
+            }),
+            2 => Some(DocumentScope::ActivityProfile {
+                activity_id: activity_id.to_owned(),
+            }),
+            3 => Some(DocumentScope::AgentProfile {
+                agent: agent.to_owned(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +309,7 @@ pub struct Store {
     pub documents: Arc<dyn DocumentStore>,
     pub actors: Arc<dyn ActorStore>,
     pub credentials: Arc<dyn CredentialStore>,
+    pub transfer: Arc<dyn transfer::TransferStore>,
 }
 
 impl Store {
@@ -317,14 +337,20 @@ impl Store {
 
     fn from_backend<B>(backend: B) -> Self
     where
-        B: StatementStore + DocumentStore + ActorStore + CredentialStore + 'static,
+        B: StatementStore
+            + DocumentStore
+            + ActorStore
+            + CredentialStore
+            + transfer::TransferStore
+            + 'static,
     {
         let backend = Arc::new(backend);
         Store {
             statements: backend.clone(),
             documents: backend.clone(),
             actors: backend.clone(),
-            credentials: backend,
+            credentials: backend.clone(),
+            transfer: backend,
         }
     }
 }

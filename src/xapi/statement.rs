@@ -35,6 +35,19 @@ impl IndexKind {
     pub fn code(self) -> i64 {
         self as i64
     }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        [
+            IndexKind::Agent,
+            IndexKind::AgentRelated,
+            IndexKind::Activity,
+            IndexKind::ActivityRelated,
+            IndexKind::Verb,
+            IndexKind::Registration,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -17,23 +17,23 @@ use uuid::Uuid;
 const T: i64 = DEFAULT_TENANT;
 const OTHER_TENANT: i64 = 2;
 
-fn agent(name: &str) -> Value {
+pub fn agent(name: &str) -> Value {
     json!({"objectType": "Agent", "mbox": format!("mailto:{name}@example.com")})
 }
 
-fn agent_key(name: &str) -> String {
+pub fn agent_key(name: &str) -> String {
     ifi_key(&agent(name)).unwrap()
 }
 
-fn verb(v: &str) -> String {
+pub fn verb(v: &str) -> String {
     format!("http://adlnet.gov/expapi/verbs/{v}")
 }
 
-fn activity(a: &str) -> String {
+pub fn activity(a: &str) -> String {
     format!("http://example.com/activities/{a}")
 }
 
-fn statement(actor: &str, v: &str, a: &str) -> Value {
+pub fn statement(actor: &str, v: &str, a: &str) -> Value {
     json!({
         "id": Uuid::new_v4().to_string(),
         "actor": agent(actor),
@@ -42,7 +42,7 @@ fn statement(actor: &str, v: &str, a: &str) -> Value {
     })
 }
 
-fn prepared(s: Value) -> PreparedStatement {
+pub fn prepared(s: Value) -> PreparedStatement {
     let authority = agent("authority");
     prepare(
         s,
@@ -81,7 +81,7 @@ async fn ids(store: &Store, q: &StatementQuery) -> Vec<String> {
         .collect()
 }
 
-fn id_of(s: &Value) -> String {
+pub fn id_of(s: &Value) -> String {
     s["id"].as_str().unwrap().to_owned()
 }
 
@@ -477,7 +477,7 @@ pub async fn activity_definitions_merge_and_agent_names_accumulate(store: &Store
         .is_none());
 }
 
-fn document(content: &str, content_type: &str) -> Document {
+pub fn document(content: &str, content_type: &str) -> Document {
     Document {
         content_type: content_type.into(),
         content: Bytes::from(content.to_owned()),

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contract;
+mod migration;
 
 #[cfg(feature = "mongodb")]
 #[path = "../support/mongodb.rs"]

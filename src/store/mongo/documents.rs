@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use mongodb::bson::{doc, Document as BsonDocument};
 
-use super::{backend, collect, get_bytes, get_i64, get_str, is_duplicate_key, MongoStore};
+use super::{backend, binary, collect, get_bytes, get_i64, get_str, is_duplicate_key, MongoStore};
 use crate::store::{Document, DocumentScope, DocumentStore, StoreResult, TenantId};
 use crate::xapi::document::{etag_of, merge_json, Preconditions, WriteMode};
 
@@ -31,7 +31,22 @@ fn key_filter(tenant: TenantId, scope: &DocumentScope, id: &str) -> BsonDocument
     filter
 }
 
-fn to_document(d: &BsonDocument) -> StoreResult<Document> {
+/// A document as stored: its key, then its content and version.
+pub(super) fn document_row(
+    tenant: TenantId,
+    scope: &DocumentScope,
+    id: &str,
+    d: &Document,
+) -> BsonDocument {
+    let mut row = key_filter(tenant, scope, id);
+    row.insert("content_type", &d.content_type);
+    row.insert("content", binary(d.content.to_vec()));
+    row.insert("etag", &d.etag);
+    row.insert("updated", d.updated_millis);
+    row
+}
+
+pub(super) fn to_document(d: &BsonDocument) -> StoreResult<Document> {
     Ok(Document {
         content_type: get_str(d, "content_type")?,
         content: get_bytes(d, "content")?,
@@ -127,17 +142,7 @@ impl DocumentStore for MongoStore {
                 content,
                 updated_millis: new.updated_millis.max(Utc::now().timestamp_millis()),
             };
-            let mut row = key_filter(tenant, scope, id);
-            row.insert("content_type", &written.content_type);
-            row.insert(
-                "content",
-                mongodb::bson::Binary {
-                    subtype: mongodb::bson::spec::BinarySubtype::Generic,
-                    bytes: written.content.to_vec(),
-                },
-            );
-            row.insert("etag", &written.etag);
-            row.insert("updated", written.updated_millis);
+            let row = document_row(tenant, scope, id, &written);
             let landed = match &current {
                 None => match coll.insert_one(row).await {
                     Ok(_) => true,

@@ -13,10 +13,12 @@
 
 mod documents;
 mod statements;
+mod transfer;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use mongodb::bson::{doc, Bson, Document as BsonDocument};
+use mongodb::bson::spec::BinarySubtype;
+use mongodb::bson::{doc, Binary, Bson, Document as BsonDocument};
 use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, ReadConcern, WriteConcern};
 use mongodb::{Client, Collection, Cursor, Database, IndexModel};
 use serde_json::Value;
@@ -96,6 +98,13 @@ fn get_str(d: &BsonDocument, key: &str) -> StoreResult<String> {
     d.get_str(key).map(str::to_owned).map_err(backend)
 }
 
+fn binary(bytes: Vec<u8>) -> Binary {
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes,
+    }
+}
+
 fn get_bytes(d: &BsonDocument, key: &str) -> StoreResult<bytes::Bytes> {
     Ok(d.get_binary_generic(key).map_err(backend)?.clone().into())
 }
@@ -153,6 +162,8 @@ impl MongoStore {
             index(doc! {"tenant": 1, "id": 1}, true),
             index(doc! {"tenant": 1, "voided": 1, "seq": -1}, false),
             index(doc! {"tenant": 1, "stored": 1, "seq": 1}, false),
+            // Storage order across tenants, for copying a whole store.
+            index(doc! {"seq": 1}, false),
         ];
         for field in statements::ARRAY_FIELDS {
             statement_indexes.push(index(doc! {"tenant": 1, field: 1, "seq": -1}, false));

@@ -15,21 +15,22 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::spec::BinarySubtype;
-use mongodb::bson::{doc, Binary, Bson, Document as BsonDocument};
+use mongodb::bson::{doc, Bson, Document as BsonDocument};
 use mongodb::options::ReturnDocument;
 use serde_json::Value;
 
 use super::MongoStore;
 use super::{
-    backend, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates, is_duplicate_key,
+    backend, binary, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates,
+    is_duplicate_key,
 };
+use crate::store::transfer::normalize_index;
 use crate::store::{
     seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
     StoreResult, StoredStatement, TenantId,
 };
 use crate::xapi::statement::merge_definition;
-use crate::xapi::{Fingerprint, IndexKind, PreparedStatement};
+use crate::xapi::{Fingerprint, IndexKey, IndexKind, PreparedStatement};
 
 /// The statement fields holding index keys, one per query parameter. A `related_*` field
 /// holds the direct keys too, so `related_agents=true` is a single multikey lookup.
@@ -62,28 +63,33 @@ const WRITE_MARKER_TTL_MS: i64 = 60_000;
 /// reader's clock, since another gateway may be about to stamp a batch with its own.
 const CLOCK_SKEW_MS: i64 = 1_000;
 
-fn binary(bytes: Vec<u8>) -> Binary {
-    Binary {
-        subtype: BinarySubtype::Generic,
-        bytes,
-    }
-}
-
 fn millis_to_time(ms: i64) -> chrono::DateTime<Utc> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .unwrap_or_else(Utc::now)
 }
 
-fn statement_document(
-    tenant: TenantId,
-    st: &PreparedStatement,
+/// What a statement document is made of.
+pub(super) struct StatementFields<'a> {
+    pub tenant: TenantId,
+    pub id: &'a str,
+    pub stored: i64,
+    pub voided: bool,
+    pub voiding: bool,
+    pub fingerprint: Vec<u8>,
+    pub body: &'a str,
+    pub index: &'a [IndexKey],
+}
+
+/// The statement document. Index keys go into the query arrays, or into `voided_keys`
+/// when the statement is voided (see `apply_effects`).
+pub(super) fn statement_document(
+    f: StatementFields<'_>,
     seq: i64,
-    stored: i64,
     batch: ObjectId,
 ) -> BsonDocument {
     let mut arrays: BTreeMap<&str, Vec<&str>> = ARRAY_FIELDS.iter().map(|f| (*f, vec![])).collect();
-    for key in &st.index {
+    for key in f.index {
         for field in fields_of(key.kind) {
             let values = arrays.entry(field).or_default();
             if !values.contains(&key.key.as_str()) {
@@ -92,34 +98,72 @@ fn statement_document(
         }
     }
     let mut d = doc! {
-        "tenant": tenant,
-        "id": &st.id,
+        "tenant": f.tenant,
+        "id": f.id,
         "seq": seq,
-        "stored": stored,
-        "voided": false,
-        "voiding": st.voids.is_some(),
-        "fingerprint": binary(st.fingerprint.to_bytes()),
-        "statement": &st.json,
+        "stored": f.stored,
+        "voided": f.voided,
+        "voiding": f.voiding,
+        "fingerprint": binary(f.fingerprint),
+        "statement": f.body,
         "batch": batch,
     };
+    let mut keys = BsonDocument::new();
     for (field, values) in arrays {
-        d.insert(field, values);
+        if f.voided {
+            d.insert(field, Bson::Array(Vec::new()));
+            keys.insert(field, values);
+        } else {
+            d.insert(field, values);
+        }
+    }
+    if f.voided {
+        d.insert("voided_keys", keys);
     }
     d
 }
 
+/// A statement document's index keys, read back from its arrays (from `voided_keys` once
+/// voided), in normal form.
+pub(super) fn index_of(d: &BsonDocument) -> StoreResult<Vec<IndexKey>> {
+    let holder = match d.get_document("voided_keys") {
+        Ok(keys) if d.get_bool("voided").unwrap_or(false) => keys,
+        _ => d,
+    };
+    let kinds = [
+        ("agents", IndexKind::Agent),
+        ("related_agents", IndexKind::AgentRelated),
+        ("activities", IndexKind::Activity),
+        ("related_activities", IndexKind::ActivityRelated),
+        ("verbs", IndexKind::Verb),
+        ("registrations", IndexKind::Registration),
+    ];
+    let mut keys = Vec::new();
+    for (field, kind) in kinds {
+        for value in holder.get_array(field).map_err(backend)? {
+            let key = value
+                .as_str()
+                .ok_or_else(|| backend(anyhow::anyhow!("field `{field}` holds a non-string")))?;
+            keys.push(IndexKey {
+                kind,
+                key: key.to_owned(),
+            });
+        }
+    }
+    Ok(normalize_index(keys))
+}
+
 impl MongoStore {
     /// Hands out `count` consecutive `seq` values and their `stored` time; returns the
-    /// first `seq` and the time.
-    async fn allocate(&self, count: i64) -> StoreResult<(i64, i64)> {
-        let now = Utc::now().timestamp_millis();
+    /// first `seq` and the time (`at_least` or later).
+    pub(super) async fn allocate(&self, count: i64, at_least: i64) -> StoreResult<(i64, i64)> {
         let counter = self
             .coll("counters")
             .find_one_and_update(
                 doc! {"_id": "statements"},
                 vec![doc! {"$set": {
                     "seq": {"$add": ["$seq", count]},
-                    "stored": {"$max": ["$stored", now]},
+                    "stored": {"$max": ["$stored", at_least]},
                 }}],
             )
             .return_document(ReturnDocument::After)
@@ -212,19 +256,25 @@ impl MongoStore {
             .filter(|i| !existing.contains_key(&batch[*i].id))
             .collect();
         if !fresh.is_empty() {
-            let (first_seq, stored) = self.allocate(fresh.len() as i64).await?;
+            let (first_seq, stored) = self
+                .allocate(fresh.len() as i64, Utc::now().timestamp_millis())
+                .await?;
             let batch_id = ObjectId::new();
             let mut docs = Vec::with_capacity(fresh.len());
             for (n, i) in fresh.iter().enumerate() {
                 let st = &mut batch[*i];
                 st.set_stored(millis_to_time(stored));
-                docs.push(statement_document(
+                let fields = StatementFields {
                     tenant,
-                    st,
-                    first_seq + n as i64,
+                    id: &st.id,
                     stored,
-                    batch_id,
-                ));
+                    voided: false,
+                    voiding: st.voids.is_some(),
+                    fingerprint: st.fingerprint.to_bytes(),
+                    body: &st.json,
+                    index: &st.index,
+                };
+                docs.push(statement_document(fields, first_seq + n as i64, batch_id));
             }
             if let Err(e) = self
                 .coll("statements")

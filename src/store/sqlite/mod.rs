@@ -3,6 +3,7 @@
 
 mod documents;
 mod statements;
+mod transfer;
 mod writer;
 
 use std::path::Path;
@@ -20,7 +21,7 @@ use writer::Writer;
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 1] = [include_str!("schema.sql")];
+const MIGRATIONS: [&str; 2] = [include_str!("schema.sql"), include_str!("migration-2.sql")];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -230,5 +231,45 @@ impl CredentialStore for SqliteStore {
     async fn credential_count(&self) -> StoreResult<u64> {
         self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM credentials", [], |r| r.get(0))?))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Schema version 2 fills `index_keys` of statements stored under version 1 from
+    /// their index rows.
+    #[test]
+    fn migration_2_backfills_each_statements_index_keys() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!(
+            "BEGIN; {}; PRAGMA user_version = 1; COMMIT;",
+            MIGRATIONS[0]
+        ))
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body)
+                 VALUES (1, 1, 'a', 1, x'00', '{}'), (2, 2, 'b', 2, x'00', '{}');
+             INSERT INTO statement_index (tenant, kind, key, seq)
+                 VALUES (1, 1, 'mbox:ann', 1), (1, 5, 'verb', 1), (2, 3, 'course', 2);",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let keys = |seq: i64| -> String {
+            conn.query_row(
+                "SELECT index_keys FROM statements WHERE seq = ?1",
+                [seq],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(keys(1), r#"[[1,"mbox:ann"],[5,"verb"]]"#);
+        assert_eq!(keys(2), r#"[[3,"course"]]"#);
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
     }
 }

@@ -12,7 +12,7 @@ use crate::store::{
     StoreResult, StoredStatement, TenantId,
 };
 use crate::xapi::statement::{merge_definition, ActivityDefinition};
-use crate::xapi::{Fingerprint, IndexKind, PreparedStatement};
+use crate::xapi::{Fingerprint, IndexKey, IndexKind, PreparedStatement};
 
 #[async_trait]
 impl StatementStore for SqliteStore {
@@ -118,7 +118,7 @@ fn insert_batch(
     let mut existing =
         conn.prepare_cached("SELECT fingerprint FROM statements WHERE tenant = ?1 AND id = ?2")?;
     let mut insert = conn.prepare_cached(
-        "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body, index_keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut index = conn.prepare_cached(
         "INSERT OR IGNORE INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
@@ -151,7 +151,8 @@ fn insert_batch(
             now.timestamp_millis(),
             st.voids.is_some(),
             st.fingerprint.to_bytes(),
-            st.json
+            st.json,
+            index_keys_json(&st.index),
         ])?;
         let seq = conn.last_insert_rowid();
         for key in &st.index {
@@ -168,6 +169,16 @@ fn insert_batch(
         }
     }
     Ok(())
+}
+
+/// The `index_keys` column: `[[kind, key], …]`.
+pub(super) fn index_keys_json(keys: &[IndexKey]) -> String {
+    Value::Array(
+        keys.iter()
+            .map(|k| serde_json::json!([k.kind.code(), k.key]))
+            .collect(),
+    )
+    .to_string()
 }
 
 /// Keeps the Activities resource current; most statements repeat the stored definition,

@@ -91,7 +91,15 @@ impl Writer {
 }
 
 fn run(conn: Connection, jobs: mpsc::Receiver<Job>, state: &WriterState) {
-    let mut last_millis = 0i64;
+    // Continues after the newest `stored` on file, which a copied store or a clock set back
+    // since the last run may put ahead of this clock.
+    let mut last_millis = conn
+        .query_row(
+            "SELECT coalesce(max(stored_ms), 0) FROM statements",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0i64);
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {

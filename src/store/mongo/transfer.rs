@@ -1,0 +1,226 @@
+//! Copying a whole MongoDB store out and in. Statements page by `seq`; every other
+//! collection by `_id`. The resume token is that value as extended JSON.
+
+use async_trait::async_trait;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{doc, Bson, Document as BsonDocument};
+
+use super::documents::{document_row, to_document};
+use super::statements::{index_of, statement_document, StatementFields};
+use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
+use crate::store::transfer::{ExportPage, Record, RecordKind, StatementRecord, TransferStore};
+use crate::store::{AttachmentData, Credential, DocumentScope, StoreResult};
+
+fn collection(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Credentials => "credentials",
+        RecordKind::Attachments => "attachments",
+        RecordKind::Statements => "statements",
+        RecordKind::Activities => "activities",
+        RecordKind::AgentNames => "agent_names",
+        RecordKind::Documents => "documents",
+    }
+}
+
+/// The field pages follow.
+fn order_field(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Statements => "seq",
+        _ => "_id",
+    }
+}
+
+fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
+    Ok(match kind {
+        RecordKind::Credentials => Record::Credential {
+            credential: Credential {
+                key: get_str(d, "_id")?,
+                tenant: get_i64(d, "tenant")?,
+                secret_hash: get_str(d, "secret_hash")?,
+                name: get_str(d, "name")?,
+                authority: serde_json::from_str(&get_str(d, "authority")?).map_err(backend)?,
+            },
+            created_millis: get_i64(d, "created")?,
+        },
+        RecordKind::Attachments => Record::Attachment {
+            tenant: get_i64(d, "tenant")?,
+            data: AttachmentData {
+                sha2: get_str(d, "sha2")?,
+                content_type: get_str(d, "content_type")?,
+                content: get_bytes(d, "content")?,
+            },
+        },
+        RecordKind::Statements => Record::Statement(StatementRecord {
+            tenant: get_i64(d, "tenant")?,
+            id: get_str(d, "id")?,
+            stored_millis: get_i64(d, "stored")?,
+            voided: d.get_bool("voided").map_err(backend)?,
+            voiding: d.get_bool("voiding").map_err(backend)?,
+            fingerprint: get_bytes(d, "fingerprint")?.to_vec(),
+            body: get_str(d, "statement")?,
+            index: index_of(d)?,
+        }),
+        RecordKind::Activities => Record::Activity {
+            tenant: get_i64(d, "tenant")?,
+            id: get_str(d, "id")?,
+            definition: get_str(d, "definition")?,
+        },
+        RecordKind::AgentNames => Record::AgentName {
+            tenant: get_i64(d, "tenant")?,
+            ifi: get_str(d, "ifi")?,
+            name: get_str(d, "name")?,
+        },
+        RecordKind::Documents => {
+            let kind = get_i64(d, "kind")?;
+            let scope = DocumentScope::from_key(
+                kind,
+                &get_str(d, "activity_id")?,
+                &get_str(d, "agent")?,
+                &get_str(d, "registration")?,
+            )
+            .ok_or_else(|| backend(anyhow::anyhow!("unknown document kind {kind}")))?;
+            Record::Document {
+                tenant: get_i64(d, "tenant")?,
+                scope,
+                id: get_str(d, "doc_id")?,
+                document: to_document(d)?,
+            }
+        }
+    })
+}
+
+impl MongoStore {
+    /// The documents for a page of statements: `seq` values continue after those stored,
+    /// and the counter's `stored` catches up with the newest copied.
+    async fn statement_documents(&self, records: &[Record]) -> StoreResult<Vec<BsonDocument>> {
+        let statements: Vec<&StatementRecord> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Statement(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let newest = statements
+            .iter()
+            .map(|s| s.stored_millis)
+            .max()
+            .unwrap_or(0);
+        let (first_seq, _) = self.allocate(statements.len() as i64, newest).await?;
+        let batch = ObjectId::new();
+        Ok(statements
+            .iter()
+            .enumerate()
+            .map(|(n, s)| {
+                let fields = StatementFields {
+                    tenant: s.tenant,
+                    id: &s.id,
+                    stored: s.stored_millis,
+                    voided: s.voided,
+                    voiding: s.voiding,
+                    fingerprint: s.fingerprint.clone(),
+                    body: &s.body,
+                    index: &s.index,
+                };
+                statement_document(fields, first_seq + n as i64, batch)
+            })
+            .collect())
+    }
+}
+
+/// The stored form of any record but a statement.
+fn row_of(record: &Record) -> Option<BsonDocument> {
+    Some(match record {
+        Record::Credential {
+            credential: c,
+            created_millis,
+        } => doc! {
+            "_id": &c.key,
+            "tenant": c.tenant,
+            "secret_hash": &c.secret_hash,
+            "name": &c.name,
+            "authority": c.authority.to_string(),
+            "created": created_millis,
+        },
+        Record::Attachment { tenant, data } => doc! {
+            "tenant": tenant,
+            "sha2": &data.sha2,
+            "content_type": &data.content_type,
+            "content": binary(data.content.to_vec()),
+        },
+        Record::Activity {
+            tenant,
+            id,
+            definition,
+        } => doc! {"tenant": tenant, "id": id, "definition": definition},
+        Record::AgentName { tenant, ifi, name } => {
+            doc! {"tenant": tenant, "ifi": ifi, "name": name}
+        }
+        Record::Document {
+            tenant,
+            scope,
+            id,
+            document,
+        } => document_row(*tenant, scope, id, document),
+        Record::Statement(_) => return None,
+    })
+}
+
+#[async_trait]
+impl TransferStore for MongoStore {
+    async fn export(
+        &self,
+        kind: RecordKind,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreResult<ExportPage> {
+        let field = order_field(kind);
+        let mut filter = BsonDocument::new();
+        if let Some(token) = after {
+            let value: serde_json::Value = serde_json::from_str(&token).map_err(backend)?;
+            let last = Bson::try_from(value).map_err(backend)?;
+            filter.insert(field, doc! {"$gt": last});
+        }
+        let cursor = self
+            .coll(collection(kind))
+            .find(filter)
+            .sort(doc! {field: 1})
+            .limit(limit as i64)
+            .await?;
+        let docs = collect(cursor).await?;
+        let records = docs
+            .iter()
+            .map(|d| record_of(kind, d))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = match docs.last() {
+            Some(d) if docs.len() == limit => {
+                let last = d
+                    .get(field)
+                    .ok_or_else(|| backend(anyhow::anyhow!("a record has no `{field}`")))?;
+                Some(last.clone().into_relaxed_extjson().to_string())
+            }
+            _ => None,
+        };
+        Ok(ExportPage { records, next })
+    }
+
+    async fn import(&self, records: Vec<Record>) -> StoreResult<()> {
+        let Some(kind) = records.first().map(Record::kind) else {
+            return Ok(());
+        };
+        if records.iter().any(|r| r.kind() != kind) {
+            return Err(backend(anyhow::anyhow!(
+                "an import page mixes kinds of record"
+            )));
+        }
+        let docs = match kind {
+            RecordKind::Statements => self.statement_documents(&records).await?,
+            _ => records.iter().filter_map(row_of).collect(),
+        };
+        self.coll(collection(kind)).insert_many(docs).await?;
+        Ok(())
+    }
+
+    async fn count(&self, kind: RecordKind) -> StoreResult<u64> {
+        Ok(self.coll(collection(kind)).count_documents(doc! {}).await?)
+    }
+}

@@ -1,0 +1,302 @@
+//! Copying a whole SQLite store out and in. Pages follow each table's primary key; the
+//! resume token is that key as a JSON array.
+
+use async_trait::async_trait;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, Row};
+use serde_json::Value;
+
+use super::statements::index_keys_json;
+use super::{backend, SqliteStore};
+use crate::store::transfer::{
+    normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
+};
+use crate::store::{AttachmentData, Credential, Document, DocumentScope, StoreResult};
+use crate::xapi::{IndexKey, IndexKind};
+
+/// Where a kind's records live: the table, its primary key and the columns read.
+struct Source {
+    table: &'static str,
+    key: &'static [&'static str],
+    columns: &'static str,
+}
+
+fn source(kind: RecordKind) -> Source {
+    match kind {
+        RecordKind::Credentials => Source {
+            table: "credentials",
+            key: &["key"],
+            columns: "key, tenant, secret_hash, name, authority, created_ms",
+        },
+        RecordKind::Attachments => Source {
+            table: "attachments",
+            key: &["tenant", "sha2"],
+            columns: "tenant, sha2, content_type, content",
+        },
+        RecordKind::Statements => Source {
+            table: "statements",
+            key: &["seq"],
+            columns: "seq, tenant, id, stored_ms, voided, voiding, fingerprint, body, index_keys",
+        },
+        RecordKind::Activities => Source {
+            table: "activities",
+            key: &["tenant", "id"],
+            columns: "tenant, id, definition",
+        },
+        RecordKind::AgentNames => Source {
+            table: "agent_names",
+            key: &["tenant", "ifi", "name"],
+            columns: "tenant, ifi, name",
+        },
+        RecordKind::Documents => Source {
+            table: "documents",
+            key: &["tenant", "kind", "activity_id", "agent", "registration", "doc_id"],
+            columns: "tenant, kind, activity_id, agent, registration, doc_id, content_type, content, etag, updated_ms",
+        },
+    }
+}
+
+fn parse_token(token: &str) -> StoreResult<Vec<SqlValue>> {
+    let values: Vec<Value> = serde_json::from_str(token).map_err(backend)?;
+    values
+        .into_iter()
+        .map(|v| match v {
+            Value::Number(n) => n
+                .as_i64()
+                .map(SqlValue::Integer)
+                .ok_or_else(|| backend(anyhow::anyhow!("bad resume token {token}"))),
+            Value::String(s) => Ok(SqlValue::Text(s)),
+            _ => Err(backend(anyhow::anyhow!("bad resume token {token}"))),
+        })
+        .collect()
+}
+
+fn token_of(row: &Row<'_>, width: usize) -> rusqlite::Result<String> {
+    let mut key = Vec::with_capacity(width);
+    for i in 0..width {
+        key.push(match row.get::<_, SqlValue>(i)? {
+            SqlValue::Integer(n) => Value::from(n),
+            SqlValue::Text(s) => Value::from(s),
+            other => Value::from(format!("{other:?}")),
+        });
+    }
+    Ok(Value::Array(key).to_string())
+}
+
+fn parse_index_keys(text: &str) -> StoreResult<Vec<IndexKey>> {
+    let pairs: Vec<(i64, String)> = serde_json::from_str(text).map_err(backend)?;
+    let keys = pairs
+        .into_iter()
+        .map(|(code, key)| {
+            IndexKind::from_code(code)
+                .map(|kind| IndexKey { kind, key })
+                .ok_or_else(|| backend(anyhow::anyhow!("unknown index kind {code}")))
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok(normalize_index(keys))
+}
+
+/// A record from a row of `source(kind).columns` (the key columns come first, and the
+/// statement's `seq` is not part of the record).
+fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
+    Ok(match kind {
+        RecordKind::Credentials => Record::Credential {
+            credential: Credential {
+                key: r.get(0)?,
+                tenant: r.get(1)?,
+                secret_hash: r.get(2)?,
+                name: r.get(3)?,
+                authority: serde_json::from_str(&r.get::<_, String>(4)?).map_err(backend)?,
+            },
+            created_millis: r.get(5)?,
+        },
+        RecordKind::Attachments => Record::Attachment {
+            tenant: r.get(0)?,
+            data: AttachmentData {
+                sha2: r.get(1)?,
+                content_type: r.get(2)?,
+                content: r.get::<_, Vec<u8>>(3)?.into(),
+            },
+        },
+        RecordKind::Statements => Record::Statement(StatementRecord {
+            tenant: r.get(1)?,
+            id: r.get(2)?,
+            stored_millis: r.get(3)?,
+            voided: r.get(4)?,
+            voiding: r.get(5)?,
+            fingerprint: r.get(6)?,
+            body: r.get(7)?,
+            index: parse_index_keys(&r.get::<_, String>(8)?)?,
+        }),
+        RecordKind::Activities => Record::Activity {
+            tenant: r.get(0)?,
+            id: r.get(1)?,
+            definition: r.get(2)?,
+        },
+        RecordKind::AgentNames => Record::AgentName {
+            tenant: r.get(0)?,
+            ifi: r.get(1)?,
+            name: r.get(2)?,
+        },
+        RecordKind::Documents => {
+            let (kind, activity_id, agent, registration): (i64, String, String, String) =
+                (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            Record::Document {
+                tenant: r.get(0)?,
+                scope: DocumentScope::from_key(kind, &activity_id, &agent, &registration)
+                    .ok_or_else(|| backend(anyhow::anyhow!("unknown document kind {kind}")))?,
+                id: r.get(5)?,
+                document: Document {
+                    content_type: r.get(6)?,
+                    content: r.get::<_, Vec<u8>>(7)?.into(),
+                    etag: r.get(8)?,
+                    updated_millis: r.get(9)?,
+                },
+            }
+        }
+    })
+}
+
+fn export_page(
+    conn: &Connection,
+    kind: RecordKind,
+    after: Option<String>,
+    limit: usize,
+) -> StoreResult<ExportPage> {
+    let Source {
+        table,
+        key,
+        columns,
+    } = source(kind);
+    let key_list = key.join(", ");
+    let args = after.as_deref().map(parse_token).transpose()?;
+    let filter = match &args {
+        Some(values) if values.len() == key.len() => {
+            let marks = vec!["?"; key.len()].join(", ");
+            format!("WHERE ({key_list}) > ({marks})")
+        }
+        Some(_) => return Err(backend(anyhow::anyhow!("bad resume token"))),
+        None => String::new(),
+    };
+    let sql = format!("SELECT {columns} FROM {table} {filter} ORDER BY {key_list} LIMIT {limit}");
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args.unwrap_or_default()))?;
+    let mut records = Vec::new();
+    let mut last = None;
+    while let Some(row) = rows.next()? {
+        records.push(record_of(kind, row)?);
+        last = Some(token_of(row, key.len())?);
+    }
+    let next = if records.len() == limit { last } else { None };
+    Ok(ExportPage { records, next })
+}
+
+fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
+    match record {
+        Record::Credential {
+            credential: c,
+            created_millis,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO credentials (key, tenant, secret_hash, name, authority, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![c.key, c.tenant, c.secret_hash, c.name, c.authority.to_string(), created_millis])?;
+        }
+        Record::Attachment { tenant, data } => {
+            conn.prepare_cached(
+                "INSERT INTO attachments (tenant, sha2, content_type, content) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![tenant, data.sha2, data.content_type, data.content.as_ref()])?;
+        }
+        Record::Statement(s) => {
+            conn.prepare_cached(
+                "INSERT INTO statements (tenant, id, stored_ms, voided, voiding, fingerprint, body, index_keys)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                s.tenant,
+                s.id,
+                s.stored_millis,
+                s.voided,
+                s.voiding,
+                s.fingerprint,
+                s.body,
+                index_keys_json(&s.index)
+            ])?;
+            let seq = conn.last_insert_rowid();
+            let mut index = conn.prepare_cached(
+                "INSERT INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for k in &s.index {
+                index.execute(params![s.tenant, k.kind.code(), k.key, seq])?;
+            }
+        }
+        Record::Activity {
+            tenant,
+            id,
+            definition,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO activities (tenant, id, definition) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![tenant, id, definition])?;
+        }
+        Record::AgentName { tenant, ifi, name } => {
+            conn.prepare_cached("INSERT INTO agent_names (tenant, ifi, name) VALUES (?1, ?2, ?3)")?
+                .execute(params![tenant, ifi, name])?;
+        }
+        Record::Document {
+            tenant,
+            scope,
+            id,
+            document: d,
+        } => {
+            let (kind, activity_id, agent, registration) = scope.key();
+            conn.prepare_cached(
+                "INSERT INTO documents (tenant, kind, activity_id, agent, registration, doc_id, content_type, content, etag, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                tenant,
+                kind,
+                activity_id,
+                agent,
+                registration,
+                id,
+                d.content_type,
+                d.content.as_ref(),
+                d.etag,
+                d.updated_millis
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl TransferStore for SqliteStore {
+    async fn export(
+        &self,
+        kind: RecordKind,
+        after: Option<String>,
+        limit: usize,
+    ) -> StoreResult<ExportPage> {
+        self.read(move |conn| export_page(conn, kind, after, limit))
+            .await
+    }
+
+    async fn import(&self, records: Vec<Record>) -> StoreResult<()> {
+        self.inner
+            .writer
+            .write(move |ctx| records.iter().try_for_each(|r| import_record(ctx.conn, r)))
+            .await
+    }
+
+    async fn count(&self, kind: RecordKind) -> StoreResult<u64> {
+        let table = source(kind).table;
+        self.read(move |conn| {
+            Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+        })
+        .await
+    }
+}
