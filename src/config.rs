@@ -44,6 +44,10 @@ pub struct Settings {
     /// The version named in answers to requests that carry no usable version header,
     /// for clients not seen before (see `http::ClientVersions`).
     pub default_version: XapiVersion,
+    /// Basic-auth key of the operator's admin credential for `/api/v1/admin/`.
+    pub admin_key: String,
+    /// Its secret; without one the admin API answers only tenant admins (`admin` scope).
+    pub admin_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -57,6 +61,8 @@ impl Default for Settings {
             page_limit: 500,
             credentials: Vec::new(),
             default_version: XapiVersion::V2,
+            admin_key: "admin".into(),
+            admin_secret: None,
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct Layer {
     pub page_limit: Option<u32>,
     pub credentials: Option<Vec<CredentialConfig>>,
     pub default_version: Option<String>,
+    pub admin_key: Option<String>,
+    pub admin_secret: Option<String>,
 }
 
 impl Settings {
@@ -100,7 +108,15 @@ impl Settings {
             page_limit,
             credentials,
             default_version,
+            admin_key,
+            admin_secret,
         } = layer;
+        if let Some(v) = admin_key {
+            self.admin_key = v;
+        }
+        if let Some(v) = admin_secret.filter(|s| !s.is_empty()) {
+            self.admin_secret = Some(v);
+        }
         if let Some(v) = default_version {
             self.default_version = XapiVersion::parse(&v)
                 .ok_or_else(|| anyhow::anyhow!("default_version `{v}` is not 1.0.x or 2.0.x"))?;
@@ -181,6 +197,8 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         max_body_bytes: parse_num("LRSGATE_MAX_BODY_BYTES")?.map(|n| n as usize),
         page_limit: parse_num("LRSGATE_PAGE_LIMIT")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
         credentials,
+        admin_key: var("LRSGATE_ADMIN_KEY"),
+        admin_secret: var("LRSGATE_ADMIN_SECRET"),
     })
 }
 

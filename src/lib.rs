@@ -1,5 +1,7 @@
 //! lrsgate: an xAPI Learning Record Store and LMS/LXP interoperability gateway.
 
+pub mod accounts;
+pub mod admin_cli;
 pub mod auth;
 pub mod bench;
 pub mod config;

@@ -1,9 +1,11 @@
-//! The `lrsgate` command: `serve` (the default), `bench` and `migrate`.
+//! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant` and
+//! `credential`.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use lrsgate::config::{config_path, Layer, LogFormat};
+use lrsgate::store::Store;
 use lrsgate::{Application, Settings};
 use tracing_subscriber::EnvFilter;
 
@@ -38,6 +40,32 @@ enum Command {
     /// Copy every record of one store into another, empty one (SQLite to MongoDB or back),
     /// then verify counts and checksums.
     Migrate(lrsgate::migrate::MigrateArgs),
+    /// Manage tenants on the configured store.
+    Tenant {
+        #[command(subcommand)]
+        command: lrsgate::admin_cli::TenantCommand,
+        /// Store URL (otherwise the configured one).
+        #[arg(long)]
+        store: Option<String>,
+    },
+    /// Manage a tenant's credentials on the configured store.
+    Credential {
+        #[command(subcommand)]
+        command: lrsgate::admin_cli::CredentialCommand,
+        /// Store URL (otherwise the configured one).
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+/// The store the configuration (file, environment, `--store`) names.
+async fn configured_store(config: Option<PathBuf>, store: Option<String>) -> anyhow::Result<Store> {
+    let layer = Layer {
+        store,
+        ..Layer::default()
+    };
+    let settings = Settings::load(config_path(config).as_deref(), layer)?;
+    Store::open(&settings.store).await
 }
 
 #[derive(clap::Args, Default, Clone)]
@@ -84,6 +112,14 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => args,
         Some(Command::Bench(args)) => return lrsgate::bench::run(args).await,
         Some(Command::Migrate(args)) => return lrsgate::migrate::run(args).await,
+        Some(Command::Tenant { command, store }) => {
+            let store = configured_store(cli.config, store).await?;
+            return lrsgate::admin_cli::tenant(&store, command).await;
+        }
+        Some(Command::Credential { command, store }) => {
+            let store = configured_store(cli.config, store).await?;
+            return lrsgate::admin_cli::credential(&store, command).await;
+        }
         None => cli.serve,
     };
     let settings = Settings::load(config_path(cli.config).as_deref(), serve.into_layer())?;

@@ -39,19 +39,23 @@ impl Application {
             settings: Arc::new(settings),
             client_versions: http::ClientVersions::default(),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    ApiError::invalid("query", "query-string", e.to_string()).into()
-                }))
-                .wrap(http::cors())
-                .wrap(tracing_actix())
-                .configure(http::routes)
-        })
-        .listen(listener)?
-        .shutdown_timeout(30)
-        .run();
+        let server =
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                        ApiError::invalid("query", "query-string", e.to_string()).into()
+                    }))
+                    .app_data(web::JsonConfig::default().error_handler(|e, _| {
+                        ApiError::invalid("body", "json", e.to_string()).into()
+                    }))
+                    .wrap(http::cors())
+                    .wrap(tracing_actix())
+                    .configure(http::routes)
+            })
+            .listen(listener)?
+            .shutdown_timeout(30)
+            .run();
         Ok(Application {
             port,
             server,

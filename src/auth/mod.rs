@@ -1,5 +1,10 @@
 //! Authentication of xAPI clients: HTTP Basic against hashed credentials. A verified
-//! principal carries its tenant and the `authority` written into its statements.
+//! principal carries its tenant, its scopes and the `authority` written into its
+//! statements.
+
+pub mod scope;
+
+pub use scope::{Scope, Scopes, StatementReads};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,16 +26,42 @@ pub struct Principal {
     pub tenant: TenantId,
     pub key: String,
     pub authority: Value,
+    pub scopes: Scopes,
+}
+
+impl Principal {
+    fn of(credential: Credential) -> Self {
+        Principal {
+            tenant: credential.tenant,
+            // Scopes are checked when a credential is saved; an unknown name grants nothing.
+            scopes: Scopes::parse(&credential.scopes).unwrap_or_default(),
+            key: credential.key,
+            authority: credential.authority,
+        }
+    }
+
+    /// `Forbidden` unless `allowed`; `what` names the action in the answer.
+    pub fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the credential's scopes ({}) do not allow {what}",
+                self.scopes
+            )))
+        }
+    }
 }
 
 /// Verifies Basic credentials. Argon2 is deliberately slow and memory-hungry (19 MiB per
-/// hash), so a successful verification is remembered under a SHA-256 of the presented pair
-/// for the life of the process, and verifications run one at a time: concurrent first
-/// requests of one client wait for a single hash, and a flood of wrong secrets cannot
-/// multiply the memory.
+/// hash), so a successful verification is remembered (under a SHA-256 of the presented
+/// pair) as the stored hash it matched, and verifications run one at a time: concurrent
+/// first requests of one client wait for a single hash, and a flood of wrong secrets cannot
+/// multiply the memory. Every request still reads the credential, so a revoked or changed
+/// credential stops working at once on every gateway.
 pub struct Authenticator {
     credentials: Arc<dyn CredentialStore>,
-    verified: Mutex<HashMap<[u8; 32], Principal>>,
+    verified: Mutex<HashMap<[u8; 32], String>>,
     verifying: tokio::sync::Mutex<()>,
 }
 
@@ -43,11 +74,20 @@ impl Authenticator {
         }
     }
 
-    fn remembered(&self, fingerprint: &[u8; 32]) -> Option<Principal> {
+    /// Whether this pair was verified before against the hash the credential still has.
+    fn remembered(&self, fingerprint: &[u8; 32], credential: &Credential) -> bool {
         self.verified
             .lock()
-            .ok()
-            .and_then(|m| m.get(fingerprint).cloned())
+            .is_ok_and(|m| m.get(fingerprint) == Some(&credential.secret_hash))
+    }
+
+    fn remember(&self, fingerprint: [u8; 32], hash: String) {
+        if let Ok(mut m) = self.verified.lock() {
+            if m.len() >= MAX_REMEMBERED {
+                m.clear();
+            }
+            m.insert(fingerprint, hash);
+        }
     }
 
     /// Authenticates an `Authorization` header value.
@@ -56,18 +96,18 @@ impl Authenticator {
             .and_then(parse_basic)
             .ok_or(ApiError::Unauthorized)?;
         let fingerprint: [u8; 32] = Sha256::digest(format!("{key}\0{secret}")).into();
-        if let Some(p) = self.remembered(&fingerprint) {
-            return Ok(p);
-        }
-        let _one_at_a_time = self.verifying.lock().await;
-        if let Some(p) = self.remembered(&fingerprint) {
-            return Ok(p);
-        }
         let credential = self
             .credentials
             .credential(&key)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        if self.remembered(&fingerprint, &credential) {
+            return Ok(Principal::of(credential));
+        }
+        let _one_at_a_time = self.verifying.lock().await;
+        if self.remembered(&fingerprint, &credential) {
+            return Ok(Principal::of(credential));
+        }
         let hash = credential.secret_hash.clone();
         let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
             .await
@@ -75,19 +115,15 @@ impl Authenticator {
         if !ok {
             return Err(ApiError::Unauthorized);
         }
-        let principal = Principal {
-            tenant: credential.tenant,
-            key: credential.key,
-            authority: credential.authority,
-        };
-        if let Ok(mut m) = self.verified.lock() {
-            m.insert(fingerprint, principal.clone());
-        }
-        Ok(principal)
+        self.remember(fingerprint, credential.secret_hash.clone());
+        Ok(Principal::of(credential))
     }
 }
 
-fn parse_basic(header: &str) -> Option<(String, String)> {
+/// Bounds the memory of verified pairs a flood of distinct valid credentials can take.
+const MAX_REMEMBERED: usize = 10_000;
+
+pub fn parse_basic(header: &str) -> Option<(String, String)> {
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -126,7 +162,7 @@ pub fn authority_for(key: &str, name: &str) -> Value {
     json!({ "objectType": "Agent", "name": name, "account": { "homePage": "urn:lrsgate:credential", "name": key } })
 }
 
-fn random_token(bytes: usize) -> String {
+pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
@@ -146,6 +182,7 @@ pub async fn bootstrap(
             secret_hash: hash_secret(&c.secret)?,
             authority: authority_for(&c.key, &name),
             name,
+            scopes: "all".into(),
         };
         store.save_credential(credential).await?;
     }
@@ -160,6 +197,7 @@ pub async fn bootstrap(
             secret_hash: hash_secret(&secret)?,
             name: "initial".into(),
             authority: authority_for(&key, "initial"),
+            scopes: "all".into(),
         })
         .await?;
     Ok(Some((key, secret)))

@@ -159,6 +159,16 @@ fn since_param(x: &XapiRequest) -> ApiResult<Option<i64>> {
 }
 
 async fn document(state: &AppState, x: XapiRequest, resource: Resource) -> ApiResult<HttpResponse> {
+    let write = !matches!(x.method, Method::GET | Method::HEAD);
+    let scopes = &x.principal.scopes;
+    match resource {
+        Resource::State => x
+            .principal
+            .require(scopes.can_state(write), "this use of State documents")?,
+        _ => x
+            .principal
+            .require(scopes.can_profile(write), "this use of profile documents")?,
+    }
     x.only_params(resource.params())?;
     let scope = scope_of(state, &x, resource)?;
     let tenant = x.principal.tenant;
@@ -239,6 +249,10 @@ pub async fn activities(state: Data<AppState>, x: XapiRequest) -> ApiResult<Http
             "activities accept GET and HEAD",
         ));
     }
+    x.principal.require(
+        x.principal.scopes.can_read_definitions(),
+        "reading activity definitions",
+    )?;
     x.only_params(&["activityId"])?;
     let id = activity_id(&x)?;
     Ok(HttpResponse::Ok().json(state.lrs.activity(x.principal.tenant, &id).await?))
@@ -253,6 +267,8 @@ pub async fn agents(state: Data<AppState>, x: XapiRequest) -> ApiResult<HttpResp
             "agents accept GET and HEAD",
         ));
     }
+    x.principal
+        .require(x.principal.scopes.can_read_definitions(), "reading agents")?;
     x.only_params(&["agent"])?;
     let (agent, key) = agent_param(&state, &x)?;
     Ok(HttpResponse::Ok().json(state.lrs.person(x.principal.tenant, &agent, &key).await?))

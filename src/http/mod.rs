@@ -1,6 +1,7 @@
 //! The HTTP surface: one route table, thin handlers, the xAPI version header on every answer.
 
 mod about;
+mod admin;
 mod documents;
 pub mod multipart;
 mod request;
@@ -64,6 +65,7 @@ impl ClientVersions {
 
 /// The route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    admin::routes(cfg);
     cfg.service(
         web::scope("/xapi")
             .wrap(actix_web::middleware::from_fn(version_header))

@@ -7,12 +7,14 @@ use uuid::Uuid;
 
 use super::multipart::{mixed_boundary, parse_mixed, render_mixed};
 use super::{http_date, no_content, AppState, XapiRequest};
+use crate::auth::StatementReads;
 use crate::error::{ApiError, ApiResult};
 use crate::lrs::statements::{PageToken, StatementsPage};
 use crate::store::{Cursor, StatementQuery};
 use crate::xapi::agent::ifi_key;
 use crate::xapi::format::accept_languages;
 use crate::xapi::rules::is_iri;
+use crate::xapi::statement::authority_key;
 use crate::xapi::time::parse_query_timestamp;
 use crate::xapi::StatementFormat;
 
@@ -37,10 +39,25 @@ pub async fn statements(
     state: actix_web::web::Data<AppState>,
     x: XapiRequest,
 ) -> ApiResult<HttpResponse> {
+    let scopes = &x.principal.scopes;
     match x.method {
-        Method::PUT => put_statement(&state, x).await,
-        Method::POST => post_statements(&state, x).await,
-        Method::GET | Method::HEAD => get_statements(&state, x).await,
+        Method::PUT | Method::POST => {
+            x.principal
+                .require(scopes.can_write_statements(), "writing statements")?;
+            if x.method == Method::PUT {
+                put_statement(&state, x).await
+            } else {
+                post_statements(&state, x).await
+            }
+        }
+        Method::GET | Method::HEAD => {
+            let reads = scopes.statement_reads();
+            x.principal.require(reads.is_some(), "reading statements")?;
+            // With `statements/read/mine`, only statements this caller's authority stored.
+            let mine = (reads == Some(StatementReads::Mine))
+                .then(|| authority_key(&x.principal.authority));
+            get_statements(&state, x, mine).await
+        }
         _ => Err(ApiError::invalid(
             "method",
             "method",
@@ -170,13 +187,21 @@ fn parse_format(x: &XapiRequest) -> ApiResult<StatementFormat> {
     }
 }
 
-async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
+async fn get_statements(
+    state: &AppState,
+    x: XapiRequest,
+    mine: Option<String>,
+) -> ApiResult<HttpResponse> {
     let tenant = x.principal.tenant;
     let languages = accept_languages(x.header("accept-language"));
 
     if let Some(more) = x.param("more") {
         x.only_params(&["more"])?;
-        let token = PageToken::decode(more)?;
+        let mut token = PageToken::decode(more)?;
+        // The restriction comes from the caller, never from a token it could edit.
+        if mine.is_some() {
+            token.query.authority = mine;
+        }
         let page = state
             .lrs
             .query_statements(tenant, token.clone(), false)
@@ -220,6 +245,12 @@ async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespo
         }
         let id = parse_uuid(name, raw)?;
         let found = state.lrs.statement(tenant, &id, voided).await?;
+        if mine
+            .as_ref()
+            .is_some_and(|key| found.body.get("authority").map(authority_key).as_ref() != Some(key))
+        {
+            return Err(ApiError::NotFound(format!("no statement {id}")));
+        }
         let mut body = found.body;
         format.apply(&mut body, &languages);
         let mut response = HttpResponse::Ok();
@@ -235,7 +266,8 @@ async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespo
         return Ok(response.json(body));
     }
 
-    let query = parse_query(state, &x)?;
+    let mut query = parse_query(state, &x)?;
+    query.authority = mine;
     let token = PageToken {
         query,
         cursor: Cursor {
@@ -324,6 +356,7 @@ fn parse_query(state: &AppState, x: &XapiRequest) -> ApiResult<StatementQuery> {
         until_millis: time_param("until")?,
         ascending: parse_bool(x, "ascending")?,
         limit,
+        authority: None,
     })
 }
 

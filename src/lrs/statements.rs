@@ -119,8 +119,15 @@ impl Lrs {
             version,
         };
         let mut prepared = Vec::with_capacity(statements.len());
+        let define = principal.scopes.can_define();
         for s in statements {
             let mut p = prepare(s, &assigned);
+            if !define {
+                // Stored as sent, but without `define` the Activities and Agents resources
+                // are not updated from it.
+                p.activities.clear();
+                p.agent_names.clear();
+            }
             if let Some(target) = p.references.clone() {
                 if let Some(t) = self
                     .store

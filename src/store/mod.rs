@@ -81,6 +81,9 @@ pub struct StatementQuery {
     pub registration: Option<String>,
     pub related_agents: bool,
     pub related_activities: bool,
+    /// Only statements with this authority (an `Authority` index key), for
+    /// `statements/read/mine`.
+    pub authority: Option<String>,
     /// Exclusive lower bound on `stored`, in Unix milliseconds.
     pub since_millis: Option<i64>,
     /// Inclusive upper bound on `stored`, in Unix milliseconds.
@@ -280,6 +283,8 @@ pub struct Credential {
     pub name: String,
     /// The Agent written as `authority` into statements stored with this credential.
     pub authority: Value,
+    /// Space-separated scope names (see `auth::scope`).
+    pub scopes: String,
 }
 
 #[async_trait]
@@ -288,6 +293,29 @@ pub trait CredentialStore: Send + Sync {
     /// Inserts or replaces the credential with this key.
     async fn save_credential(&self, credential: Credential) -> StoreResult<()>;
     async fn credential_count(&self) -> StoreResult<u64>;
+    /// A tenant's credentials, by key.
+    async fn credentials(&self, tenant: TenantId) -> StoreResult<Vec<Credential>>;
+    /// Removes a tenant's credential; whether it existed.
+    async fn delete_credential(&self, tenant: TenantId, key: &str) -> StoreResult<bool>;
+}
+
+/// A tenant: one business unit or customer, owning its data and credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    /// Unique; how operators name it.
+    pub name: String,
+    pub created_millis: i64,
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates a tenant with the next free id; `Conflict` when the name is taken.
+    async fn create_tenant(&self, name: &str) -> StoreResult<Tenant>;
+    async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+    async fn tenant_named(&self, name: &str) -> StoreResult<Option<Tenant>>;
+    /// Every tenant, by id.
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
 }
 
 /// A MongoDB connection string with its database (the URL path) replaced by `name`.
@@ -309,6 +337,7 @@ pub struct Store {
     pub documents: Arc<dyn DocumentStore>,
     pub actors: Arc<dyn ActorStore>,
     pub credentials: Arc<dyn CredentialStore>,
+    pub tenants: Arc<dyn TenantStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
 }
 
@@ -341,6 +370,7 @@ impl Store {
             + DocumentStore
             + ActorStore
             + CredentialStore
+            + TenantStore
             + transfer::TransferStore
             + 'static,
     {
@@ -350,6 +380,7 @@ impl Store {
             documents: backend.clone(),
             actors: backend.clone(),
             credentials: backend.clone(),
+            tenants: backend.clone(),
             transfer: backend,
         }
     }

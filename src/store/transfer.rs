@@ -5,12 +5,13 @@
 use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
-use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, TenantId};
+use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
 
 /// The kinds of record, in the order they are copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
+    Tenants,
     Credentials,
     Attachments,
     Statements,
@@ -20,7 +21,8 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
         RecordKind::Statements,
@@ -31,6 +33,7 @@ impl RecordKind {
 
     pub fn name(self) -> &'static str {
         match self {
+            RecordKind::Tenants => "tenants",
             RecordKind::Credentials => "credentials",
             RecordKind::Attachments => "attachments",
             RecordKind::Statements => "statements",
@@ -67,6 +70,7 @@ pub struct StatementRecord {
 
 #[derive(Debug, Clone)]
 pub enum Record {
+    Tenant(Tenant),
     Credential {
         credential: Credential,
         created_millis: i64,
@@ -98,6 +102,7 @@ pub enum Record {
 impl Record {
     pub fn kind(&self) -> RecordKind {
         match self {
+            Record::Tenant(_) => RecordKind::Tenants,
             Record::Credential { .. } => RecordKind::Credentials,
             Record::Attachment { .. } => RecordKind::Attachments,
             Record::Statement(_) => RecordKind::Statements,
@@ -126,7 +131,9 @@ pub trait TransferStore: Send + Sync {
     ) -> StoreResult<ExportPage>;
 
     /// Stores records (all of one kind) exactly as they are, statements after everything
-    /// stored so far. Meant for an empty store: nothing is compared with what is there.
+    /// stored so far. Meant for an empty store: nothing is compared with what is there,
+    /// except that a tenant replaces the one with its id (every store starts with the
+    /// default tenant).
     async fn import(&self, records: Vec<Record>) -> StoreResult<()>;
 
     /// How many records of the kind are stored.
@@ -173,6 +180,12 @@ impl Tally {
     pub fn add(&mut self, record: &Record) {
         let mut h = FieldHasher::default();
         match record {
+            Record::Tenant(t) => {
+                h.tag(b'T');
+                h.int(t.id);
+                h.str(&t.name);
+                h.int(t.created_millis);
+            }
             Record::Credential {
                 credential: c,
                 created_millis,
@@ -183,6 +196,7 @@ impl Tally {
                 h.str(&c.secret_hash);
                 h.str(&c.name);
                 h.str(&c.authority.to_string());
+                h.str(&c.scopes);
                 h.int(*created_millis);
             }
             Record::Attachment { tenant, data } => {

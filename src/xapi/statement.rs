@@ -29,6 +29,8 @@ pub enum IndexKind {
     ActivityRelated = 4,
     Verb = 5,
     Registration = 6,
+    /// The statement's authority, for `statements/read/mine`. Never inherited.
+    Authority = 7,
 }
 
 impl IndexKind {
@@ -44,6 +46,7 @@ impl IndexKind {
             IndexKind::ActivityRelated,
             IndexKind::Verb,
             IndexKind::Registration,
+            IndexKind::Authority,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -154,6 +157,10 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
     collect(&statement, false, &mut index, &mut activities, &mut agents);
     if let Some(authority) = statement.get("authority") {
         agent_keys(authority, IndexKind::AgentRelated, &mut index);
+        index.insert(IndexKey {
+            kind: IndexKind::Authority,
+            key: authority_key(authority),
+        });
     }
     if let Some(registration) = statement
         .pointer("/context/registration")
@@ -223,11 +230,28 @@ impl PreparedStatement {
     /// statements targeting a matching statement.
     pub fn inherit_index(&mut self, target: &[IndexKey]) {
         for key in target {
-            if !self.index.contains(key) {
+            if key.kind != IndexKind::Authority && !self.index.contains(key) {
                 self.index.push(key.clone());
             }
         }
     }
+}
+
+/// The `Authority` index key of an authority: its IFI key, or for an identified Group
+/// without one (an OAuth authority), its members' IFI keys.
+pub fn authority_key(authority: &Value) -> String {
+    if let Some(key) = crate::xapi::agent::ifi_key(authority) {
+        return key;
+    }
+    let mut members: Vec<String> = authority
+        .get("member")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(crate::xapi::agent::ifi_key)
+        .collect();
+    members.sort();
+    members.join(" + ")
 }
 
 /// The index keys of an already stored statement (used for inheritance by StatementRefs).

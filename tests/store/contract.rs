@@ -707,6 +707,7 @@ pub async fn credentials_are_saved_replaced_and_counted(store: &Store) {
         secret_hash: "hash-1".into(),
         name: "LMS".into(),
         authority: agent("lms"),
+        scopes: "statements/write statements/read/mine".into(),
     };
     creds.save_credential(credential.clone()).await.unwrap();
     creds
@@ -719,8 +720,43 @@ pub async fn credentials_are_saved_replaced_and_counted(store: &Store) {
     let got = creds.credential("lms").await.unwrap().unwrap();
     assert_eq!(got.secret_hash, "hash-2");
     assert_eq!(got.authority, agent("lms"));
+    assert_eq!(got.scopes, "statements/write statements/read/mine");
     assert_eq!(creds.credential_count().await.unwrap(), before + 1);
     assert!(creds.credential("nobody").await.unwrap().is_none());
+
+    let listed = creds.credentials(T).await.unwrap();
+    assert!(listed.iter().any(|c| c.key == "lms"));
+    assert!(creds.credentials(OTHER_TENANT).await.unwrap().is_empty());
+    // Only the owning tenant can remove it.
+    assert!(!creds.delete_credential(OTHER_TENANT, "lms").await.unwrap());
+    assert!(creds.delete_credential(T, "lms").await.unwrap());
+    assert!(creds.credential("lms").await.unwrap().is_none());
+    assert!(!creds.delete_credential(T, "lms").await.unwrap());
+}
+
+pub async fn tenants_are_created_with_unique_names(store: &Store) {
+    let tenants = &store.tenants;
+    let default = tenants.tenant(T).await.unwrap().unwrap();
+    assert_eq!(default.name, "default");
+    let (a, b) = tokio::join!(tenants.create_tenant("acme"), tenants.create_tenant("acme"));
+    let created = [&a, &b].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(created, 1, "{a:?} {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert!(matches!(loser, Err(StoreError::Conflict(_))), "{loser:?}");
+    let acme = tenants.tenant_named("acme").await.unwrap().unwrap();
+    assert!(acme.id > T && acme.created_millis > 0);
+    let globex = tenants.create_tenant("globex").await.unwrap();
+    assert_ne!(globex.id, acme.id);
+    assert_eq!(tenants.tenant(globex.id).await.unwrap().unwrap(), globex);
+    let names: Vec<String> = tenants
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["default", "acme", "globex"]);
+    assert!(tenants.tenant_named("initech").await.unwrap().is_none());
 }
 
 pub async fn tenants_never_see_each_other(store: &Store) {

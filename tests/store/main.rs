@@ -72,5 +72,6 @@ on_every_backend!(
     documents_round_trip_list_merge_and_delete,
     document_preconditions_hold_under_racing_writers,
     credentials_are_saved_replaced_and_counted,
+    tenants_are_created_with_unique_names,
     tenants_never_see_each_other,
 );

@@ -146,6 +146,7 @@ async fn fill(store: &Store) -> (String, String) {
         .write_document(T, &scopes[1], "blob", binary, WriteMode::Replace, &anyone)
         .await
         .unwrap();
+    store.tenants.create_tenant("other").await.unwrap();
     for (tenant, key) in [(T, "lms"), (OTHER, "other-lms")] {
         store
             .credentials
@@ -155,6 +156,7 @@ async fn fill(store: &Store) -> (String, String) {
                 secret_hash: format!("hash-of-{key}"),
                 name: key.to_uppercase(),
                 authority: agent(key),
+                scopes: "statements/write state".into(),
             })
             .await
             .unwrap();
@@ -306,7 +308,15 @@ async fn observe(store: &Store, rich: &str, doomed: &str) -> Value {
         .unwrap();
     seen.insert(
         "credential".into(),
-        json!([c.tenant, c.secret_hash, c.name, c.authority]),
+        json!([c.tenant, c.secret_hash, c.name, c.authority, c.scopes]),
+    );
+    let tenants = store.tenants.tenants().await.unwrap();
+    seen.insert(
+        "tenants".into(),
+        json!(tenants
+            .iter()
+            .map(|t| json!([t.id, t.name, t.created_millis]))
+            .collect::<Vec<_>>()),
     );
     Value::Object(seen)
 }
@@ -324,6 +334,7 @@ fn assert_verified(report: &MigrationReport, statements: u64) {
     };
     assert_eq!(count(RecordKind::Statements), statements);
     assert_eq!(count(RecordKind::Credentials), 2);
+    assert_eq!(count(RecordKind::Tenants), 2);
     assert_eq!(count(RecordKind::Attachments), 1);
     assert_eq!(count(RecordKind::Documents), 5);
 }

@@ -9,8 +9,9 @@
 //!   registration it touches, so each query parameter is a multikey-index range.
 //! - `counters`: one document handing out `seq` ranges with a never-decreasing `stored`.
 //! - `writes`: a marker per batch in flight, so `consistent_through` never passes one.
-//! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`.
+//! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`.
 
+mod accounts;
 mod documents;
 mod statements;
 mod transfer;
@@ -23,7 +24,7 @@ use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, ReadConcern,
 use mongodb::{Client, Collection, Cursor, Database, IndexModel};
 use serde_json::Value;
 
-use super::{ActorStore, Credential, CredentialStore, StoreError, StoreResult, TenantId};
+use super::{ActorStore, StoreError, StoreResult, TenantId, DEFAULT_TENANT};
 
 /// The database used when the URL names none.
 const DEFAULT_DATABASE: &str = "lrsgate";
@@ -203,7 +204,21 @@ impl MongoStore {
         // fail (E11000) or, on some servers, return nothing.
         insert_ignoring_duplicates(
             &self.coll("counters"),
-            vec![doc! {"_id": "statements", "seq": 0_i64, "stored": 0_i64}],
+            vec![
+                doc! {"_id": "statements", "seq": 0_i64, "stored": 0_i64},
+                doc! {"_id": "tenants", "seq": DEFAULT_TENANT},
+            ],
+        )
+        .await?;
+        self.coll("tenants")
+            .create_indexes([index(doc! {"name": 1}, true)])
+            .await?;
+        self.coll("credentials")
+            .create_indexes([index(doc! {"tenant": 1}, false)])
+            .await?;
+        insert_ignoring_duplicates(
+            &self.coll("tenants"),
+            vec![doc! {"_id": DEFAULT_TENANT, "name": "default", "created": 0_i64}],
         )
         .await?;
         Ok(())
@@ -236,47 +251,5 @@ impl ActorStore for MongoStore {
             .iter()
             .map(|d| get_str(d, "name"))
             .collect()
-    }
-}
-
-#[async_trait]
-impl CredentialStore for MongoStore {
-    async fn credential(&self, key: &str) -> StoreResult<Option<Credential>> {
-        let found = self.coll("credentials").find_one(doc! {"_id": key}).await?;
-        found
-            .map(|d| {
-                Ok(Credential {
-                    tenant: get_i64(&d, "tenant")?,
-                    key: get_str(&d, "_id")?,
-                    secret_hash: get_str(&d, "secret_hash")?,
-                    name: get_str(&d, "name")?,
-                    authority: serde_json::from_str(&get_str(&d, "authority")?).map_err(backend)?,
-                })
-            })
-            .transpose()
-    }
-
-    async fn save_credential(&self, c: Credential) -> StoreResult<()> {
-        let now = chrono::Utc::now().timestamp_millis();
-        self.coll("credentials")
-            .update_one(
-                doc! {"_id": &c.key},
-                doc! {
-                    "$set": {
-                        "tenant": c.tenant,
-                        "secret_hash": &c.secret_hash,
-                        "name": &c.name,
-                        "authority": c.authority.to_string(),
-                    },
-                    "$setOnInsert": {"created": now},
-                },
-            )
-            .upsert(true)
-            .await?;
-        Ok(())
-    }
-
-    async fn credential_count(&self) -> StoreResult<u64> {
-        Ok(self.coll("credentials").count_documents(doc! {}).await?)
     }
 }

@@ -34,13 +34,14 @@ use crate::xapi::{Fingerprint, IndexKey, IndexKind, PreparedStatement};
 
 /// The statement fields holding index keys, one per query parameter. A `related_*` field
 /// holds the direct keys too, so `related_agents=true` is a single multikey lookup.
-pub(super) const ARRAY_FIELDS: [&str; 6] = [
+pub(super) const ARRAY_FIELDS: [&str; 7] = [
     "agents",
     "related_agents",
     "activities",
     "related_activities",
     "verbs",
     "registrations",
+    "authorities",
 ];
 
 /// The fields an index key goes into.
@@ -52,6 +53,7 @@ fn fields_of(kind: IndexKind) -> &'static [&'static str] {
         IndexKind::ActivityRelated => &["related_activities"],
         IndexKind::Verb => &["verbs"],
         IndexKind::Registration => &["registrations"],
+        IndexKind::Authority => &["authorities"],
     }
 }
 
@@ -137,10 +139,15 @@ pub(super) fn index_of(d: &BsonDocument) -> StoreResult<Vec<IndexKey>> {
         ("related_activities", IndexKind::ActivityRelated),
         ("verbs", IndexKind::Verb),
         ("registrations", IndexKind::Registration),
+        ("authorities", IndexKind::Authority),
     ];
     let mut keys = Vec::new();
     for (field, kind) in kinds {
-        for value in holder.get_array(field).map_err(backend)? {
+        // Absent on statements stored before the field existed.
+        let Ok(values) = holder.get_array(field) else {
+            continue;
+        };
+        for value in values {
             let key = value
                 .as_str()
                 .ok_or_else(|| backend(anyhow::anyhow!("field `{field}` holds a non-string")))?;
@@ -495,6 +502,7 @@ impl StatementStore for MongoStore {
             &q.activity,
         );
         by("verbs", &q.verb);
+        by("authorities", &q.authority);
         if !filtered {
             filter.insert("voided", false);
         }

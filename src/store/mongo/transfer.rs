@@ -5,14 +5,16 @@ use async_trait::async_trait;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, Document as BsonDocument};
 
+use super::accounts::{credential_of, tenant_of};
 use super::documents::{document_row, to_document};
 use super::statements::{index_of, statement_document, StatementFields};
 use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
 use crate::store::transfer::{ExportPage, Record, RecordKind, StatementRecord, TransferStore};
-use crate::store::{AttachmentData, Credential, DocumentScope, StoreResult};
+use crate::store::{AttachmentData, DocumentScope, StoreResult};
 
 fn collection(kind: RecordKind) -> &'static str {
     match kind {
+        RecordKind::Tenants => "tenants",
         RecordKind::Credentials => "credentials",
         RecordKind::Attachments => "attachments",
         RecordKind::Statements => "statements",
@@ -32,14 +34,9 @@ fn order_field(kind: RecordKind) -> &'static str {
 
 fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
     Ok(match kind {
+        RecordKind::Tenants => Record::Tenant(tenant_of(d)?),
         RecordKind::Credentials => Record::Credential {
-            credential: Credential {
-                key: get_str(d, "_id")?,
-                tenant: get_i64(d, "tenant")?,
-                secret_hash: get_str(d, "secret_hash")?,
-                name: get_str(d, "name")?,
-                authority: serde_json::from_str(&get_str(d, "authority")?).map_err(backend)?,
-            },
+            credential: credential_of(d)?,
             created_millis: get_i64(d, "created")?,
         },
         RecordKind::Attachments => Record::Attachment {
@@ -127,7 +124,27 @@ impl MongoStore {
     }
 }
 
-/// The stored form of any record but a statement.
+impl MongoStore {
+    /// Tenants replace those with their ids; new ids come after the highest copied.
+    async fn import_tenants(&self, records: &[Record]) -> StoreResult<()> {
+        for record in records {
+            let Record::Tenant(t) = record else { continue };
+            self.coll("tenants")
+                .replace_one(
+                    doc! {"_id": t.id},
+                    doc! {"_id": t.id, "name": &t.name, "created": t.created_millis},
+                )
+                .upsert(true)
+                .await?;
+            self.coll("counters")
+                .update_one(doc! {"_id": "tenants"}, doc! {"$max": {"seq": t.id}})
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The stored form of any record but a statement or a tenant.
 fn row_of(record: &Record) -> Option<BsonDocument> {
     Some(match record {
         Record::Credential {
@@ -139,6 +156,7 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
             "secret_hash": &c.secret_hash,
             "name": &c.name,
             "authority": c.authority.to_string(),
+            "scopes": &c.scopes,
             "created": created_millis,
         },
         Record::Attachment { tenant, data } => doc! {
@@ -161,7 +179,7 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
             id,
             document,
         } => document_row(*tenant, scope, id, document),
-        Record::Statement(_) => return None,
+        Record::Statement(_) | Record::Tenant(_) => return None,
     })
 }
 
@@ -213,6 +231,7 @@ impl TransferStore for MongoStore {
             )));
         }
         let docs = match kind {
+            RecordKind::Tenants => return self.import_tenants(&records).await,
             RecordKind::Statements => self.statement_documents(&records).await?,
             _ => records.iter().filter_map(row_of).collect(),
         };

@@ -1,6 +1,7 @@
 //! The embedded default store: one SQLite file in WAL mode, a single group-committing
 //! writer thread and a small pool of read connections.
 
+mod accounts;
 mod documents;
 mod statements;
 mod transfer;
@@ -15,13 +16,17 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use super::{ActorStore, Credential, CredentialStore, StoreError, StoreResult, TenantId};
+use super::{ActorStore, StoreError, StoreResult, TenantId};
 use writer::Writer;
 
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 2] = [include_str!("schema.sql"), include_str!("migration-2.sql")];
+const MIGRATIONS: [&str; 3] = [
+    include_str!("schema.sql"),
+    include_str!("migration-2.sql"),
+    include_str!("migration-3.sql"),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -192,48 +197,6 @@ impl ActorStore for SqliteStore {
     }
 }
 
-#[async_trait]
-impl CredentialStore for SqliteStore {
-    async fn credential(&self, key: &str) -> StoreResult<Option<Credential>> {
-        let key = key.to_owned();
-        self.read(move |conn| {
-            let row = conn
-                .query_row(
-                    "SELECT tenant, key, secret_hash, name, authority FROM credentials WHERE key = ?1",
-                    params![key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?)),
-                )
-                .optional()?;
-            row.map(|(tenant, key, secret_hash, name, authority)| {
-                Ok(Credential { tenant, key, secret_hash, name, authority: serde_json::from_str(&authority).map_err(backend)? })
-            })
-            .transpose()
-        })
-        .await
-    }
-
-    async fn save_credential(&self, c: Credential) -> StoreResult<()> {
-        self.inner
-            .writer
-            .write(move |ctx| {
-                ctx.conn.execute(
-                    "INSERT INTO credentials (key, tenant, secret_hash, name, authority, created_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (key) DO UPDATE SET tenant = excluded.tenant, secret_hash = excluded.secret_hash,
-                         name = excluded.name, authority = excluded.authority",
-                    params![c.key, c.tenant, c.secret_hash, c.name, c.authority.to_string(), ctx.now.timestamp_millis()],
-                )?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn credential_count(&self) -> StoreResult<u64> {
-        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM credentials", [], |r| r.get(0))?))
-            .await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -270,6 +233,6 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version as usize, MIGRATIONS.len());
     }
 }

@@ -256,6 +256,7 @@ fn filters_of(q: &StatementQuery) -> Vec<Filter> {
         &q.activity,
     );
     add(&[IndexKind::Verb], &q.verb);
+    add(&[IndexKind::Authority], &q.authority);
     filters
 }
 

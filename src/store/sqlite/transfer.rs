@@ -11,7 +11,7 @@ use super::{backend, SqliteStore};
 use crate::store::transfer::{
     normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
 };
-use crate::store::{AttachmentData, Credential, Document, DocumentScope, StoreResult};
+use crate::store::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant};
 use crate::xapi::{IndexKey, IndexKind};
 
 /// Where a kind's records live: the table, its primary key and the columns read.
@@ -23,10 +23,15 @@ struct Source {
 
 fn source(kind: RecordKind) -> Source {
     match kind {
+        RecordKind::Tenants => Source {
+            table: "tenants",
+            key: &["id"],
+            columns: "id, name, created_ms",
+        },
         RecordKind::Credentials => Source {
             table: "credentials",
             key: &["key"],
-            columns: "key, tenant, secret_hash, name, authority, created_ms",
+            columns: "key, tenant, secret_hash, name, authority, created_ms, scopes",
         },
         RecordKind::Attachments => Source {
             table: "attachments",
@@ -100,6 +105,11 @@ fn parse_index_keys(text: &str) -> StoreResult<Vec<IndexKey>> {
 /// statement's `seq` is not part of the record).
 fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
     Ok(match kind {
+        RecordKind::Tenants => Record::Tenant(Tenant {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            created_millis: r.get(2)?,
+        }),
         RecordKind::Credentials => Record::Credential {
             credential: Credential {
                 key: r.get(0)?,
@@ -107,6 +117,7 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
                 secret_hash: r.get(2)?,
                 name: r.get(3)?,
                 authority: serde_json::from_str(&r.get::<_, String>(4)?).map_err(backend)?,
+                scopes: r.get(6)?,
             },
             created_millis: r.get(5)?,
         },
@@ -193,14 +204,20 @@ fn export_page(
 
 fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
     match record {
+        Record::Tenant(t) => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO tenants (id, name, created_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![t.id, t.name, t.created_millis])?;
+        }
         Record::Credential {
             credential: c,
             created_millis,
         } => {
             conn.prepare_cached(
-                "INSERT INTO credentials (key, tenant, secret_hash, name, authority, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO credentials (key, tenant, secret_hash, name, authority, scopes, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![c.key, c.tenant, c.secret_hash, c.name, c.authority.to_string(), created_millis])?;
+            .execute(params![c.key, c.tenant, c.secret_hash, c.name, c.authority.to_string(), c.scopes, created_millis])?;
         }
         Record::Attachment { tenant, data } => {
             conn.prepare_cached(

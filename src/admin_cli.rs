@@ -1,0 +1,95 @@
+//! `lrsgate tenant …` and `lrsgate credential …`: managing tenants and credentials on the
+//! configured store, for operators at a shell.
+
+use clap::Subcommand;
+
+use crate::accounts::{self, IssuedCredential};
+use crate::store::Store;
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create { name: String },
+    /// List every tenant.
+    List,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum CredentialCommand {
+    /// Create a credential (Basic key/secret, also an OAuth2 client id/secret); the secret
+    /// is shown once.
+    Create {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// What the credential is for, e.g. the LMS's name.
+        #[arg(long)]
+        name: String,
+        /// A scope it is granted (repeat for several), e.g. statements/write or xapi:all.
+        #[arg(long = "scope", default_value = "all")]
+        scopes: Vec<String>,
+    },
+    /// List a tenant's credentials.
+    List {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
+    /// Revoke a credential at once on every gateway.
+    Revoke {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        key: String,
+    },
+}
+
+pub async fn tenant(store: &Store, command: TenantCommand) -> anyhow::Result<()> {
+    match command {
+        TenantCommand::Create { name } => {
+            let t = accounts::create_tenant(store, &name).await?;
+            println!("Created tenant `{}` (id {}).", t.name, t.id);
+        }
+        TenantCommand::List => {
+            println!("{:>6}  {:<32} created", "id", "name");
+            for t in store.tenants.tenants().await? {
+                let t = accounts::TenantView::from(t);
+                println!("{:>6}  {:<32} {}", t.id, t.name, t.created);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn credential(store: &Store, command: CredentialCommand) -> anyhow::Result<()> {
+    match command {
+        CredentialCommand::Create {
+            tenant,
+            name,
+            scopes,
+        } => {
+            let tenant = accounts::tenant(store, &tenant).await?;
+            let IssuedCredential { credential, secret } =
+                accounts::issue_credential(store, &tenant, &name, &scopes.join(" ")).await?;
+            println!(
+                "Created credential `{}` in tenant `{}` with scopes: {}",
+                credential.name,
+                credential.tenant,
+                credential.scopes.join(" ")
+            );
+            println!("The secret is shown only this once; store it now.");
+            println!("  key:    {}", credential.key);
+            println!("  secret: {secret}");
+        }
+        CredentialCommand::List { tenant } => {
+            let tenant = accounts::tenant(store, &tenant).await?;
+            println!("{:<22} {:<24} scopes", "key", "name");
+            for c in accounts::credentials(store, &tenant).await? {
+                println!("{:<22} {:<24} {}", c.key, c.name, c.scopes.join(" "));
+            }
+        }
+        CredentialCommand::Revoke { tenant, key } => {
+            let tenant = accounts::tenant(store, &tenant).await?;
+            accounts::revoke_credential(store, &tenant, &key).await?;
+            println!("Revoked credential `{key}`.");
+        }
+    }
+    Ok(())
+}
