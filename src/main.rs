@@ -45,7 +45,7 @@ enum Command {
         #[command(subcommand)]
         command: lrsgate::admin_cli::TenantCommand,
         /// Store URL (otherwise the configured one).
-        #[arg(long)]
+        #[arg(long, global = true)]
         store: Option<String>,
     },
     /// Manage a tenant's credentials on the configured store.
@@ -53,7 +53,7 @@ enum Command {
         #[command(subcommand)]
         command: lrsgate::admin_cli::CredentialCommand,
         /// Store URL (otherwise the configured one).
-        #[arg(long)]
+        #[arg(long, global = true)]
         store: Option<String>,
     },
 }

@@ -9,6 +9,8 @@ use tempfile::TempDir;
 
 pub const KEY: &str = "test-key";
 pub const SECRET: &str = "test-secret";
+/// The operator's admin credential (key `admin`).
+pub const ADMIN_SECRET: &str = "admin-secret";
 
 pub struct TestApp {
     pub address: String,
@@ -36,6 +38,7 @@ impl TestApp {
                 secret: SECRET.into(),
                 name: None,
             }],
+            admin_secret: Some(ADMIN_SECRET.into()),
             ..Settings::default()
         };
         configure(&mut settings);
@@ -66,6 +69,54 @@ impl TestApp {
             .request(method, format!("{}/xapi/{path}", self.address))
             .basic_auth(KEY, Some(SECRET))
             .header("X-Experience-API-Version", self.version)
+    }
+
+    /// An xAPI request with another credential.
+    #[allow(dead_code)]
+    pub fn xapi_as(
+        &self,
+        (key, secret): (&str, &str),
+        method: Method,
+        path: &str,
+    ) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}/xapi/{path}", self.address))
+            .basic_auth(key, Some(secret))
+            .header("X-Experience-API-Version", self.version)
+    }
+
+    /// An admin API request with the operator's admin credential.
+    #[allow(dead_code)]
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}/api/v1/admin/{path}", self.address))
+            .basic_auth("admin", Some(ADMIN_SECRET))
+    }
+
+    /// Creates a credential in `tenant` (created too when missing) through the admin API;
+    /// returns its key and secret.
+    #[allow(dead_code)]
+    pub async fn credential(&self, tenant: &str, scopes: &[&str]) -> (String, String) {
+        if tenant != "default" {
+            let _ = self
+                .admin(Method::POST, "tenants")
+                .json(&json!({ "name": tenant }))
+                .send()
+                .await
+                .expect("request");
+        }
+        let response = self
+            .admin(Method::POST, &format!("tenants/{tenant}/credentials"))
+            .json(&json!({ "name": format!("{} client", scopes.join("+")), "scopes": scopes }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 201, "creating a credential");
+        let body: Value = response.json().await.expect("json");
+        (
+            body["key"].as_str().unwrap_or_default().to_owned(),
+            body["secret"].as_str().unwrap_or_default().to_owned(),
+        )
     }
 
     pub async fn post_statements(&self, body: &Value) -> Response {

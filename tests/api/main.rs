@@ -8,6 +8,7 @@ mod backend {
     }
 }
 
+mod access;
 mod documents;
 mod durability;
 mod helpers;

@@ -12,6 +12,8 @@ mod backend {
     }
 }
 
+#[path = "../api/access.rs"]
+mod access;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/helpers.rs"]

@@ -4,6 +4,7 @@
 //! preconditions under racing writers, tenant scoping — is checked here, below HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod commands;
 mod contract;
 mod migration;
 
