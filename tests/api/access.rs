@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{ids_of, statement, TestApp};
+use crate::helpers::{ids_of, json_of, statement, status_of, TestApp};
 
 fn state_query() -> Vec<(&'static str, String)> {
     vec![
@@ -117,18 +117,11 @@ async fn statements_read_mine_returns_only_the_callers_statements() {
         .credential("default", &["statements/write", "statements/read/mine"])
         .await;
     let me = (key.as_str(), secret.as_str());
-    let mine: Vec<String> = app
-        .xapi_as(me, Method::POST, "statements")
-        .json(&json!([
-            statement("ann@example.com", "completed", "a"),
-            statement("bob@example.com", "completed", "a"),
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine: Vec<String> = json_of(app.xapi_as(me, Method::POST, "statements").json(&json!([
+        statement("ann@example.com", "completed", "a"),
+        statement("bob@example.com", "completed", "a"),
+    ])))
+    .await;
     let others = app
         .store(&json!([
             statement("ann@example.com", "completed", "a"),
@@ -136,27 +129,19 @@ async fn statements_read_mine_returns_only_the_callers_statements() {
         ]))
         .await;
 
-    let page: Value = app
-        .xapi_as(me, Method::GET, "statements")
-        .query(&[("limit", "1")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = json_of(
+        app.xapi_as(me, Method::GET, "statements")
+            .query(&[("limit", "1")]),
+    )
+    .await;
     let mut seen = ids_of(page["statements"].as_array().unwrap());
     // Follow the `more` link, and also try it with the restriction edited out of the token.
     let more = page["more"].as_str().unwrap().to_owned();
-    let follow: Value = app
-        .xapi_as(me, Method::GET, "statements")
-        .query(&[("more", more.rsplit("more=").next().unwrap())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let follow: Value = json_of(
+        app.xapi_as(me, Method::GET, "statements")
+            .query(&[("more", more.rsplit("more=").next().unwrap())]),
+    )
+    .await;
     seen.extend(ids_of(follow["statements"].as_array().unwrap()));
     seen.sort();
     let mut expected = mine.clone();
@@ -169,28 +154,22 @@ async fn statements_read_mine_returns_only_the_callers_statements() {
     forged["query"]["authority"] = Value::Null;
     forged["cursor"]["after"] = Value::Null;
     let forged = base64_encode(&serde_json::to_vec(&forged).unwrap());
-    let forged_page: Value = app
-        .xapi_as(me, Method::GET, "statements")
-        .query(&[("more", forged.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let forged_page: Value = json_of(
+        app.xapi_as(me, Method::GET, "statements")
+            .query(&[("more", forged.as_str())]),
+    )
+    .await;
     for id in ids_of(forged_page["statements"].as_array().unwrap()) {
         assert!(mine.contains(&id), "a forged token reached {id}");
     }
 
     // Someone else's statement by id is as absent as one that never existed.
     for id in [&others[0], &Uuid::new_v4().to_string()] {
-        let status = app
-            .xapi_as(me, Method::GET, "statements")
-            .query(&[("statementId", id.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let status = status_of(
+            app.xapi_as(me, Method::GET, "statements")
+                .query(&[("statementId", id.as_str())]),
+        )
+        .await;
         assert_eq!(status, 404);
     }
     let own = app
@@ -220,23 +199,17 @@ async fn without_define_statements_do_not_redefine_activities() {
     let (key, secret) = app.credential("default", &["statements/write"]).await;
     let mut s = statement("ann@example.com", "completed", "undefined-here");
     s["object"]["definition"]["name"]["en-US"] = json!("Renamed");
-    let status = app
-        .xapi_as((&key, &secret), Method::POST, "statements")
-        .json(&s)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = status_of(
+        app.xapi_as((&key, &secret), Method::POST, "statements")
+            .json(&s),
+    )
+    .await;
     assert_eq!(status, 200);
-    let activity: Value = app
-        .xapi(Method::GET, "activities")
-        .query(&[("activityId", "http://example.com/activities/undefined-here")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let activity: Value = json_of(
+        app.xapi(Method::GET, "activities")
+            .query(&[("activityId", "http://example.com/activities/undefined-here")]),
+    )
+    .await;
     assert!(activity.get("definition").is_none(), "{activity}");
 }
 
@@ -255,14 +228,7 @@ async fn the_admin_api_manages_tenants_and_credentials_and_revocation_is_immedia
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["error"]["pointer"], "name");
 
-    let tenants: Value = app
-        .admin(Method::GET, "tenants")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tenants: Value = json_of(app.admin(Method::GET, "tenants")).await;
     let names: Vec<&str> = tenants
         .as_array()
         .unwrap()
@@ -282,14 +248,7 @@ async fn the_admin_api_manages_tenants_and_credentials_and_revocation_is_immedia
     assert_eq!(body["error"]["pointer"], "scopes");
 
     let (key, secret) = app.credential("acme", &["all", "admin"]).await;
-    let listed: Value = app
-        .admin(Method::GET, "tenants/acme/credentials")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = json_of(app.admin(Method::GET, "tenants/acme/credentials")).await;
     assert_eq!(listed[0]["key"], key.as_str());
     assert!(listed[0].get("secret").is_none() && listed[0].get("secret_hash").is_none());
 
@@ -367,23 +326,15 @@ async fn tenants_never_see_or_touch_each_others_data() {
     theirs["id"] = json!(id);
     for _ in 0..3 {
         let s = statement("ann@example.com", "completed", "secret-course");
-        let status = app
-            .xapi_as(acme, Method::POST, "statements")
-            .json(&s)
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let status = status_of(app.xapi_as(acme, Method::POST, "statements").json(&s)).await;
         assert_eq!(status, 200);
     }
-    let status = app
-        .xapi_as(acme, Method::PUT, "statements")
-        .query(&[("statementId", id.as_str())])
-        .json(&theirs)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let status = status_of(
+        app.xapi_as(acme, Method::PUT, "statements")
+            .query(&[("statementId", id.as_str())])
+            .json(&theirs),
+    )
+    .await;
     assert_eq!(status, 204);
     let state = app
         .xapi_as(acme, Method::PUT, "activities/state")
@@ -393,15 +344,11 @@ async fn tenants_never_see_or_touch_each_others_data() {
         .await
         .unwrap();
     assert_eq!(state.status(), 204);
-    let acme_page: Value = app
-        .xapi_as(acme, Method::GET, "statements")
-        .query(&[("limit", "1")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acme_page: Value = json_of(
+        app.xapi_as(acme, Method::GET, "statements")
+            .query(&[("limit", "1")]),
+    )
+    .await;
     let acme_more = acme_page["more"].as_str().unwrap().to_owned();
 
     // The default tenant: the same id is free, with other content.
@@ -435,15 +382,7 @@ async fn tenants_never_see_or_touch_each_others_data() {
         ],
     ];
     for f in filters {
-        let page: Value = app
-            .xapi(Method::GET, "statements")
-            .query(&f)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = json_of(app.xapi(Method::GET, "statements").query(&f)).await;
         assert_eq!(page["statements"], json!([]), "{f:?}");
     }
     let state = app
@@ -453,38 +392,23 @@ async fn tenants_never_see_or_touch_each_others_data() {
         .await
         .unwrap();
     assert_eq!(state.status(), 404);
-    let ids: Value = app
-        .xapi(Method::GET, "activities/state")
-        .query(&state_query()[..2])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ids: Value = json_of(
+        app.xapi(Method::GET, "activities/state")
+            .query(&state_query()[..2]),
+    )
+    .await;
     assert_eq!(ids, json!([]));
-    let activity: Value = app
-        .xapi(Method::GET, "activities")
-        .query(&[("activityId", "http://example.com/activities/secret-course")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let activity: Value = json_of(
+        app.xapi(Method::GET, "activities")
+            .query(&[("activityId", "http://example.com/activities/secret-course")]),
+    )
+    .await;
     assert!(activity.get("definition").is_none(), "{activity}");
-    let agents: Value = app
-        .xapi(Method::GET, "agents")
-        .query(&[(
-            "agent",
-            json!({"mbox": "mailto:ann@example.com"}).to_string(),
-        )])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let agents: Value = json_of(app.xapi(Method::GET, "agents").query(&[(
+        "agent",
+        json!({"mbox": "mailto:ann@example.com"}).to_string(),
+    )]))
+    .await;
     assert!(agents.get("name").is_none(), "{agents}");
 
     // Their `more` link, used here, serves only this tenant's statements.
@@ -503,15 +427,11 @@ async fn tenants_never_see_or_touch_each_others_data() {
         "object": {"objectType": "StatementRef", "id": id},
     });
     app.store(&voiding).await;
-    let still: Value = app
-        .xapi_as(acme, Method::GET, "statements")
-        .query(&[("statementId", id.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let still: Value = json_of(
+        app.xapi_as(acme, Method::GET, "statements")
+            .query(&[("statementId", id.as_str())]),
+    )
+    .await;
     assert_eq!(
         still["object"]["id"],
         "http://example.com/activities/secret-course"

@@ -229,3 +229,21 @@ pub fn multipart(boundary: &str, statements: &Value, parts: &[(&str, &str, &[u8]
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     body
 }
+
+/// Sends a request and returns its status.
+#[allow(dead_code)]
+pub async fn status_of(request: RequestBuilder) -> u16 {
+    request.send().await.expect("request").status().as_u16()
+}
+
+/// Sends a request and returns its JSON body.
+#[allow(dead_code)]
+pub async fn json_of<T: serde::de::DeserializeOwned>(request: RequestBuilder) -> T {
+    request
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
+}
