@@ -17,6 +17,42 @@ pub struct CredentialConfig {
     pub name: Option<String>,
 }
 
+/// An identity provider whose JWTs are accepted as bearer tokens (TOML `[[issuers]]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The `iss` its tokens carry.
+    pub issuer: String,
+    /// The `aud` its tokens must carry for this gateway.
+    pub audience: String,
+    /// Its public key as PEM (RSA, EC or Ed25519); needs `algorithm`.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// Its public keys as a JWK Set; a key's own `alg` pins its algorithm, else `algorithm`.
+    #[serde(default)]
+    pub jwks_file: Option<PathBuf>,
+    /// The one signature algorithm accepted (e.g. `RS256`, `ES256`, `EdDSA`).
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    /// The tenant (by name) all its tokens act in. Without it, `tenant_claim` names it.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// The claim holding the tenant's name.
+    #[serde(default = "default_tenant_claim")]
+    pub tenant_claim: String,
+    /// The claim holding the scopes: a space-separated string or an array of names.
+    #[serde(default = "default_scope_claim")]
+    pub scope_claim: String,
+}
+
+fn default_tenant_claim() -> String {
+    "tenant".into()
+}
+
+fn default_scope_claim() -> String {
+    "scope".into()
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -48,6 +84,17 @@ pub struct Settings {
     pub admin_key: String,
     /// Its secret; without one the admin API answers only tenant admins (`admin` scope).
     pub admin_secret: Option<String>,
+    /// `iss` and `aud` of the access tokens `/oauth2/token` issues.
+    pub token_issuer: String,
+    /// How long an issued access token is valid.
+    pub token_lifetime_secs: u64,
+    /// Identity providers whose tokens are trusted.
+    pub issuers: Vec<IssuerConfig>,
+    /// Requests per minute each credential (or token subject) may make; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    /// Requests a credential may make at once before the rate applies (default: a
+    /// minute's worth).
+    pub rate_limit_burst: Option<u32>,
 }
 
 impl Default for Settings {
@@ -63,6 +110,11 @@ impl Default for Settings {
             default_version: XapiVersion::V2,
             admin_key: "admin".into(),
             admin_secret: None,
+            token_issuer: "urn:lrsgate".into(),
+            token_lifetime_secs: 3600,
+            issuers: Vec::new(),
+            rate_limit_per_minute: 0,
+            rate_limit_burst: None,
         }
     }
 }
@@ -81,6 +133,11 @@ pub struct Layer {
     pub default_version: Option<String>,
     pub admin_key: Option<String>,
     pub admin_secret: Option<String>,
+    pub token_issuer: Option<String>,
+    pub token_lifetime_secs: Option<u64>,
+    pub issuers: Option<Vec<IssuerConfig>>,
+    pub rate_limit_per_minute: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
 }
 
 impl Settings {
@@ -110,7 +167,30 @@ impl Settings {
             default_version,
             admin_key,
             admin_secret,
+            token_issuer,
+            token_lifetime_secs,
+            issuers,
+            rate_limit_per_minute,
+            rate_limit_burst,
         } = layer;
+        if let Some(v) = token_issuer {
+            self.token_issuer = v;
+        }
+        if let Some(v) = token_lifetime_secs {
+            if v == 0 {
+                anyhow::bail!("token_lifetime_secs must be at least 1");
+            }
+            self.token_lifetime_secs = v;
+        }
+        if let Some(v) = issuers {
+            self.issuers = v;
+        }
+        if let Some(v) = rate_limit_per_minute {
+            self.rate_limit_per_minute = v;
+        }
+        if let Some(v) = rate_limit_burst.filter(|b| *b > 0) {
+            self.rate_limit_burst = Some(v);
+        }
         if let Some(v) = admin_key {
             self.admin_key = v;
         }
@@ -199,6 +279,13 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         credentials,
         admin_key: var("LRSGATE_ADMIN_KEY"),
         admin_secret: var("LRSGATE_ADMIN_SECRET"),
+        token_issuer: var("LRSGATE_TOKEN_ISSUER"),
+        token_lifetime_secs: parse_num("LRSGATE_TOKEN_LIFETIME_SECS")?,
+        issuers: None,
+        rate_limit_per_minute: parse_num("LRSGATE_RATE_LIMIT_PER_MINUTE")?
+            .map(|n| n.min(u64::from(u32::MAX)) as u32),
+        rate_limit_burst: parse_num("LRSGATE_RATE_LIMIT_BURST")?
+            .map(|n| n.min(u64::from(u32::MAX)) as u32),
     })
 }
 

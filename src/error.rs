@@ -16,6 +16,11 @@ pub enum ApiError {
     Invalid(Violation),
     #[error("authentication required")]
     Unauthorized,
+    /// A bearer token that does not verify; the message says why.
+    #[error("invalid bearer token: {0}")]
+    InvalidToken(String),
+    #[error("too many requests for this credential; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -59,6 +64,8 @@ impl ApiError {
         match self {
             ApiError::Invalid(v) => v.code(),
             ApiError::Unauthorized => "unauthorized",
+            ApiError::InvalidToken(_) => "invalid_token",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
@@ -84,7 +91,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -119,11 +127,23 @@ impl ResponseError for ApiError {
             },
         };
         let mut response = HttpResponse::build(status).json(body);
-        if matches!(self, ApiError::Unauthorized) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"lrsgate\""),
-            );
+        let challenge = match self {
+            ApiError::Unauthorized => Some(HeaderValue::from_static("Basic realm=\"lrsgate\"")),
+            // RFC 6750 §3: the error code only; the body carries the reason.
+            ApiError::InvalidToken(_) => Some(HeaderValue::from_static(
+                "Bearer realm=\"lrsgate\", error=\"invalid_token\"",
+            )),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         response
     }

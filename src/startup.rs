@@ -34,7 +34,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
-            auth: Authenticator::new(store.credentials.clone()),
+            auth: Authenticator::start(&store, &settings).await?,
             lrs: Lrs::new(store, validator),
             settings: Arc::new(settings),
             client_versions: http::ClientVersions::default(),

@@ -1,10 +1,16 @@
-//! Authentication of xAPI clients: HTTP Basic against hashed credentials. A verified
-//! principal carries its tenant, its scopes and the `authority` written into its
-//! statements.
+//! Authentication of every client: HTTP Basic against hashed credentials, bearer tokens
+//! the gateway issued itself (`POST /oauth2/token`), and bearer tokens of trusted identity
+//! providers. A verified principal carries its tenant, its scopes and the `authority`
+//! written into its statements.
 
+mod issuer;
+mod limit;
 pub mod scope;
+mod token;
 
+pub use issuer::ExternalIdentity;
 pub use scope::{Scope, Scopes, StatementReads};
+pub use token::Claims;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,9 +22,12 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::config::CredentialConfig;
+use crate::config::{CredentialConfig, Settings};
 use crate::error::ApiError;
-use crate::store::{Credential, CredentialStore, TenantId, DEFAULT_TENANT};
+use crate::store::{Credential, CredentialStore, Store, TenantId, TenantStore, DEFAULT_TENANT};
+use issuer::ExternalIssuer;
+use limit::RateLimit;
+use token::OwnTokens;
 
 /// Who is calling: resolved from a credential.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,10 +40,15 @@ pub struct Principal {
 
 impl Principal {
     fn of(credential: Credential) -> Self {
+        // Scopes are checked when a credential is saved; an unknown name grants nothing.
+        let scopes = Scopes::parse(&credential.scopes).unwrap_or_default();
+        Self::with_scopes(credential, scopes)
+    }
+
+    fn with_scopes(credential: Credential, scopes: Scopes) -> Self {
         Principal {
             tenant: credential.tenant,
-            // Scopes are checked when a credential is saved; an unknown name grants nothing.
-            scopes: Scopes::parse(&credential.scopes).unwrap_or_default(),
+            scopes,
             key: credential.key,
             authority: credential.authority,
         }
@@ -53,25 +67,72 @@ impl Principal {
     }
 }
 
-/// Verifies Basic credentials. Argon2 is deliberately slow and memory-hungry (19 MiB per
-/// hash), so a successful verification is remembered (under a SHA-256 of the presented
-/// pair) as the stored hash it matched, and verifications run one at a time: concurrent
-/// first requests of one client wait for a single hash, and a flood of wrong secrets cannot
-/// multiply the memory. Every request still reads the credential, so a revoked or changed
-/// credential stops working at once on every gateway.
+/// Verifies every kind of credential, then counts the request against the caller's rate.
+///
+/// Argon2 is deliberately slow and memory-hungry (19 MiB per hash), so a successful Basic
+/// verification is remembered (under a SHA-256 of the presented pair) as the stored hash it
+/// matched, and verifications run one at a time: concurrent first requests of one client
+/// wait for a single hash, and a flood of wrong secrets cannot multiply the memory. Every
+/// request still reads the credential, so a revoked or changed credential stops working at
+/// once on every gateway, for Basic and for the tokens issued to it alike.
 pub struct Authenticator {
     credentials: Arc<dyn CredentialStore>,
+    tenants: Arc<dyn TenantStore>,
+    tokens: OwnTokens,
+    issuers: Vec<ExternalIssuer>,
+    limit: Option<RateLimit>,
     verified: Mutex<HashMap<[u8; 32], String>>,
     verifying: tokio::sync::Mutex<()>,
 }
 
+/// What an `Authorization` header presents.
+enum Presented<'a> {
+    Basic(String, String),
+    Bearer(&'a str),
+}
+
+impl<'a> Presented<'a> {
+    fn parse(header: &'a str) -> Option<Self> {
+        let (scheme, value) = header.trim().split_once(' ')?;
+        if scheme.eq_ignore_ascii_case("bearer") {
+            Some(Presented::Bearer(value.trim()))
+        } else {
+            parse_basic(header).map(|(key, secret)| Presented::Basic(key, secret))
+        }
+    }
+}
+
 impl Authenticator {
-    pub fn new(credentials: Arc<dyn CredentialStore>) -> Self {
-        Authenticator {
-            credentials,
+    /// Loads the token signing keys (creating the first) and the trusted issuers' keys.
+    pub async fn start(store: &Store, settings: &Settings) -> anyhow::Result<Self> {
+        let tokens = OwnTokens::start(
+            store.credentials.clone(),
+            settings.token_issuer.clone(),
+            settings.token_lifetime_secs,
+        )
+        .await?;
+        let issuers = settings
+            .issuers
+            .iter()
+            .map(|c| {
+                ExternalIssuer::load(c).map_err(|e| e.context(format!("issuer `{}`", c.issuer)))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(clash) = issuers.iter().find(|i| i.issuer() == tokens.issuer()) {
+            anyhow::bail!(
+                "issuer `{}` is the gateway's own token_issuer; give it another",
+                clash.issuer()
+            );
+        }
+        Ok(Authenticator {
+            credentials: store.credentials.clone(),
+            tenants: store.tenants.clone(),
+            tokens,
+            issuers,
+            limit: RateLimit::new(settings.rate_limit_per_minute, settings.rate_limit_burst),
             verified: Mutex::new(HashMap::new()),
             verifying: tokio::sync::Mutex::new(()),
-        }
+        })
     }
 
     /// Whether this pair was verified before against the hash the credential still has.
@@ -90,23 +151,36 @@ impl Authenticator {
         }
     }
 
-    /// Authenticates an `Authorization` header value.
+    /// Authenticates an `Authorization` header value and counts the request.
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ApiError> {
-        let (key, secret) = authorization
-            .and_then(parse_basic)
-            .ok_or(ApiError::Unauthorized)?;
+        let principal = match authorization.and_then(Presented::parse) {
+            Some(Presented::Basic(key, secret)) => Principal::of(self.client(&key, secret).await?),
+            Some(Presented::Bearer(token)) => self.bearer(token).await?,
+            None => return Err(ApiError::Unauthorized),
+        };
+        self.count(&principal.key)?;
+        Ok(principal)
+    }
+
+    /// Counts a request of the credential or token subject against its rate.
+    pub fn count(&self, key: &str) -> Result<(), ApiError> {
+        self.limit.as_ref().map_or(Ok(()), |limit| limit.check(key))
+    }
+
+    /// The credential with this key and secret; `Unauthorized` when there is none.
+    pub async fn client(&self, key: &str, secret: String) -> Result<Credential, ApiError> {
         let fingerprint: [u8; 32] = Sha256::digest(format!("{key}\0{secret}")).into();
         let credential = self
             .credentials
-            .credential(&key)
+            .credential(key)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if self.remembered(&fingerprint, &credential) {
-            return Ok(Principal::of(credential));
+            return Ok(credential);
         }
         let _one_at_a_time = self.verifying.lock().await;
         if self.remembered(&fingerprint, &credential) {
-            return Ok(Principal::of(credential));
+            return Ok(credential);
         }
         let hash = credential.secret_hash.clone();
         let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
@@ -116,8 +190,90 @@ impl Authenticator {
             return Err(ApiError::Unauthorized);
         }
         self.remember(fingerprint, credential.secret_hash.clone());
-        Ok(Principal::of(credential))
+        Ok(credential)
     }
+
+    /// An access token for the credential, and its lifetime in seconds.
+    pub fn issue_token(
+        &self,
+        credential: &Credential,
+        scopes: &Scopes,
+    ) -> Result<(String, u64), ApiError> {
+        let token = self.tokens.issue(credential, scopes)?;
+        Ok((token, self.tokens.lifetime_secs()))
+    }
+
+    /// A bearer token: ours, or one of a trusted issuer (chosen by its `iss`).
+    async fn bearer(&self, token: &str) -> Result<Principal, ApiError> {
+        let issuer = unverified_claims(token)
+            .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_owned))
+            .ok_or_else(|| ApiError::InvalidToken("not a JWT with an `iss` claim".into()))?;
+        if issuer == self.tokens.issuer() {
+            let (credential, scopes) = self.tokens.verify(token).await?;
+            return Ok(Principal::with_scopes(credential, scopes));
+        }
+        let trusted = self
+            .issuers
+            .iter()
+            .find(|i| i.issuer() == issuer)
+            .ok_or_else(|| {
+                ApiError::InvalidToken(format!("tokens of issuer `{issuer}` are not trusted"))
+            })?;
+        let identity = trusted.verify(token)?;
+        let tenant = self
+            .tenants
+            .tenant_named(&identity.tenant)
+            .await?
+            .ok_or_else(|| {
+                ApiError::InvalidToken(format!("there is no tenant `{}`", identity.tenant))
+            })?;
+        Ok(Principal {
+            tenant: tenant.id,
+            key: format!("{issuer} {}", identity.subject),
+            authority: provider_authority(&issuer, &identity),
+            scopes: identity.scopes,
+        })
+    }
+}
+
+/// A token's claims, unverified (for choosing its verifier and labelling answers only).
+fn unverified_claims(token: &str) -> Option<serde_json::Map<String, Value>> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Why a token failed, in words a client developer can act on.
+fn token_error(e: jsonwebtoken::errors::Error) -> ApiError {
+    use jsonwebtoken::errors::ErrorKind;
+    let reason = match e.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired".to_owned(),
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)".to_owned(),
+        ErrorKind::InvalidSignature => "the signature does not verify".to_owned(),
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "the token's algorithm is not accepted for its key".to_owned()
+        }
+        ErrorKind::InvalidIssuer => "the token's issuer (iss) is not accepted".to_owned(),
+        ErrorKind::InvalidAudience => "the token is not addressed to this gateway (aud)".to_owned(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no `{claim}` claim"),
+        _ => "the token is malformed or its algorithm is not supported".to_owned(),
+    };
+    ApiError::InvalidToken(reason)
+}
+
+/// The `authority` of statements stored with a provider's token: the subject as an account
+/// of the provider.
+fn provider_authority(issuer: &str, identity: &ExternalIdentity) -> Value {
+    let mut agent = json!({
+        "objectType": "Agent",
+        "account": { "homePage": issuer, "name": identity.subject },
+    });
+    if let Some(name) = &identity.name {
+        agent["name"] = json!(name);
+    }
+    agent
 }
 
 /// Bounds the memory of verified pairs a flood of distinct valid credentials can take.
@@ -136,9 +292,17 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((key.to_owned(), secret.to_owned()))
 }
 
-/// The key of a Basic `Authorization` header, unverified (for labelling answers only).
-pub fn basic_key(header: &str) -> Option<String> {
-    parse_basic(header).map(|(key, _)| key)
+/// Who an `Authorization` header claims to be, unverified (for labelling answers only):
+/// a Basic key, or a bearer token's issuer and subject.
+pub fn client_label(header: &str) -> Option<String> {
+    match Presented::parse(header)? {
+        Presented::Basic(key, _) => Some(key),
+        Presented::Bearer(token) => {
+            let claims = unverified_claims(token)?;
+            let claim = |name| claims.get(name).and_then(Value::as_str).unwrap_or_default();
+            Some(format!("{} {}", claim("iss"), claim("sub")))
+        }
+    }
 }
 
 pub fn hash_secret(secret: &str) -> anyhow::Result<String> {

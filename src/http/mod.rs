@@ -4,6 +4,7 @@ mod about;
 mod admin;
 mod documents;
 pub mod multipart;
+mod oauth;
 mod request;
 mod statements;
 
@@ -17,7 +18,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
-use crate::auth::{basic_key, Authenticator};
+use crate::auth::{client_label, Authenticator};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::lrs::Lrs;
@@ -66,6 +67,7 @@ impl ClientVersions {
 /// The route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
+    oauth::routes(cfg);
     cfg.service(
         web::scope("/xapi")
             .wrap(actix_web::middleware::from_fn(version_header))
@@ -137,7 +139,7 @@ async fn version_header(
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(basic_key);
+        .and_then(client_label);
     let version = match req.app_data::<web::Data<AppState>>() {
         Some(state) => match (asked, key) {
             (Some(v), Some(k)) => {

@@ -297,6 +297,26 @@ pub trait CredentialStore: Send + Sync {
     async fn credentials(&self, tenant: TenantId) -> StoreResult<Vec<Credential>>;
     /// Removes a tenant's credential; whether it existed.
     async fn delete_credential(&self, tenant: TenantId, key: &str) -> StoreResult<bool>;
+    /// The keys access tokens are signed with, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    async fn add_signing_key(&self, key: SigningKey) -> StoreResult<()>;
+}
+
+/// A secret the gateway signs its own access tokens with (HMAC), named by the token's `kid`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub secret: Vec<u8>,
+    pub created_millis: i64,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("created_millis", &self.created_millis)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A tenant: one business unit or customer, owning its data and credentials.

@@ -16,3 +16,4 @@ mod requests;
 mod resources;
 mod signatures;
 mod statements;
+mod tokens;

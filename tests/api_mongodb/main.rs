@@ -27,3 +27,5 @@ mod resources;
 mod signatures;
 #[path = "../api/statements.rs"]
 mod statements;
+#[path = "../api/tokens.rs"]
+mod tokens;

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use lrsgate::store::{
-    AttachmentData, Credential, Document, DocumentScope, StatementQuery, Store, StoreError,
-    DEFAULT_TENANT,
+    AttachmentData, Credential, Document, DocumentScope, SigningKey, StatementQuery, Store,
+    StoreError, DEFAULT_TENANT,
 };
 use lrsgate::xapi::agent::ifi_key;
 use lrsgate::xapi::document::{MissingPrecondition, Preconditions, WriteMode};
@@ -732,6 +732,26 @@ pub async fn credentials_are_saved_replaced_and_counted(store: &Store) {
     assert!(creds.delete_credential(T, "lms").await.unwrap());
     assert!(creds.credential("lms").await.unwrap().is_none());
     assert!(!creds.delete_credential(T, "lms").await.unwrap());
+}
+
+pub async fn signing_keys_are_listed_oldest_first(store: &Store) {
+    let creds = &store.credentials;
+    for (kid, created) in [("k-new", 2_000), ("k-old", 1_000)] {
+        let key = SigningKey {
+            kid: kid.into(),
+            secret: vec![created as u8; 32],
+            created_millis: created,
+        };
+        creds.add_signing_key(key).await.unwrap();
+    }
+    let keys = creds.signing_keys().await.unwrap();
+    let added: Vec<&SigningKey> = keys.iter().filter(|k| k.kid.starts_with("k-")).collect();
+    let order: Vec<(&str, i64)> = added
+        .iter()
+        .map(|k| (k.kid.as_str(), k.created_millis))
+        .collect();
+    assert_eq!(order, [("k-old", 1_000), ("k-new", 2_000)]);
+    assert_eq!(added[0].secret, vec![232_u8; 32]);
 }
 
 pub async fn tenants_are_created_with_unique_names(store: &Store) {

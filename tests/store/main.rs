@@ -73,6 +73,7 @@ on_every_backend!(
     documents_round_trip_list_merge_and_delete,
     document_preconditions_hold_under_racing_writers,
     credentials_are_saved_replaced_and_counted,
+    signing_keys_are_listed_oldest_first,
     tenants_are_created_with_unique_names,
     tenants_never_see_each_other,
 );

@@ -5,9 +5,9 @@ use chrono::Utc;
 use mongodb::bson::{doc, Document as BsonDocument};
 use mongodb::options::ReturnDocument;
 
-use super::{backend, collect, get_i64, get_str, is_duplicate_key, MongoStore};
+use super::{backend, binary, collect, get_bytes, get_i64, get_str, is_duplicate_key, MongoStore};
 use crate::store::{
-    Credential, CredentialStore, StoreError, StoreResult, Tenant, TenantId, TenantStore,
+    Credential, CredentialStore, SigningKey, StoreError, StoreResult, Tenant, TenantId, TenantStore,
 };
 
 pub(super) fn credential_of(d: &BsonDocument) -> StoreResult<Credential> {
@@ -77,6 +77,34 @@ impl CredentialStore for MongoStore {
             .delete_one(doc! {"_id": key, "tenant": tenant})
             .await?;
         Ok(deleted.deleted_count > 0)
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        let cursor = self
+            .coll("signing_keys")
+            .find(doc! {})
+            .sort(doc! {"created": 1, "_id": 1})
+            .await?;
+        collect(cursor)
+            .await?
+            .iter()
+            .map(|d| {
+                Ok(SigningKey {
+                    kid: get_str(d, "_id")?,
+                    secret: get_bytes(d, "secret")?.to_vec(),
+                    created_millis: get_i64(d, "created")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_signing_key(&self, key: SigningKey) -> StoreResult<()> {
+        self.coll("signing_keys")
+            .insert_one(
+                doc! {"_id": key.kid, "secret": binary(key.secret), "created": key.created_millis},
+            )
+            .await?;
+        Ok(())
     }
 }
 

@@ -9,7 +9,8 @@
 //!   registration it touches, so each query parameter is a multikey-index range.
 //! - `counters`: one document handing out `seq` ranges with a never-decreasing `stored`.
 //! - `writes`: a marker per batch in flight, so `consistent_through` never passes one.
-//! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`.
+//! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`,
+//!   `signing_keys`.
 
 mod accounts;
 mod documents;

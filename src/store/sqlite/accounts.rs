@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{backend, SqliteStore};
 use crate::store::{
-    Credential, CredentialStore, StoreError, StoreResult, Tenant, TenantId, TenantStore,
+    Credential, CredentialStore, SigningKey, StoreError, StoreResult, Tenant, TenantId, TenantStore,
 };
 
 const CREDENTIAL_COLUMNS: &str = "tenant, key, secret_hash, name, authority, scopes";
@@ -91,6 +91,38 @@ impl CredentialStore for SqliteStore {
                     params![tenant, key],
                 )?;
                 Ok(n > 0)
+            })
+            .await
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT kid, secret, created_ms FROM signing_keys ORDER BY created_ms, kid",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(SigningKey {
+                        kid: r.get(0)?,
+                        secret: r.get(1)?,
+                        created_millis: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn add_signing_key(&self, key: SigningKey) -> StoreResult<()> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                ctx.conn.execute(
+                    "INSERT INTO signing_keys (kid, secret, created_ms) VALUES (?1, ?2, ?3)",
+                    params![key.kid, key.secret, key.created_millis],
+                )?;
+                Ok(())
             })
             .await
     }

@@ -22,10 +22,11 @@ use writer::Writer;
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("schema.sql"),
     include_str!("migration-2.sql"),
     include_str!("migration-3.sql"),
+    include_str!("migration-4.sql"),
 ];
 
 #[derive(Clone)]

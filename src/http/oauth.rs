@@ -1,0 +1,188 @@
+//! `POST /oauth2/token`: the OAuth 2.0 client-credentials grant (RFC 6749 §4.4), as
+//! LinkedIn Learning and EdCast use it to push xAPI. The client authenticates with its
+//! credential's key and secret, in the form body or a Basic header (never both, §2.3.1),
+//! and asks for scopes within its credential's; errors are RFC 6749 §5.2 bodies.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use crate::auth::{parse_basic, Scopes};
+use crate::error::ApiError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth2/token", web::post().to(token));
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: String,
+}
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {description}")]
+struct OAuthError {
+    code: &'static str,
+    description: String,
+    /// Set when the client tried Basic authentication: §5.2 answers its failure with a
+    /// challenge.
+    basic_challenge: bool,
+}
+
+impl OAuthError {
+    fn new(code: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            code,
+            description: description.into(),
+            basic_challenge: false,
+        }
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.code {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "too_many_requests" => StatusCode::TOO_MANY_REQUESTS,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(json!({ "error": self.code, "error_description": self.description }));
+        if self.basic_challenge && self.code == "invalid_client" {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"lrsgate\""),
+            );
+        }
+        response
+    }
+}
+
+/// Failures of the shared authentication code, in OAuth terms.
+impl From<ApiError> for OAuthError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthorized => {
+                OAuthError::new("invalid_client", "unknown client or wrong secret")
+            }
+            ApiError::TooManyRequests { .. } => OAuthError::new("too_many_requests", e.to_string()),
+            other => {
+                tracing::error!(error = %other, "token request failed");
+                OAuthError::new("server_error", "the token could not be issued")
+            }
+        }
+    }
+}
+
+async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == "application/x-www-form-urlencoded");
+    if !is_form {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let form: TokenRequest = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| OAuthError::new("invalid_request", format!("the form is malformed: {e}")))?;
+    match form.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                format!("grant_type `{other}` is not supported; use client_credentials"),
+            ))
+        }
+        None => return Err(OAuthError::new("invalid_request", "grant_type is required")),
+    }
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_basic);
+    let (key, secret, used_basic) = match (basic, form.client_id, form.client_secret) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "authenticate the client one way: a Basic header or client_id/client_secret",
+            ))
+        }
+        (Some((key, secret)), None, None) => (key, secret, true),
+        (None, Some(id), Some(secret)) => (id, secret, false),
+        (None, _, _) => {
+            return Err(OAuthError::new(
+                "invalid_client",
+                "client authentication is required: client_id and client_secret, or Basic",
+            ))
+        }
+    };
+    let credential = state
+        .auth
+        .client(&key, secret)
+        .await
+        .map_err(|e| OAuthError {
+            basic_challenge: used_basic,
+            ..OAuthError::from(e)
+        })?;
+    state.auth.count(&credential.key)?;
+    let granted = Scopes::parse(&credential.scopes).unwrap_or_default();
+    let scopes = match form
+        .scope
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => granted,
+        Some(asked) => {
+            let asked = Scopes::parse(asked).map_err(|name| {
+                OAuthError::new("invalid_scope", format!("scope `{name}` is unknown"))
+            })?;
+            if !granted.covers(&asked) {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("the client may ask only for scopes within `{granted}`"),
+                ));
+            }
+            asked
+        }
+    };
+    let (access_token, expires_in) = state.auth.issue_token(&credential, &scopes)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            scope: scopes.to_string(),
+        }))
+}
