@@ -1,9 +1,11 @@
-//! `lrsgate tenant …` and `lrsgate credential …`: managing tenants and credentials on the
-//! configured store, for operators at a shell.
+//! `lrsgate tenant …`, `lrsgate credential …` and `lrsgate retag`: managing tenants,
+//! credentials and tags on the configured store, for operators at a shell.
 
 use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::accounts::{self, IssuedCredential};
+use crate::competency::{Competencies, TextSettings};
 use crate::store::Store;
 
 #[derive(Subcommand, Debug, Clone)]
@@ -91,5 +93,31 @@ pub async fn credential(store: &Store, command: CredentialCommand) -> anyhow::Re
             println!("Revoked credential `{key}`.");
         }
     }
+    Ok(())
+}
+
+/// `lrsgate retag`: recomputes the tags of a tenant's statements after its frameworks or
+/// rules changed, with a progress spinner; prints how many statements' tags moved.
+pub async fn retag(store: &Store, tenant: &str, text: TextSettings) -> anyhow::Result<()> {
+    let tenant = accounts::tenant(store, tenant).await?;
+    let competencies = Competencies::new(store.clone(), text)?;
+    let spinner = ProgressBar::new_spinner().with_message(format!("retagging {}", tenant.name));
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {msg}: {human_pos} statements ({per_sec}) {prefix}")
+    {
+        spinner.set_style(style);
+    }
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let (seen, changed) = competencies
+        .retag(tenant.id, |seen, changed| {
+            spinner.set_position(seen);
+            spinner.set_prefix(format!("{changed} changed"));
+        })
+        .await?;
+    spinner.finish_and_clear();
+    println!(
+        "Retagged tenant `{}`: {seen} statements, {changed} with changed tags.",
+        tenant.name
+    );
     Ok(())
 }

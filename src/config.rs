@@ -95,6 +95,8 @@ pub struct Settings {
     /// Requests a credential may make at once before the rate applies (default: a
     /// minute's worth).
     pub rate_limit_burst: Option<u32>,
+    /// Text evidence (0–1) an activity's name and description need to tag an item.
+    pub tagging_text_threshold: f64,
 }
 
 impl Default for Settings {
@@ -115,6 +117,7 @@ impl Default for Settings {
             issuers: Vec::new(),
             rate_limit_per_minute: 0,
             rate_limit_burst: None,
+            tagging_text_threshold: 0.5,
         }
     }
 }
@@ -138,6 +141,7 @@ pub struct Layer {
     pub issuers: Option<Vec<IssuerConfig>>,
     pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: Option<u32>,
+    pub tagging_text_threshold: Option<f64>,
 }
 
 impl Settings {
@@ -172,7 +176,14 @@ impl Settings {
             issuers,
             rate_limit_per_minute,
             rate_limit_burst,
+            tagging_text_threshold,
         } = layer;
+        if let Some(v) = tagging_text_threshold {
+            if !(0.0..=1.0).contains(&v) {
+                anyhow::bail!("tagging_text_threshold must be between 0 and 1");
+            }
+            self.tagging_text_threshold = v;
+        }
         if let Some(v) = token_issuer {
             self.token_issuer = v;
         }
@@ -286,6 +297,13 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
             .map(|n| n.min(u64::from(u32::MAX)) as u32),
         rate_limit_burst: parse_num("LRSGATE_RATE_LIMIT_BURST")?
             .map(|n| n.min(u64::from(u32::MAX)) as u32),
+        tagging_text_threshold: var("LRSGATE_TAGGING_TEXT_THRESHOLD")
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .with_context(|| "LRSGATE_TAGGING_TEXT_THRESHOLD must be a number")
+            })
+            .transpose()?,
     })
 }
 

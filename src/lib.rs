@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin_cli;
 pub mod auth;
 pub mod bench;
+pub mod competency;
 pub mod config;
 pub mod error;
 pub mod http;

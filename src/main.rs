@@ -1,5 +1,5 @@
-//! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant` and
-//! `credential`.
+//! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant`,
+//! `credential` and `retag`.
 
 use std::path::PathBuf;
 
@@ -56,16 +56,28 @@ enum Command {
         #[arg(long, global = true)]
         store: Option<String>,
     },
+    /// Recompute the tags of a tenant's statements after frameworks or rules changed.
+    Retag {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// Store URL (otherwise the configured one).
+        #[arg(long)]
+        store: Option<String>,
+    },
 }
 
-/// The store the configuration (file, environment, `--store`) names.
-async fn configured_store(config: Option<PathBuf>, store: Option<String>) -> anyhow::Result<Store> {
+/// The settings (file, environment, `--store`) and the store they name.
+async fn configured_store(
+    config: Option<PathBuf>,
+    store: Option<String>,
+) -> anyhow::Result<(Settings, Store)> {
     let layer = Layer {
         store,
         ..Layer::default()
     };
     let settings = Settings::load(config_path(config).as_deref(), layer)?;
-    Store::open(&settings.store).await
+    let store = Store::open(&settings.store).await?;
+    Ok((settings, store))
 }
 
 #[derive(clap::Args, Default, Clone)]
@@ -113,12 +125,20 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Bench(args)) => return lrsgate::bench::run(args).await,
         Some(Command::Migrate(args)) => return lrsgate::migrate::run(args).await,
         Some(Command::Tenant { command, store }) => {
-            let store = configured_store(cli.config, store).await?;
+            let (_, store) = configured_store(cli.config, store).await?;
             return lrsgate::admin_cli::tenant(&store, command).await;
         }
         Some(Command::Credential { command, store }) => {
-            let store = configured_store(cli.config, store).await?;
+            let (_, store) = configured_store(cli.config, store).await?;
             return lrsgate::admin_cli::credential(&store, command).await;
+        }
+        Some(Command::Retag { tenant, store }) => {
+            let (settings, store) = configured_store(cli.config, store).await?;
+            let text = lrsgate::competency::TextSettings {
+                threshold: settings.tagging_text_threshold,
+                ..Default::default()
+            };
+            return lrsgate::admin_cli::retag(&store, &tenant, text).await;
         }
         None => cli.serve,
     };

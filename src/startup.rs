@@ -8,11 +8,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 
 use crate::auth::{self, Authenticator};
+use crate::competency::{Competencies, TextSettings};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::http::{self, AppState};
 use crate::lrs::Lrs;
-use crate::store::Store;
+use crate::store::{Store, DEFAULT_TENANT};
 use crate::xapi::Validator;
 
 pub struct Application {
@@ -30,32 +31,46 @@ impl Application {
         let initial_credential =
             auth::bootstrap(store.credentials.as_ref(), &settings.credentials).await?;
         let validator = Arc::new(Validator::new()?);
+        let competencies = Arc::new(Competencies::new(
+            store.clone(),
+            TextSettings {
+                threshold: settings.tagging_text_threshold,
+                ..TextSettings::default()
+            },
+        )?);
+        // The default tenant gets the shipped framework on first start.
+        competencies.tagger(DEFAULT_TENANT).await?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             auth: Authenticator::start(&store, &settings).await?,
-            lrs: Lrs::new(store, validator),
+            lrs: Lrs::new(store, validator, competencies),
             settings: Arc::new(settings),
             client_versions: http::ClientVersions::default(),
+            retag_jobs: Default::default(),
         });
-        let server =
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                        ApiError::invalid("query", "query-string", e.to_string()).into()
-                    }))
-                    .app_data(web::JsonConfig::default().error_handler(|e, _| {
-                        ApiError::invalid("body", "json", e.to_string()).into()
-                    }))
-                    .wrap(http::cors())
-                    .wrap(tracing_actix())
-                    .configure(http::routes)
-            })
-            .listen(listener)?
-            .shutdown_timeout(30)
-            .run();
+        let max_body = state.settings.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::invalid("query", "query-string", e.to_string()).into()
+                }))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(max_body)
+                        .error_handler(|e, _| {
+                            ApiError::invalid("body", "json", e.to_string()).into()
+                        }),
+                )
+                .wrap(http::cors())
+                .wrap(tracing_actix())
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
         Ok(Application {
             port,
             server,

@@ -2,6 +2,7 @@
 
 mod about;
 mod admin;
+mod competency;
 mod documents;
 pub mod multipart;
 mod oauth;
@@ -19,6 +20,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
 use crate::auth::{client_label, Authenticator};
+use crate::competency::jobs::RetagJobs;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::lrs::Lrs;
@@ -32,6 +34,7 @@ pub struct AppState {
     pub auth: Authenticator,
     pub settings: Arc<Settings>,
     pub client_versions: ClientVersions,
+    pub retag_jobs: Arc<RetagJobs>,
 }
 
 /// The xAPI version each credential last spoke. An answer to a request without a usable
@@ -68,6 +71,7 @@ impl ClientVersions {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
     oauth::routes(cfg);
+    competency::routes(cfg);
     cfg.service(
         web::scope("/xapi")
             .wrap(actix_web::middleware::from_fn(version_header))

@@ -5,6 +5,7 @@ pub mod statements;
 
 use std::sync::Arc;
 
+use crate::competency::Competencies;
 use crate::store::Store;
 use crate::xapi::Validator;
 
@@ -12,10 +13,16 @@ use crate::xapi::Validator;
 pub struct Lrs {
     pub store: Store,
     pub validator: Arc<Validator>,
+    /// Tags statements at ingest.
+    pub competencies: Arc<Competencies>,
 }
 
 impl Lrs {
-    pub fn new(store: Store, validator: Arc<Validator>) -> Self {
-        Lrs { store, validator }
+    pub fn new(store: Store, validator: Arc<Validator>, competencies: Arc<Competencies>) -> Self {
+        Lrs {
+            store,
+            validator,
+            competencies,
+        }
     }
 }

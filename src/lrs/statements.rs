@@ -118,10 +118,15 @@ impl Lrs {
             authority: &principal.authority,
             version,
         };
+        let tags = self
+            .competencies
+            .tag_statements(principal.tenant, &statements)
+            .await?;
         let mut prepared = Vec::with_capacity(statements.len());
         let define = principal.scopes.can_define();
-        for s in statements {
+        for (s, tags) in statements.into_iter().zip(tags) {
             let mut p = prepare(s, &assigned);
+            p.tags = tags;
             if !define {
                 // Stored as sent, but without `define` the Activities and Agents resources
                 // are not updated from it.

@@ -1,6 +1,7 @@
 //! The storage contract: one trait per xAPI resource, backend-neutral (no SQL above this
 //! module). The backend is chosen by the store URL's scheme.
 
+pub mod competency;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod sqlite;
@@ -358,6 +359,7 @@ pub struct Store {
     pub actors: Arc<dyn ActorStore>,
     pub credentials: Arc<dyn CredentialStore>,
     pub tenants: Arc<dyn TenantStore>,
+    pub competencies: Arc<dyn competency::CompetencyStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
 }
 
@@ -391,6 +393,7 @@ impl Store {
             + ActorStore
             + CredentialStore
             + TenantStore
+            + competency::CompetencyStore
             + transfer::TransferStore
             + 'static,
     {
@@ -401,6 +404,7 @@ impl Store {
             actors: backend.clone(),
             credentials: backend.clone(),
             tenants: backend.clone(),
+            competencies: backend.clone(),
             transfer: backend,
         }
     }

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
+use super::competency::{FrameworkRecord, RuleRecord};
 use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
 
@@ -18,10 +19,14 @@ pub enum RecordKind {
     Activities,
     AgentNames,
     Documents,
+    Frameworks,
+    TaggingRules,
+    Alignments,
+    TaggingRevisions,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 11] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -29,6 +34,10 @@ impl RecordKind {
         RecordKind::Activities,
         RecordKind::AgentNames,
         RecordKind::Documents,
+        RecordKind::Frameworks,
+        RecordKind::TaggingRules,
+        RecordKind::Alignments,
+        RecordKind::TaggingRevisions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +49,10 @@ impl RecordKind {
             RecordKind::Activities => "activities",
             RecordKind::AgentNames => "agent names",
             RecordKind::Documents => "documents",
+            RecordKind::Frameworks => "frameworks",
+            RecordKind::TaggingRules => "tagging rules",
+            RecordKind::Alignments => "catalog",
+            RecordKind::TaggingRevisions => "revisions",
         }
     }
 
@@ -47,7 +60,7 @@ impl RecordKind {
     pub fn page_size(self) -> usize {
         match self {
             RecordKind::Attachments => 32,
-            RecordKind::Documents => 256,
+            RecordKind::Documents | RecordKind::Frameworks => 256,
             _ => 1000,
         }
     }
@@ -66,6 +79,8 @@ pub struct StatementRecord {
     pub body: String,
     /// Its index keys, normalized by [`normalize_index`].
     pub index: Vec<IndexKey>,
+    /// Its tags as stored (a JSON array), if any.
+    pub tags: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +112,25 @@ pub enum Record {
         id: String,
         document: Document,
     },
+    Framework {
+        tenant: TenantId,
+        framework: FrameworkRecord,
+    },
+    TaggingRule {
+        tenant: TenantId,
+        rule: RuleRecord,
+    },
+    Alignment {
+        tenant: TenantId,
+        activity_id: String,
+        /// The alignments as stored (a JSON array).
+        alignments: String,
+        updated_millis: i64,
+    },
+    TaggingRevision {
+        tenant: TenantId,
+        revision: i64,
+    },
 }
 
 impl Record {
@@ -109,6 +143,10 @@ impl Record {
             Record::Activity { .. } => RecordKind::Activities,
             Record::AgentName { .. } => RecordKind::AgentNames,
             Record::Document { .. } => RecordKind::Documents,
+            Record::Framework { .. } => RecordKind::Frameworks,
+            Record::TaggingRule { .. } => RecordKind::TaggingRules,
+            Record::Alignment { .. } => RecordKind::Alignments,
+            Record::TaggingRevision { .. } => RecordKind::TaggingRevisions,
         }
     }
 }
@@ -220,6 +258,7 @@ impl Tally {
                     h.int(k.kind.code());
                     h.str(&k.key);
                 }
+                h.str(s.tags.as_deref().unwrap_or_default());
             }
             Record::Activity {
                 tenant,
@@ -255,6 +294,43 @@ impl Tally {
                 h.bytes(&d.content);
                 h.str(&d.etag);
                 h.int(d.updated_millis);
+            }
+            Record::Framework {
+                tenant,
+                framework: f,
+            } => {
+                h.tag(b'F');
+                h.int(*tenant);
+                for text in [&f.id, &f.iri, &f.version, &f.body] {
+                    h.str(text);
+                }
+                h.int(i64::from(f.active));
+                h.int(f.created_millis);
+                h.int(f.updated_millis);
+            }
+            Record::TaggingRule { tenant, rule } => {
+                h.tag(b'R');
+                h.int(*tenant);
+                h.str(&rule.id);
+                h.str(&rule.body);
+                h.int(rule.updated_millis);
+            }
+            Record::Alignment {
+                tenant,
+                activity_id,
+                alignments,
+                updated_millis,
+            } => {
+                h.tag(b'L');
+                h.int(*tenant);
+                h.str(activity_id);
+                h.str(alignments);
+                h.int(*updated_millis);
+            }
+            Record::TaggingRevision { tenant, revision } => {
+                h.tag(b'G');
+                h.int(*tenant);
+                h.int(*revision);
             }
         }
         let digest = h.0.finalize();

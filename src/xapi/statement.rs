@@ -82,6 +82,8 @@ pub struct PreparedStatement {
     /// (IFI key, name) pairs for the Agents resource.
     pub agent_names: Vec<(String, String)>,
     pub fingerprint: Fingerprint,
+    /// The framework items the statement is evidence for, stored beside it.
+    pub tags: Vec<crate::competency::Tag>,
 }
 
 /// An activity definition as it appeared in a statement.
@@ -200,6 +202,7 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
             .collect(),
         agent_names,
         fingerprint,
+        tags: Vec::new(),
     }
 }
 

@@ -119,7 +119,7 @@ impl Validator {
 }
 
 /// Runs one compiled schema; the cheap boolean check first, the located error only on failure.
-fn check(schema: &jsonschema::Validator, instance: &Value) -> Result<(), Violation> {
+pub fn check(schema: &jsonschema::Validator, instance: &Value) -> Result<(), Violation> {
     if schema.is_valid(instance) {
         return Ok(());
     }

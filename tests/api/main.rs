@@ -9,6 +9,7 @@ mod backend {
 }
 
 mod access;
+mod competency;
 mod documents;
 mod durability;
 mod helpers;

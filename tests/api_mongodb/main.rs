@@ -14,6 +14,8 @@ mod backend {
 
 #[path = "../api/access.rs"]
 mod access;
+#[path = "../api/competency.rs"]
+mod competency;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/helpers.rs"]

@@ -5,7 +5,9 @@ use std::process::Command;
 
 use bytes::Bytes;
 use indicatif::ProgressBar;
+use lrsgate::competency::{Alignment, Method, Tag};
 use lrsgate::migrate::{copy_store, MigrationReport};
+use lrsgate::store::competency::{FrameworkRecord, RuleRecord};
 use lrsgate::store::transfer::RecordKind;
 use lrsgate::store::{
     AttachmentData, Credential, DocumentScope, StatementQuery, Store, DEFAULT_TENANT,
@@ -63,9 +65,18 @@ async fn fill(store: &Store) -> (String, String) {
         content_type: "text/plain".into(),
         content: Bytes::from_static(b"slides"),
     };
+    let mut tagged = prepared(rich.clone());
+    tagged.tags = vec![Tag {
+        item: "https://skills.example.com/meetings".into(),
+        framework: "https://skills.example.com".into(),
+        confidence: 0.75,
+        method: Method::Text,
+        rule: None,
+        detail: Some("\"kick-off\" in name".into()),
+    }];
     store
         .statements
-        .insert_statements(T, vec![prepared(rich.clone())], vec![attachment])
+        .insert_statements(T, vec![tagged], vec![attachment])
         .await
         .unwrap();
     let mut named = statement("bob", "attended", "meeting-1");
@@ -161,6 +172,37 @@ async fn fill(store: &Store) -> (String, String) {
             .await
             .unwrap();
     }
+    let competencies = &store.competencies;
+    competencies
+        .insert_framework(
+            T,
+            FrameworkRecord {
+                id: "framework-1".into(),
+                iri: "https://skills.example.com".into(),
+                version: "3".into(),
+                active: false,
+                body: "{\"iri\": \"https://skills.example.com\"}".into(),
+                created_millis: 1_000,
+                updated_millis: 2_000,
+            },
+        )
+        .await
+        .unwrap();
+    let rule = RuleRecord {
+        id: "meetings".into(),
+        body: "{\"id\": \"meetings\"}".into(),
+        updated_millis: 3_000,
+    };
+    competencies.put_rule(OTHER, rule).await.unwrap();
+    let alignment = Alignment {
+        item: "https://skills.example.com/meetings".into(),
+        confidence: 0.8,
+        source: Some("catalog".into()),
+    };
+    competencies
+        .put_alignments(T, &activity("meeting-1"), vec![alignment])
+        .await
+        .unwrap();
     (id_of(&rich), id_of(&doomed))
 }
 
@@ -230,8 +272,8 @@ async fn observe(store: &Store, rich: &str, doomed: &str) -> Value {
         "voided".into(),
         json!([voided.voided, voided.stored_millis, voided.body]),
     );
-    let rich = store.statements.statement(T, rich).await.unwrap().unwrap();
-    seen.insert("rich stored".into(), json!(rich.stored_millis));
+    let stored = store.statements.statement(T, rich).await.unwrap().unwrap();
+    seen.insert("rich stored".into(), json!(stored.stored_millis));
     let attachments = store
         .statements
         .attachments(T, &["ab".repeat(32)])
@@ -309,6 +351,18 @@ async fn observe(store: &Store, rich: &str, doomed: &str) -> Value {
     seen.insert(
         "credential".into(),
         json!([c.tenant, c.secret_hash, c.name, c.authority, c.scopes]),
+    );
+    let competencies = &store.competencies;
+    seen.insert(
+        "competencies".into(),
+        json!([
+            competencies.statement_tags(T, rich).await.unwrap(),
+            format!("{:?}", competencies.frameworks(T).await.unwrap()),
+            format!("{:?}", competencies.rules(OTHER).await.unwrap()),
+            format!("{:?}", competencies.catalog(T, None, 10).await.unwrap()),
+            competencies.tagging_revision(T).await.unwrap(),
+            competencies.tagging_revision(OTHER).await.unwrap(),
+        ]),
     );
     let tenants = store.tenants.tenants().await.unwrap();
     seen.insert(

@@ -10,9 +10,10 @@
 //! - `counters`: one document handing out `seq` ranges with a never-decreasing `stored`.
 //! - `writes`: a marker per batch in flight, so `consistent_through` never passes one.
 //! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`,
-//!   `signing_keys`.
+//!   `signing_keys`, and those of competencies (see `competency`).
 
 mod accounts;
+mod competency;
 mod documents;
 mod statements;
 mod transfer;
@@ -216,6 +217,15 @@ impl MongoStore {
             .await?;
         self.coll("credentials")
             .create_indexes([index(doc! {"tenant": 1}, false)])
+            .await?;
+        self.coll("frameworks")
+            .create_indexes([index(doc! {"tenant": 1, "iri": 1, "version": 1}, true)])
+            .await?;
+        self.coll("tagging_rules")
+            .create_indexes([index(doc! {"tenant": 1, "id": 1}, true)])
+            .await?;
+        self.coll("activity_alignments")
+            .create_indexes([index(doc! {"tenant": 1, "activity_id": 1}, true)])
             .await?;
         insert_ignoring_duplicates(
             &self.coll("tenants"),

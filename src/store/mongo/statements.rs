@@ -24,6 +24,7 @@ use super::{
     backend, binary, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates,
     is_duplicate_key,
 };
+use crate::store::competency::tags_json;
 use crate::store::transfer::normalize_index;
 use crate::store::{
     seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
@@ -81,6 +82,8 @@ pub(super) struct StatementFields<'a> {
     pub fingerprint: Vec<u8>,
     pub body: &'a str,
     pub index: &'a [IndexKey],
+    /// The tags (a JSON array), if any.
+    pub tags: Option<&'a str>,
 }
 
 /// The statement document. Index keys go into the query arrays, or into `voided_keys`
@@ -110,6 +113,9 @@ pub(super) fn statement_document(
         "statement": f.body,
         "batch": batch,
     };
+    if let Some(tags) = f.tags {
+        d.insert("tags", tags);
+    }
     let mut keys = BsonDocument::new();
     for (field, values) in arrays {
         if f.voided {
@@ -267,6 +273,10 @@ impl MongoStore {
                 .allocate(fresh.len() as i64, Utc::now().timestamp_millis())
                 .await?;
             let batch_id = ObjectId::new();
+            let tags = fresh
+                .iter()
+                .map(|i| tags_json(&batch[*i].tags))
+                .collect::<StoreResult<Vec<_>>>()?;
             let mut docs = Vec::with_capacity(fresh.len());
             for (n, i) in fresh.iter().enumerate() {
                 let st = &mut batch[*i];
@@ -280,6 +290,7 @@ impl MongoStore {
                     fingerprint: st.fingerprint.to_bytes(),
                     body: &st.json,
                     index: &st.index,
+                    tags: tags[n].as_deref(),
                 };
                 docs.push(statement_document(fields, first_seq + n as i64, batch_id));
             }
@@ -325,6 +336,7 @@ impl MongoStore {
                 cleared.insert(field, Bson::Array(Vec::new()));
             }
             cleared.insert("voided", true);
+            cleared.insert("tags", Bson::Null);
             cleared.insert("voided_keys", moved);
             self.coll("statements")
                 .update_many(

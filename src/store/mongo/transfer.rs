@@ -6,9 +6,11 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, Document as BsonDocument};
 
 use super::accounts::{credential_of, tenant_of};
+use super::competency::framework_of;
 use super::documents::{document_row, to_document};
 use super::statements::{index_of, statement_document, StatementFields};
 use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
+use crate::store::competency::RuleRecord;
 use crate::store::transfer::{ExportPage, Record, RecordKind, StatementRecord, TransferStore};
 use crate::store::{AttachmentData, DocumentScope, StoreResult};
 
@@ -21,6 +23,10 @@ fn collection(kind: RecordKind) -> &'static str {
         RecordKind::Activities => "activities",
         RecordKind::AgentNames => "agent_names",
         RecordKind::Documents => "documents",
+        RecordKind::Frameworks => "frameworks",
+        RecordKind::TaggingRules => "tagging_rules",
+        RecordKind::Alignments => "activity_alignments",
+        RecordKind::TaggingRevisions => "tagging_revisions",
     }
 }
 
@@ -56,6 +62,7 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
             fingerprint: get_bytes(d, "fingerprint")?.to_vec(),
             body: get_str(d, "statement")?,
             index: index_of(d)?,
+            tags: d.get_str("tags").ok().map(str::to_owned),
         }),
         RecordKind::Activities => Record::Activity {
             tenant: get_i64(d, "tenant")?,
@@ -66,6 +73,28 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
             tenant: get_i64(d, "tenant")?,
             ifi: get_str(d, "ifi")?,
             name: get_str(d, "name")?,
+        },
+        RecordKind::Frameworks => Record::Framework {
+            tenant: get_i64(d, "tenant")?,
+            framework: framework_of(d)?,
+        },
+        RecordKind::TaggingRules => Record::TaggingRule {
+            tenant: get_i64(d, "tenant")?,
+            rule: RuleRecord {
+                id: get_str(d, "id")?,
+                body: get_str(d, "body")?,
+                updated_millis: get_i64(d, "updated")?,
+            },
+        },
+        RecordKind::Alignments => Record::Alignment {
+            tenant: get_i64(d, "tenant")?,
+            activity_id: get_str(d, "activity_id")?,
+            alignments: get_str(d, "alignments")?,
+            updated_millis: get_i64(d, "updated")?,
+        },
+        RecordKind::TaggingRevisions => Record::TaggingRevision {
+            tenant: get_i64(d, "_id")?,
+            revision: get_i64(d, "revision")?,
         },
         RecordKind::Documents => {
             let kind = get_i64(d, "kind")?;
@@ -117,6 +146,7 @@ impl MongoStore {
                     fingerprint: s.fingerprint.clone(),
                     body: &s.body,
                     index: &s.index,
+                    tags: s.tags.as_deref(),
                 };
                 statement_document(fields, first_seq + n as i64, batch)
             })
@@ -179,6 +209,29 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
             id,
             document,
         } => document_row(*tenant, scope, id, document),
+        Record::Framework {
+            tenant,
+            framework: f,
+        } => doc! {
+            "_id": &f.id, "tenant": tenant, "iri": &f.iri, "version": &f.version,
+            "active": f.active, "body": &f.body,
+            "created": f.created_millis, "updated": f.updated_millis,
+        },
+        Record::TaggingRule { tenant, rule } => doc! {
+            "tenant": tenant, "id": &rule.id, "body": &rule.body, "updated": rule.updated_millis,
+        },
+        Record::Alignment {
+            tenant,
+            activity_id,
+            alignments,
+            updated_millis,
+        } => doc! {
+            "tenant": tenant, "activity_id": activity_id, "alignments": alignments,
+            "updated": updated_millis,
+        },
+        Record::TaggingRevision { tenant, revision } => {
+            doc! {"_id": tenant, "revision": revision}
+        }
         Record::Statement(_) | Record::Tenant(_) => return None,
     })
 }

@@ -2,6 +2,7 @@
 //! writer thread and a small pool of read connections.
 
 mod accounts;
+mod competency;
 mod documents;
 mod statements;
 mod transfer;
@@ -22,11 +23,12 @@ use writer::Writer;
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("schema.sql"),
     include_str!("migration-2.sql"),
     include_str!("migration-3.sql"),
     include_str!("migration-4.sql"),
+    include_str!("migration-5.sql"),
 ];
 
 #[derive(Clone)]

@@ -7,6 +7,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{backend, SqliteStore};
+use crate::store::competency::tags_json;
 use crate::store::{
     seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
     StoreResult, StoredStatement, TenantId,
@@ -118,13 +119,13 @@ fn insert_batch(
     let mut existing =
         conn.prepare_cached("SELECT fingerprint FROM statements WHERE tenant = ?1 AND id = ?2")?;
     let mut insert = conn.prepare_cached(
-        "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body, index_keys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body, index_keys, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut index = conn.prepare_cached(
         "INSERT OR IGNORE INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut void = conn.prepare_cached(
-        "UPDATE statements SET voided = 1 WHERE tenant = ?1 AND id = ?2 AND voiding = 0",
+        "UPDATE statements SET voided = 1, tags = NULL WHERE tenant = ?1 AND id = ?2 AND voiding = 0",
     )?;
     let mut name = conn.prepare_cached(
         "INSERT OR IGNORE INTO agent_names (tenant, ifi, name) VALUES (?1, ?2, ?3)",
@@ -153,6 +154,7 @@ fn insert_batch(
             st.fingerprint.to_bytes(),
             st.json,
             index_keys_json(&st.index),
+            tags_json(&st.tags)?,
         ])?;
         let seq = conn.last_insert_rowid();
         for key in &st.index {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::statements::index_keys_json;
 use super::{backend, SqliteStore};
+use crate::store::competency::{FrameworkRecord, RuleRecord};
 use crate::store::transfer::{
     normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
 };
@@ -41,7 +42,7 @@ fn source(kind: RecordKind) -> Source {
         RecordKind::Statements => Source {
             table: "statements",
             key: &["seq"],
-            columns: "seq, tenant, id, stored_ms, voided, voiding, fingerprint, body, index_keys",
+            columns: "seq, tenant, id, stored_ms, voided, voiding, fingerprint, body, index_keys, tags",
         },
         RecordKind::Activities => Source {
             table: "activities",
@@ -52,6 +53,26 @@ fn source(kind: RecordKind) -> Source {
             table: "agent_names",
             key: &["tenant", "ifi", "name"],
             columns: "tenant, ifi, name",
+        },
+        RecordKind::Frameworks => Source {
+            table: "frameworks",
+            key: &["tenant", "id"],
+            columns: "tenant, id, iri, version, active, body, created_ms, updated_ms",
+        },
+        RecordKind::TaggingRules => Source {
+            table: "tagging_rules",
+            key: &["tenant", "id"],
+            columns: "tenant, id, body, updated_ms",
+        },
+        RecordKind::Alignments => Source {
+            table: "activity_alignments",
+            key: &["tenant", "activity_id"],
+            columns: "tenant, activity_id, alignments, updated_ms",
+        },
+        RecordKind::TaggingRevisions => Source {
+            table: "tagging_revisions",
+            key: &["tenant"],
+            columns: "tenant, revision",
         },
         RecordKind::Documents => Source {
             table: "documents",
@@ -138,11 +159,42 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
             fingerprint: r.get(6)?,
             body: r.get(7)?,
             index: parse_index_keys(&r.get::<_, String>(8)?)?,
+            tags: r.get(9)?,
         }),
         RecordKind::Activities => Record::Activity {
             tenant: r.get(0)?,
             id: r.get(1)?,
             definition: r.get(2)?,
+        },
+        RecordKind::Frameworks => Record::Framework {
+            tenant: r.get(0)?,
+            framework: FrameworkRecord {
+                id: r.get(1)?,
+                iri: r.get(2)?,
+                version: r.get(3)?,
+                active: r.get(4)?,
+                body: r.get(5)?,
+                created_millis: r.get(6)?,
+                updated_millis: r.get(7)?,
+            },
+        },
+        RecordKind::TaggingRules => Record::TaggingRule {
+            tenant: r.get(0)?,
+            rule: RuleRecord {
+                id: r.get(1)?,
+                body: r.get(2)?,
+                updated_millis: r.get(3)?,
+            },
+        },
+        RecordKind::Alignments => Record::Alignment {
+            tenant: r.get(0)?,
+            activity_id: r.get(1)?,
+            alignments: r.get(2)?,
+            updated_millis: r.get(3)?,
+        },
+        RecordKind::TaggingRevisions => Record::TaggingRevision {
+            tenant: r.get(0)?,
+            revision: r.get(1)?,
         },
         RecordKind::AgentNames => Record::AgentName {
             tenant: r.get(0)?,
@@ -227,8 +279,8 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
         }
         Record::Statement(s) => {
             conn.prepare_cached(
-                "INSERT INTO statements (tenant, id, stored_ms, voided, voiding, fingerprint, body, index_keys)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO statements (tenant, id, stored_ms, voided, voiding, fingerprint, body, index_keys, tags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 s.tenant,
@@ -238,7 +290,8 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                 s.voiding,
                 s.fingerprint,
                 s.body,
-                index_keys_json(&s.index)
+                index_keys_json(&s.index),
+                s.tags
             ])?;
             let seq = conn.last_insert_rowid();
             let mut index = conn.prepare_cached(
@@ -261,6 +314,48 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
         Record::AgentName { tenant, ifi, name } => {
             conn.prepare_cached("INSERT INTO agent_names (tenant, ifi, name) VALUES (?1, ?2, ?3)")?
                 .execute(params![tenant, ifi, name])?;
+        }
+        Record::Framework {
+            tenant,
+            framework: f,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO frameworks (tenant, id, iri, version, active, body, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                tenant,
+                f.id,
+                f.iri,
+                f.version,
+                f.active,
+                f.body,
+                f.created_millis,
+                f.updated_millis
+            ])?;
+        }
+        Record::TaggingRule { tenant, rule } => {
+            conn.prepare_cached(
+                "INSERT INTO tagging_rules (tenant, id, body, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![tenant, rule.id, rule.body, rule.updated_millis])?;
+        }
+        Record::Alignment {
+            tenant,
+            activity_id,
+            alignments,
+            updated_millis,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO activity_alignments (tenant, activity_id, alignments, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![tenant, activity_id, alignments, updated_millis])?;
+        }
+        Record::TaggingRevision { tenant, revision } => {
+            conn.prepare_cached(
+                "INSERT INTO tagging_revisions (tenant, revision) VALUES (?1, ?2)",
+            )?
+            .execute(params![tenant, revision])?;
         }
         Record::Document {
             tenant,

@@ -1,0 +1,15 @@
+//! Competency frameworks and the tagging of statements with the competencies and Areas of
+//! Expertise they are evidence for.
+
+pub mod case;
+pub mod jobs;
+pub mod model;
+pub mod rules;
+pub mod service;
+pub mod tagger;
+pub mod text;
+
+pub use model::{default_framework, Framework, FrameworkValidator, Item, ItemKind};
+pub use rules::Rule;
+pub use service::Competencies;
+pub use tagger::{ActivityFacts, Alignment, Method, Tag, Tagger, TextSettings};
