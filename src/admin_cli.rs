@@ -100,7 +100,7 @@ pub async fn credential(store: &Store, command: CredentialCommand) -> anyhow::Re
 /// rules changed, with a progress spinner; prints how many statements' tags moved.
 pub async fn retag(store: &Store, tenant: &str, text: TextSettings) -> anyhow::Result<()> {
     let tenant = accounts::tenant(store, tenant).await?;
-    let competencies = Competencies::new(store.clone(), text)?;
+    let competencies = Competencies::new(store.clone(), text, true)?;
     let spinner = ProgressBar::new_spinner().with_message(format!("retagging {}", tenant.name));
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} {msg}: {human_pos} statements ({per_sec}) {prefix}")

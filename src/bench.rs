@@ -34,7 +34,51 @@ pub struct BenchArgs {
     /// Also measure on this MongoDB server (a fresh database on it), side by side.
     #[arg(long, env = "LRSGATE_BENCH_MONGODB")]
     pub mongodb: Option<String>,
+    /// Tag statements at ingest: `on`, `off`, or `both` (each store measured twice).
+    #[arg(long, value_enum, default_value_t = TaggingModes::Both)]
+    pub tagging: TaggingModes,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaggingModes {
+    On,
+    Off,
+    Both,
+}
+
+impl TaggingModes {
+    fn modes(self) -> &'static [bool] {
+        match self {
+            TaggingModes::On => &[true],
+            TaggingModes::Off => &[false],
+            TaggingModes::Both => &[true, false],
+        }
+    }
+}
+
+/// Course titles, on and off the shipped framework's topics, so tagging has real work.
+const TITLES: [&str; 20] = [
+    "Coaching Conversations for Team Leads",
+    "Instructional Design: Storyboarding Basics",
+    "Excel: Pivot Tables and Charts",
+    "Leading Organizational Change",
+    "Python for Data Analysis",
+    "Presentation Skills for Engineers",
+    "Project Planning Essentials",
+    "Measuring the Impact of Training",
+    "Building Trust on Remote Teams",
+    "Cloud Security Fundamentals",
+    "Strategic Thinking for New Managers",
+    "Unconscious Bias at Work",
+    "Knowledge Sharing Across Teams",
+    "Negotiation Fundamentals",
+    "Time Management for Busy People",
+    "Career Development Conversations",
+    "Finance for Non-Financial Managers",
+    "Resilience in Uncertain Times",
+    "Photography Basics: Light and Exposure",
+    "Workplace Safety Orientation",
+];
 
 const KEY: &str = "bench";
 const SECRET: &str = "bench-secret";
@@ -69,6 +113,7 @@ impl Drop for Server {
 /// One backend's figures.
 struct Figures {
     store: String,
+    tagging: bool,
     ingest: Duration,
     /// (filter name, p50 ms, p99 ms).
     queries: Vec<(&'static str, f64, f64)>,
@@ -84,22 +129,32 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "lrsgate bench: {} statements in batches of {}, {} POSTs in flight, {} GETs per filter",
         args.statements, args.batch, args.concurrency, args.queries
     );
-    let mut stores = vec![format!("sqlite://{}", dir.join("bench.db").display())];
-    if let Some(url) = &args.mongodb {
-        let database = format!("lrsgate_bench_{}", uuid::Uuid::new_v4().simple());
-        stores.push(crate::store::with_database(url, &database));
-    }
     let mut all = Vec::new();
-    for store in stores {
-        println!("measuring on {store}");
-        all.push(measure(&args, store).await?);
+    for &tagging in args.tagging.modes() {
+        let suffix = if tagging { "tagged" } else { "untagged" };
+        // A fresh store for every run.
+        let mut stores = vec![format!(
+            "sqlite://{}",
+            dir.join(format!("bench-{suffix}.db")).display()
+        )];
+        if let Some(url) = &args.mongodb {
+            let database = format!("lrsgate_bench_{}", uuid::Uuid::new_v4().simple());
+            stores.push(crate::store::with_database(url, &database));
+        }
+        for store in stores {
+            println!(
+                "measuring on {store}, tagging {}",
+                if tagging { "on" } else { "off" }
+            );
+            all.push(measure(&args, store, tagging).await?);
+        }
     }
     print_table(&args, &all);
     Ok(())
 }
 
-async fn measure(args: &BenchArgs, store: String) -> anyhow::Result<Figures> {
-    let server = start_server(&store).await?;
+async fn measure(args: &BenchArgs, store: String, tagging: bool) -> anyhow::Result<Figures> {
+    let server = start_server(&store, tagging).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
@@ -140,6 +195,7 @@ async fn measure(args: &BenchArgs, store: String) -> anyhow::Result<Figures> {
     let (rss_mb, peak_rss_mb) = memory_of(server.child.id())?;
     Ok(Figures {
         store,
+        tagging,
         ingest,
         queries,
         rss_mb,
@@ -148,7 +204,10 @@ async fn measure(args: &BenchArgs, store: String) -> anyhow::Result<Figures> {
 }
 
 fn print_table(args: &BenchArgs, all: &[Figures]) {
-    let backend = |f: &Figures| f.store.split("://").next().unwrap_or("?").to_owned();
+    let backend = |f: &Figures| {
+        let kind = f.store.split("://").next().unwrap_or("?");
+        format!("{kind}, tags {}", if f.tagging { "on" } else { "off" })
+    };
     let row = |label: &str, cells: Vec<String>| {
         let cells: Vec<String> = cells.iter().map(|c| format!("{c:>18}")).collect();
         println!("{label:<36}{}", cells.join(""));
@@ -182,7 +241,7 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
     );
 }
 
-async fn start_server(store: &str) -> anyhow::Result<Server> {
+async fn start_server(store: &str, tagging: bool) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -197,6 +256,7 @@ async fn start_server(store: &str) -> anyhow::Result<Server> {
             "warn",
         ])
         .env("LRSGATE_CREDENTIALS", format!("{KEY}:{SECRET}"))
+        .env("LRSGATE_TAGGING", if tagging { "on" } else { "off" })
         .stdout(Stdio::null())
         .spawn()
         .context("starting the server")?;
@@ -286,7 +346,8 @@ fn generated(n: usize) -> Value {
         "actor": agent(a),
         "verb": { "id": verb_id(v), "display": { "en-US": VERBS[v] } },
         "object": { "objectType": "Activity", "id": activity_id(c),
-                    "definition": { "name": { "en-US": format!("Course {c}") },
+                    "definition": { "name": { "en-US": format!("{} (part {})", TITLES[c % TITLES.len()], c / TITLES.len() + 1) },
+                                    "description": { "en-US": format!("Module {c} of the series {}.", TITLES[c % TITLES.len()]) },
                                     "type": "http://adlnet.gov/expapi/activities/course" } },
         "result": { "completion": true, "success": rng.gen_bool(0.8), "score": { "scaled": rng.gen_range(0.0..1.0) },
                     "duration": "PT12M30S" },

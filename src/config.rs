@@ -97,6 +97,8 @@ pub struct Settings {
     pub rate_limit_burst: Option<u32>,
     /// Text evidence (0–1) an activity's name and description need to tag an item.
     pub tagging_text_threshold: f64,
+    /// Whether statements are tagged at ingest.
+    pub tagging: bool,
 }
 
 impl Default for Settings {
@@ -118,6 +120,7 @@ impl Default for Settings {
             rate_limit_per_minute: 0,
             rate_limit_burst: None,
             tagging_text_threshold: 0.5,
+            tagging: true,
         }
     }
 }
@@ -142,6 +145,7 @@ pub struct Layer {
     pub rate_limit_per_minute: Option<u32>,
     pub rate_limit_burst: Option<u32>,
     pub tagging_text_threshold: Option<f64>,
+    pub tagging: Option<bool>,
 }
 
 impl Settings {
@@ -177,7 +181,11 @@ impl Settings {
             rate_limit_per_minute,
             rate_limit_burst,
             tagging_text_threshold,
+            tagging,
         } = layer;
+        if let Some(v) = tagging {
+            self.tagging = v;
+        }
         if let Some(v) = tagging_text_threshold {
             if !(0.0..=1.0).contains(&v) {
                 anyhow::bail!("tagging_text_threshold must be between 0 and 1");
@@ -304,6 +312,12 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
                     .with_context(|| "LRSGATE_TAGGING_TEXT_THRESHOLD must be a number")
             })
             .transpose()?,
+        tagging: match var("LRSGATE_TAGGING").as_deref() {
+            None => None,
+            Some("on" | "true") => Some(true),
+            Some("off" | "false") => Some(false),
+            Some(other) => anyhow::bail!("LRSGATE_TAGGING must be `on` or `off`, not `{other}`"),
+        },
     })
 }
 

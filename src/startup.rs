@@ -37,6 +37,7 @@ impl Application {
                 threshold: settings.tagging_text_threshold,
                 ..TextSettings::default()
             },
+            settings.tagging,
         )?);
         // The default tenant gets the shipped framework on first start.
         competencies.tagger(DEFAULT_TENANT).await?;

@@ -32,6 +32,8 @@ pub struct Competencies {
     store: Store,
     validator: FrameworkValidator,
     text: TextSettings,
+    /// Whether ingest tags statements (retagging works either way).
+    at_ingest: bool,
     compiled: RwLock<HashMap<TenantId, Compiled>>,
 }
 
@@ -95,11 +97,12 @@ fn summary_of(record: &FrameworkRecord, framework: &Framework) -> FrameworkSumma
 }
 
 impl Competencies {
-    pub fn new(store: Store, text: TextSettings) -> anyhow::Result<Self> {
+    pub fn new(store: Store, text: TextSettings, at_ingest: bool) -> anyhow::Result<Self> {
         Ok(Competencies {
             store,
             validator: FrameworkValidator::new()?,
             text,
+            at_ingest,
             compiled: RwLock::new(HashMap::new()),
         })
     }
@@ -195,6 +198,18 @@ impl Competencies {
             })
             .collect();
         Ok(Tagger::new(&frameworks, rules, self.text))
+    }
+
+    /// The tags of each statement being stored (none when tagging at ingest is off).
+    pub async fn tag_at_ingest(
+        &self,
+        tenant: TenantId,
+        statements: &[Value],
+    ) -> ApiResult<Vec<Vec<Tag>>> {
+        if !self.at_ingest {
+            return Ok(vec![Vec::new(); statements.len()]);
+        }
+        self.tag_statements(tenant, statements).await
     }
 
     /// The tags of each statement, with the catalog's alignments and stored activity

@@ -3,6 +3,8 @@
 //! active frameworks and rules, then run on every statement at ingest.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -126,7 +128,16 @@ pub struct Tagger {
     text: TextMatcher,
     rules: Vec<Rule>,
     settings: TextSettings,
+    /// Text tags by a hash of (name, description): the same activity arrives in many
+    /// statements, and matching its words is most of tagging's cost.
+    text_cache: Mutex<HashMap<u64, Arc<[TextTag]>>>,
 }
+
+/// A text match above the threshold: (item index, confidence, the terms that matched).
+type TextTag = (usize, f64, String);
+
+/// Bounds the memory of remembered text tags.
+const TEXT_CACHE_SIZE: usize = 20_000;
 
 impl Tagger {
     /// Compiles the active frameworks (later ones win an IRI they share) and rules.
@@ -137,6 +148,7 @@ impl Tagger {
             text: TextMatcher::new(settings.weights),
             rules,
             settings,
+            text_cache: Mutex::new(HashMap::new()),
         };
         for framework in frameworks {
             for item in framework.items.iter().filter(|i| i.kind.is_taggable()) {
@@ -236,28 +248,9 @@ impl Tagger {
         let title = definition.and_then(|d| preferred_text(d.get("name")));
         let description = definition.and_then(|d| preferred_text(d.get("description")));
         if title.is_some() || description.is_some() {
-            let evidence = self
-                .text
-                .evidence(title.unwrap_or_default(), description.unwrap_or_default());
-            for found in evidence
-                .into_iter()
-                .filter(|e| e.confidence >= self.settings.threshold)
-            {
-                let terms: Vec<String> = found
-                    .matches
-                    .iter()
-                    .map(|m| {
-                        let place = if m.in_title { "name" } else { "description" };
-                        format!("\"{}\" in {place}", m.term)
-                    })
-                    .collect();
-                offer(
-                    found.item,
-                    found.confidence,
-                    Method::Text,
-                    None,
-                    terms.join(", "),
-                );
+            let text = self.text_tags(title.unwrap_or_default(), description.unwrap_or_default());
+            for (item, confidence, terms) in text.iter() {
+                offer(*item, *confidence, Method::Text, None, terms.clone());
             }
         }
 
@@ -268,6 +261,45 @@ impl Tagger {
                 .then_with(|| a.item.cmp(&b.item))
         });
         out
+    }
+
+    /// The text tags of an activity's name and description, remembered.
+    fn text_tags(&self, title: &str, description: &str) -> Arc<[TextTag]> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (title, description).hash(&mut hasher);
+        let key = hasher.finish();
+        if let Some(known) = self
+            .text_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return known;
+        }
+        let found: Arc<[TextTag]> = self
+            .text
+            .evidence(title, description)
+            .into_iter()
+            .filter(|e| e.confidence >= self.settings.threshold)
+            .map(|e| {
+                let terms: Vec<String> = e
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        let place = if m.in_title { "name" } else { "description" };
+                        format!("\"{}\" in {place}", m.term)
+                    })
+                    .collect();
+                (e.item, e.confidence, terms.join(", "))
+            })
+            .collect();
+        if let Ok(mut cache) = self.text_cache.lock() {
+            if cache.len() >= TEXT_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(key, found.clone());
+        }
+        found
     }
 }
 

@@ -30,9 +30,10 @@ impl Default for TermWeights {
 
 /// Words that carry no topic; dropped from terms and texts alike, so the term "diversity,
 /// equity and inclusion" matches the title "Diversity, Equity & Inclusion".
-const FILLER: [&str; 22] = [
-    "a", "an", "and", "as", "at", "by", "for", "from", "how", "in", "into", "is", "it", "of", "on",
-    "or", "the", "to", "with", "your", "you", "&",
+const FILLER: [&str; 35] = [
+    "a", "about", "an", "and", "are", "as", "at", "be", "by", "can", "do", "during", "for", "from",
+    "how", "in", "into", "is", "it", "its", "my", "of", "on", "or", "our", "that", "the", "their",
+    "this", "through", "to", "with", "your", "you", "&",
 ];
 
 /// Lower-cased, stemmed words of a text, filler dropped.
@@ -145,8 +146,9 @@ impl TextMatcher {
     /// Every item with evidence in the title or description, strongest first; an item
     /// one of whose exclusions appears has none.
     pub fn evidence(&self, title: &str, description: &str) -> Vec<TextEvidence> {
-        // Per item, per term: the best place it matched (title beats description).
-        let mut found: BTreeMap<usize, BTreeMap<&str, TermMatch>> = BTreeMap::new();
+        // Per item, per stem sequence: the best term and place that matched (title beats
+        // description); terms that stem alike ("adapt", "adapting") count once.
+        let mut found: BTreeMap<usize, BTreeMap<&[String], TermMatch>> = BTreeMap::new();
         let mut vetoed = Vec::new();
         for (text, in_title) in [(title, true), (description, false)] {
             let factor = if in_title {
@@ -160,11 +162,11 @@ impl TextMatcher {
                 let weight = phrase.weight * factor;
                 let terms = found.entry(phrase.item).or_default();
                 let better = terms
-                    .get(phrase.text.as_str())
+                    .get(phrase.stems.as_slice())
                     .is_none_or(|m| m.weight < weight);
                 if better {
                     terms.insert(
-                        &phrase.text,
+                        &phrase.stems,
                         TermMatch {
                             term: phrase.text.clone(),
                             in_title,
@@ -229,6 +231,7 @@ mod tests {
         m.add(0, "instructional design", None, true);
         m.add(1, "storyboard", Some(0.4), false);
         m.add(1, "e-learning", Some(0.4), false);
+        m.add(0, "instructional designs", Some(0.5), false);
         let hit = m.evidence("Instructional Design Essentials", "");
         assert_eq!(hit.len(), 1);
         assert!((hit[0].confidence - 0.95).abs() < 1e-9);

@@ -120,7 +120,7 @@ impl Lrs {
         };
         let tags = self
             .competencies
-            .tag_statements(principal.tenant, &statements)
+            .tag_at_ingest(principal.tenant, &statements)
             .await?;
         let mut prepared = Vec::with_capacity(statements.len());
         let define = principal.scopes.can_define();
