@@ -220,29 +220,38 @@ impl Competencies {
         statements: &[Value],
     ) -> ApiResult<Vec<Vec<Tag>>> {
         let tagger = self.tagger(tenant).await?;
-        let object_ids: Vec<String> = statements
+        let mut object_ids: Vec<String> = statements
             .iter()
             .filter_map(|s| object_activity_id(s).map(str::to_owned))
             .collect();
+        object_ids.sort_unstable();
+        object_ids.dedup();
         let alignments = self
             .store
             .competencies
             .alignments(tenant, &object_ids)
             .await?;
+        // Stored definitions of the activities whose statements carry no text, once each.
+        let mut stored: HashMap<&str, Option<Value>> = HashMap::new();
+        for statement in statements.iter().filter(|s| !has_text(s)) {
+            if let Some(id) = object_activity_id(statement) {
+                if !stored.contains_key(id) {
+                    let definition = self.store.actors.activity_definition(tenant, id).await?;
+                    stored.insert(id, definition);
+                }
+            }
+        }
         let mut out = Vec::with_capacity(statements.len());
         for statement in statements {
             let id = object_activity_id(statement);
-            let stored_definition = match id {
-                Some(id) if !has_text(statement) => {
-                    self.store.actors.activity_definition(tenant, id).await?
-                }
-                _ => None,
-            };
             let facts = ActivityFacts {
                 alignments: id
                     .and_then(|id| alignments.get(id))
                     .map_or(&[][..], Vec::as_slice),
-                stored_definition: stored_definition.as_ref(),
+                stored_definition: id
+                    .filter(|_| !has_text(statement))
+                    .and_then(|id| stored.get(id))
+                    .and_then(Option::as_ref),
             };
             out.push(tagger.tag(statement, &facts));
         }
