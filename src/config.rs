@@ -119,7 +119,7 @@ impl Default for Settings {
             issuers: Vec::new(),
             rate_limit_per_minute: 0,
             rate_limit_burst: None,
-            tagging_text_threshold: 0.5,
+            tagging_text_threshold: 0.6,
             tagging: true,
         }
     }

@@ -96,7 +96,7 @@ impl Default for TextSettings {
     fn default() -> Self {
         TextSettings {
             weights: TermWeights::default(),
-            threshold: 0.5,
+            threshold: 0.6,
         }
     }
 }

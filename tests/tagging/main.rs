@@ -1,7 +1,7 @@
-//! Tagging quality of the shipped framework on two hand-labelled sets (see README.md):
+//! Tagging quality of the shipped framework on three hand-labelled sets (see README.md):
 //! precision and recall of text tagging at the level of the nine Areas of Expertise and
-//! twelve foundational competencies. `dev-set.json` was used to tune the framework's
-//! terms; `validation-set.json` was written apart and not tuned against.
+//! twelve foundational competencies. The framework's terms were tuned on `dev-set.json`
+//! and `validation-set.json`; `holdout-set.json` was written blind and never tuned against.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -132,4 +132,18 @@ fn the_validation_set_is_tagged_with_precision_90_and_recall_80() {
         total.precision()
     );
     assert!(total.recall() >= 0.80, "recall {:.3}", total.recall());
+}
+
+/// A set written blind to the term lists and to the other sets, never tuned against: the
+/// estimate of quality on unseen titles. It guards against regressions at the figures it
+/// first gave (precision 0.89, recall 0.86); the target stays 0.90 / 0.80.
+#[test]
+fn the_holdout_set_keeps_its_first_measured_quality() {
+    let total = evaluate("holdout set", include_str!("holdout-set.json"));
+    assert!(
+        total.precision() >= 0.88,
+        "precision {:.3}",
+        total.precision()
+    );
+    assert!(total.recall() >= 0.85, "recall {:.3}", total.recall());
 }
