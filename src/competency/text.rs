@@ -147,7 +147,8 @@ impl TextMatcher {
     /// one of whose exclusions appears has none.
     pub fn evidence(&self, title: &str, description: &str) -> Vec<TextEvidence> {
         // Per item, per stem sequence: the best term and place that matched (title beats
-        // description); terms that stem alike ("adapt", "adapting") count once.
+        // description). Terms that stem alike ("adapt", "adapting") count once, and so do
+        // words one longer term covers ("take ownership" is not also "ownership").
         let mut found: BTreeMap<usize, BTreeMap<&[String], TermMatch>> = BTreeMap::new();
         let mut vetoed = Vec::new();
         for (text, in_title) in [(title, true), (description, false)] {
@@ -157,8 +158,23 @@ impl TextMatcher {
                 self.weights.description
             };
             let stems = self.tokenizer.stems(text);
-            vetoed.extend(phrases_at(&self.exclusions, &stems).iter().map(|p| p.item));
-            for phrase in phrases_at(&self.by_first_stem, &stems) {
+            vetoed.extend(
+                phrases_at(&self.exclusions, &stems)
+                    .iter()
+                    .map(|(_, p)| p.item),
+            );
+            let matched = phrases_at(&self.by_first_stem, &stems);
+            let covered = |start: usize, phrase: &Phrase| {
+                let end = start + phrase.stems.len();
+                matched.iter().any(|(s, p)| {
+                    let e = s + p.stems.len();
+                    p.item == phrase.item && *s <= start && end <= e && e - s > end - start
+                })
+            };
+            for (start, phrase) in &matched {
+                if covered(*start, phrase) {
+                    continue;
+                }
                 let weight = phrase.weight * factor;
                 let terms = found.entry(phrase.item).or_default();
                 let better = terms
@@ -194,12 +210,19 @@ impl TextMatcher {
     }
 }
 
-/// The phrases of `index` that occur in `stems`, once per occurrence.
-fn phrases_at<'i>(index: &'i HashMap<String, Vec<Phrase>>, stems: &[String]) -> Vec<&'i Phrase> {
+/// The phrases of `index` that occur in `stems`, with where each occurrence starts.
+fn phrases_at<'i>(
+    index: &'i HashMap<String, Vec<Phrase>>,
+    stems: &[String],
+) -> Vec<(usize, &'i Phrase)> {
     let mut out = Vec::new();
     for start in 0..stems.len() {
         let candidates = index.get(&stems[start]).into_iter().flatten();
-        out.extend(candidates.filter(|p| stems[start..].starts_with(&p.stems)));
+        out.extend(
+            candidates
+                .filter(|p| stems[start..].starts_with(&p.stems))
+                .map(|p| (start, p)),
+        );
     }
     out
 }
@@ -236,6 +259,9 @@ mod tests {
         assert_eq!(hit.len(), 1);
         assert!((hit[0].confidence - 0.95).abs() < 1e-9);
         assert!(m.evidence("Design that is instructional", "").is_empty());
+        m.add(0, "design", Some(0.5), false);
+        let covered = m.evidence("Instructional Design Essentials", "");
+        assert!((covered[0].confidence - 0.95).abs() < 1e-9, "{covered:?}");
         m.exclude(0, "graphic design");
         assert!(m
             .evidence("Instructional design for graphic design teams", "")
