@@ -7,6 +7,7 @@ pub mod bench;
 pub mod competency;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod http;
 pub mod lrs;
 pub mod migrate;
