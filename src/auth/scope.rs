@@ -31,11 +31,13 @@ pub enum Scope {
     FrameworksRead,
     /// Create and change competency frameworks.
     FrameworksWrite,
+    /// Link and unlink the identities of people.
+    PeopleWrite,
     /// Manage the tenant's credentials.
     Admin,
 }
 
-const NAMES: [(Scope, &str); 12] = [
+const NAMES: [(Scope, &str); 13] = [
     (Scope::StatementsWrite, "statements/write"),
     (Scope::StatementsRead, "statements/read"),
     (Scope::StatementsReadMine, "statements/read/mine"),
@@ -47,6 +49,7 @@ const NAMES: [(Scope, &str); 12] = [
     (Scope::EvidenceRead, "evidence:read"),
     (Scope::FrameworksRead, "frameworks:read"),
     (Scope::FrameworksWrite, "frameworks:write"),
+    (Scope::PeopleWrite, "people:write"),
     (Scope::Admin, "admin"),
 ];
 

@@ -36,7 +36,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn caller(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
+/// The authenticated caller of a gateway API.
+pub(super) async fn caller(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

@@ -6,6 +6,7 @@ mod competency;
 mod documents;
 pub mod multipart;
 mod oauth;
+mod people;
 mod request;
 mod statements;
 
@@ -71,6 +72,8 @@ impl ClientVersions {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
     oauth::routes(cfg);
+    // Before the competency APIs: their `/api/v1` scope would take `/api/v1/people` too.
+    people::routes(cfg);
     competency::routes(cfg);
     cfg.service(
         web::scope("/xapi")

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::Lrs;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Document, DocumentScope, TenantId};
-use crate::xapi::agent::IFI_PROPERTIES;
+use crate::xapi::agent::{ifi_key as ifi_key_of, IFI_PROPERTIES};
 use crate::xapi::document::{is_json_content_type, Preconditions, WriteMode};
 
 /// A document body as a client sent it.
@@ -119,21 +119,45 @@ impl Lrs {
 
     /// The Person object for an agent: every name seen with its identifier.
     pub async fn person(&self, tenant: TenantId, agent: &Value, ifi_key: &str) -> ApiResult<Value> {
-        let names = self.store.actors.agent_names(tenant, ifi_key).await?;
-        let mut person = Map::new();
-        person.insert("objectType".into(), json!("Person"));
-        let mut all_names: Vec<String> = names;
-        if let Some(n) = agent.get("name").and_then(Value::as_str) {
-            if !all_names.iter().any(|x| x == n) {
-                all_names.push(n.to_owned());
+        // The agent itself first, then the other identities linked to its person.
+        let mut identities = vec![(ifi_key.to_owned(), agent.clone())];
+        for other in self.people.person(tenant, agent).await?.identities {
+            if let Some(key) = ifi_key_of(&other).filter(|k| k != ifi_key) {
+                identities.push((key, other));
             }
         }
-        if !all_names.is_empty() {
-            person.insert("name".into(), json!(all_names));
+        let mut names: Vec<String> = Vec::new();
+        let mut ifis: Map<String, Value> = Map::new();
+        for (key, identity) in &identities {
+            let mut known = self.store.actors.agent_names(tenant, key).await?;
+            known.extend(
+                identity
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            );
+            for name in known {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            for property in IFI_PROPERTIES {
+                if let Some(v) = identity.get(property) {
+                    let values = ifis.entry(property).or_insert_with(|| json!([]));
+                    if let Some(list) = values.as_array_mut().filter(|l| !l.contains(v)) {
+                        list.push(v.clone());
+                    }
+                }
+            }
         }
-        for key in IFI_PROPERTIES {
-            if let Some(v) = agent.get(key) {
-                person.insert(key.into(), json!([v]));
+        let mut person = Map::new();
+        person.insert("objectType".into(), json!("Person"));
+        if !names.is_empty() {
+            person.insert("name".into(), json!(names));
+        }
+        for property in IFI_PROPERTIES {
+            if let Some(values) = ifis.remove(property) {
+                person.insert(property.into(), values);
             }
         }
         Ok(Value::Object(person))

@@ -6,6 +6,7 @@ pub mod statements;
 use std::sync::Arc;
 
 use crate::competency::Competencies;
+use crate::evidence::People;
 use crate::store::Store;
 use crate::xapi::Validator;
 
@@ -15,11 +16,13 @@ pub struct Lrs {
     pub validator: Arc<Validator>,
     /// Tags statements at ingest.
     pub competencies: Arc<Competencies>,
+    pub people: People,
 }
 
 impl Lrs {
     pub fn new(store: Store, validator: Arc<Validator>, competencies: Arc<Competencies>) -> Self {
         Lrs {
+            people: People::new(store.clone()),
             store,
             validator,
             competencies,

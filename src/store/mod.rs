@@ -4,6 +4,7 @@
 pub mod competency;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
+pub mod people;
 pub mod sqlite;
 pub mod transfer;
 
@@ -360,6 +361,7 @@ pub struct Store {
     pub credentials: Arc<dyn CredentialStore>,
     pub tenants: Arc<dyn TenantStore>,
     pub competencies: Arc<dyn competency::CompetencyStore>,
+    pub people: Arc<dyn people::PeopleStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
 }
 
@@ -394,6 +396,7 @@ impl Store {
             + CredentialStore
             + TenantStore
             + competency::CompetencyStore
+            + people::PeopleStore
             + transfer::TransferStore
             + 'static,
     {
@@ -405,6 +408,7 @@ impl Store {
             credentials: backend.clone(),
             tenants: backend.clone(),
             competencies: backend.clone(),
+            people: backend.clone(),
             transfer: backend,
         }
     }

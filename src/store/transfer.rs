@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
 use super::competency::{FrameworkRecord, RuleRecord};
+use super::people::LinkedIdentity;
 use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
 
@@ -23,10 +24,11 @@ pub enum RecordKind {
     TaggingRules,
     Alignments,
     TaggingRevisions,
+    PersonIdentities,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 11] = [
+    pub const ALL: [RecordKind; 12] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -38,6 +40,7 @@ impl RecordKind {
         RecordKind::TaggingRules,
         RecordKind::Alignments,
         RecordKind::TaggingRevisions,
+        RecordKind::PersonIdentities,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +56,7 @@ impl RecordKind {
             RecordKind::TaggingRules => "tagging rules",
             RecordKind::Alignments => "catalog",
             RecordKind::TaggingRevisions => "revisions",
+            RecordKind::PersonIdentities => "linked identities",
         }
     }
 
@@ -131,6 +135,11 @@ pub enum Record {
         tenant: TenantId,
         revision: i64,
     },
+    PersonIdentity {
+        tenant: TenantId,
+        identity: LinkedIdentity,
+        updated_millis: i64,
+    },
 }
 
 impl Record {
@@ -147,6 +156,7 @@ impl Record {
             Record::TaggingRule { .. } => RecordKind::TaggingRules,
             Record::Alignment { .. } => RecordKind::Alignments,
             Record::TaggingRevision { .. } => RecordKind::TaggingRevisions,
+            Record::PersonIdentity { .. } => RecordKind::PersonIdentities,
         }
     }
 }
@@ -331,6 +341,18 @@ impl Tally {
                 h.tag(b'G');
                 h.int(*tenant);
                 h.int(*revision);
+            }
+            Record::PersonIdentity {
+                tenant,
+                identity: i,
+                updated_millis,
+            } => {
+                h.tag(b'P');
+                h.int(*tenant);
+                h.str(&i.ifi);
+                h.str(&i.person);
+                h.str(&i.agent);
+                h.int(*updated_millis);
             }
         }
         let digest = h.0.finalize();

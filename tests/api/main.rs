@@ -13,6 +13,7 @@ mod competency;
 mod documents;
 mod durability;
 mod helpers;
+mod people;
 mod requests;
 mod resources;
 mod signatures;

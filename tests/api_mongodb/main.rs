@@ -21,6 +21,8 @@ mod documents;
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod instances;
+#[path = "../api/people.rs"]
+mod people;
 #[path = "../api/requests.rs"]
 mod requests;
 #[path = "../api/resources.rs"]

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
+use lrsgate::store::people::LinkedIdentity;
 use lrsgate::store::{
     AttachmentData, Credential, Document, DocumentScope, SigningKey, StatementQuery, Store,
     StoreError, DEFAULT_TENANT,
@@ -834,4 +835,57 @@ pub async fn tenants_never_see_each_other(store: &Store) {
         .await
         .unwrap()
         .is_empty());
+}
+
+pub async fn linked_identities_move_between_people(store: &Store) {
+    let people = &store.people;
+    let row = |ifi: &str, person: &str| LinkedIdentity {
+        ifi: ifi.into(),
+        person: person.into(),
+        agent: format!("{{\"mbox\": \"{ifi}\"}}"),
+    };
+    people
+        .link_identities(
+            DEFAULT_TENANT,
+            vec![row("mbox:a", "p1"), row("mbox:b", "p1")],
+        )
+        .await
+        .unwrap();
+    people
+        .link_identities(DEFAULT_TENANT, vec![row("mbox:b", "p2")])
+        .await
+        .unwrap();
+    let ifis: Vec<String> = ["mbox:a", "mbox:b", "mbox:c"].map(String::from).to_vec();
+    let linked = people.linked_people(DEFAULT_TENANT, &ifis).await.unwrap();
+    assert_eq!(
+        linked.into_iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            ("mbox:a".into(), "p1".into()),
+            ("mbox:b".into(), "p2".into())
+        ])
+    );
+    assert_eq!(
+        people
+            .person_identities(DEFAULT_TENANT, "p1")
+            .await
+            .unwrap(),
+        vec![row("mbox:a", "p1")]
+    );
+    assert!(people
+        .unlink_identity(DEFAULT_TENANT, "mbox:a")
+        .await
+        .unwrap());
+    assert!(!people
+        .unlink_identity(DEFAULT_TENANT, "mbox:a")
+        .await
+        .unwrap());
+    assert!(people
+        .person_identities(DEFAULT_TENANT, "p1")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        people.linked_people(2, &ifis).await.unwrap().is_empty(),
+        "another tenant has no links"
+    );
 }

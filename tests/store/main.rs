@@ -74,6 +74,7 @@ on_every_backend!(
     document_preconditions_hold_under_racing_writers,
     credentials_are_saved_replaced_and_counted,
     signing_keys_are_listed_oldest_first,
+    linked_identities_move_between_people,
     tenants_are_created_with_unique_names,
     tenants_never_see_each_other,
 );

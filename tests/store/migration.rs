@@ -8,6 +8,7 @@ use indicatif::ProgressBar;
 use lrsgate::competency::{Alignment, Method, Tag};
 use lrsgate::migrate::{copy_store, MigrationReport};
 use lrsgate::store::competency::{FrameworkRecord, RuleRecord};
+use lrsgate::store::people::LinkedIdentity;
 use lrsgate::store::transfer::RecordKind;
 use lrsgate::store::{
     AttachmentData, Credential, DocumentScope, StatementQuery, Store, DEFAULT_TENANT,
@@ -203,6 +204,20 @@ async fn fill(store: &Store) -> (String, String) {
         .put_alignments(T, &activity("meeting-1"), vec![alignment])
         .await
         .unwrap();
+    let linked = [
+        "mbox:mailto:ann@example.com",
+        "account:https://lms.example.com|ann",
+    ]
+    .map(|ifi| LinkedIdentity {
+        ifi: ifi.into(),
+        person: "ann".into(),
+        agent: "{}".into(),
+    });
+    store
+        .people
+        .link_identities(OTHER, linked.to_vec())
+        .await
+        .unwrap();
     (id_of(&rich), id_of(&doomed))
 }
 
@@ -362,6 +377,10 @@ async fn observe(store: &Store, rich: &str, doomed: &str) -> Value {
             format!("{:?}", competencies.catalog(T, None, 10).await.unwrap()),
             competencies.tagging_revision(T).await.unwrap(),
             competencies.tagging_revision(OTHER).await.unwrap(),
+            format!(
+                "{:?}",
+                store.people.person_identities(OTHER, "ann").await.unwrap()
+            ),
         ]),
     );
     let tenants = store.tenants.tenants().await.unwrap();

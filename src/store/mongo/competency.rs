@@ -36,7 +36,7 @@ fn parse_alignments(text: &str) -> StoreResult<Vec<Alignment>> {
 impl MongoStore {
     /// An upsert; two first upserts of one key race, and the loser's retry finds the
     /// document the winner made.
-    async fn upsert(
+    pub(super) async fn upsert(
         &self,
         collection: &str,
         filter: BsonDocument,

@@ -10,11 +10,12 @@
 //! - `counters`: one document handing out `seq` ranges with a never-decreasing `stored`.
 //! - `writes`: a marker per batch in flight, so `consistent_through` never passes one.
 //! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`,
-//!   `signing_keys`, and those of competencies (see `competency`).
+//!   `signing_keys`, and those of competencies (see `competency`) and people (`people`).
 
 mod accounts;
 mod competency;
 mod documents;
+mod people;
 mod statements;
 mod transfer;
 
@@ -226,6 +227,12 @@ impl MongoStore {
             .await?;
         self.coll("activity_alignments")
             .create_indexes([index(doc! {"tenant": 1, "activity_id": 1}, true)])
+            .await?;
+        self.coll("person_identities")
+            .create_indexes([
+                index(doc! {"tenant": 1, "ifi": 1}, true),
+                index(doc! {"tenant": 1, "person": 1}, false),
+            ])
             .await?;
         insert_ignoring_duplicates(
             &self.coll("tenants"),

@@ -11,6 +11,7 @@ use super::documents::{document_row, to_document};
 use super::statements::{index_of, statement_document, StatementFields};
 use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
 use crate::store::competency::RuleRecord;
+use crate::store::people::LinkedIdentity;
 use crate::store::transfer::{ExportPage, Record, RecordKind, StatementRecord, TransferStore};
 use crate::store::{AttachmentData, DocumentScope, StoreResult};
 
@@ -27,6 +28,7 @@ fn collection(kind: RecordKind) -> &'static str {
         RecordKind::TaggingRules => "tagging_rules",
         RecordKind::Alignments => "activity_alignments",
         RecordKind::TaggingRevisions => "tagging_revisions",
+        RecordKind::PersonIdentities => "person_identities",
     }
 }
 
@@ -95,6 +97,15 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
         RecordKind::TaggingRevisions => Record::TaggingRevision {
             tenant: get_i64(d, "_id")?,
             revision: get_i64(d, "revision")?,
+        },
+        RecordKind::PersonIdentities => Record::PersonIdentity {
+            tenant: get_i64(d, "tenant")?,
+            identity: LinkedIdentity {
+                ifi: get_str(d, "ifi")?,
+                person: get_str(d, "person")?,
+                agent: get_str(d, "agent")?,
+            },
+            updated_millis: get_i64(d, "updated")?,
         },
         RecordKind::Documents => {
             let kind = get_i64(d, "kind")?;
@@ -232,6 +243,14 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
         Record::TaggingRevision { tenant, revision } => {
             doc! {"_id": tenant, "revision": revision}
         }
+        Record::PersonIdentity {
+            tenant,
+            identity: i,
+            updated_millis,
+        } => doc! {
+            "tenant": tenant, "ifi": &i.ifi, "person": &i.person, "agent": &i.agent,
+            "updated": updated_millis,
+        },
         Record::Statement(_) | Record::Tenant(_) => return None,
     })
 }

@@ -4,6 +4,7 @@
 mod accounts;
 mod competency;
 mod documents;
+mod people;
 mod statements;
 mod transfer;
 mod writer;
@@ -23,12 +24,13 @@ use writer::Writer;
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("schema.sql"),
     include_str!("migration-2.sql"),
     include_str!("migration-3.sql"),
     include_str!("migration-4.sql"),
     include_str!("migration-5.sql"),
+    include_str!("migration-6.sql"),
 ];
 
 #[derive(Clone)]

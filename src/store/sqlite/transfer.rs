@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::statements::index_keys_json;
 use super::{backend, SqliteStore};
 use crate::store::competency::{FrameworkRecord, RuleRecord};
+use crate::store::people::LinkedIdentity;
 use crate::store::transfer::{
     normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
 };
@@ -73,6 +74,11 @@ fn source(kind: RecordKind) -> Source {
             table: "tagging_revisions",
             key: &["tenant"],
             columns: "tenant, revision",
+        },
+        RecordKind::PersonIdentities => Source {
+            table: "person_identities",
+            key: &["tenant", "ifi"],
+            columns: "tenant, ifi, person, agent, updated_ms",
         },
         RecordKind::Documents => Source {
             table: "documents",
@@ -195,6 +201,15 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
         RecordKind::TaggingRevisions => Record::TaggingRevision {
             tenant: r.get(0)?,
             revision: r.get(1)?,
+        },
+        RecordKind::PersonIdentities => Record::PersonIdentity {
+            tenant: r.get(0)?,
+            identity: LinkedIdentity {
+                ifi: r.get(1)?,
+                person: r.get(2)?,
+                agent: r.get(3)?,
+            },
+            updated_millis: r.get(4)?,
         },
         RecordKind::AgentNames => Record::AgentName {
             tenant: r.get(0)?,
@@ -356,6 +371,16 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                 "INSERT INTO tagging_revisions (tenant, revision) VALUES (?1, ?2)",
             )?
             .execute(params![tenant, revision])?;
+        }
+        Record::PersonIdentity {
+            tenant,
+            identity: i,
+            updated_millis,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO person_identities (tenant, ifi, person, agent, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![tenant, i.ifi, i.person, i.agent, updated_millis])?;
         }
         Record::Document {
             tenant,

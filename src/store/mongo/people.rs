@@ -1,0 +1,84 @@
+//! Linked identities on MongoDB: `person_identities`, unique per (tenant, ifi). A link of
+//! several identities is several upserts: a failure part-way leaves some linked, and
+//! repeating the link completes it.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use mongodb::bson::doc;
+
+use super::{collect, get_str, MongoStore};
+use crate::store::people::{LinkedIdentity, PeopleStore};
+use crate::store::{StoreResult, TenantId};
+
+#[async_trait]
+impl PeopleStore for MongoStore {
+    async fn linked_people(
+        &self,
+        tenant: TenantId,
+        ifis: &[String],
+    ) -> StoreResult<HashMap<String, String>> {
+        if ifis.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let cursor = self
+            .coll("person_identities")
+            .find(doc! {"tenant": tenant, "ifi": {"$in": ifis}})
+            .await?;
+        collect(cursor)
+            .await?
+            .iter()
+            .map(|d| Ok((get_str(d, "ifi")?, get_str(d, "person")?)))
+            .collect()
+    }
+
+    async fn person_identities(
+        &self,
+        tenant: TenantId,
+        person: &str,
+    ) -> StoreResult<Vec<LinkedIdentity>> {
+        let cursor = self
+            .coll("person_identities")
+            .find(doc! {"tenant": tenant, "person": person})
+            .sort(doc! {"ifi": 1})
+            .await?;
+        collect(cursor)
+            .await?
+            .iter()
+            .map(|d| {
+                Ok(LinkedIdentity {
+                    ifi: get_str(d, "ifi")?,
+                    person: get_str(d, "person")?,
+                    agent: get_str(d, "agent")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn link_identities(
+        &self,
+        tenant: TenantId,
+        identities: Vec<LinkedIdentity>,
+    ) -> StoreResult<()> {
+        let now = Utc::now().timestamp_millis();
+        for i in identities {
+            let set = doc! {"$set": {"person": &i.person, "agent": &i.agent, "updated": now}};
+            self.upsert(
+                "person_identities",
+                doc! {"tenant": tenant, "ifi": &i.ifi},
+                set,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn unlink_identity(&self, tenant: TenantId, ifi: &str) -> StoreResult<bool> {
+        let deleted = self
+            .coll("person_identities")
+            .delete_one(doc! {"tenant": tenant, "ifi": ifi})
+            .await?;
+        Ok(deleted.deleted_count > 0)
+    }
+}

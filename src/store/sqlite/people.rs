@@ -1,0 +1,104 @@
+//! Linked identities on SQLite.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension};
+
+use super::SqliteStore;
+use crate::store::people::{LinkedIdentity, PeopleStore};
+use crate::store::{StoreResult, TenantId};
+
+#[async_trait]
+impl PeopleStore for SqliteStore {
+    async fn linked_people(
+        &self,
+        tenant: TenantId,
+        ifis: &[String],
+    ) -> StoreResult<HashMap<String, String>> {
+        let ifis = ifis.to_vec();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT person FROM person_identities WHERE tenant = ?1 AND ifi = ?2",
+            )?;
+            let mut out = HashMap::new();
+            for ifi in ifis {
+                let person: Option<String> = stmt
+                    .query_row(params![tenant, ifi], |r| r.get(0))
+                    .optional()?;
+                if let Some(person) = person {
+                    out.insert(ifi, person);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn person_identities(
+        &self,
+        tenant: TenantId,
+        person: &str,
+    ) -> StoreResult<Vec<LinkedIdentity>> {
+        let person = person.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT ifi, person, agent FROM person_identities
+                 WHERE tenant = ?1 AND person = ?2 ORDER BY ifi",
+            )?;
+            let rows = stmt
+                .query_map(params![tenant, person], |r| {
+                    Ok(LinkedIdentity {
+                        ifi: r.get(0)?,
+                        person: r.get(1)?,
+                        agent: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn link_identities(
+        &self,
+        tenant: TenantId,
+        identities: Vec<LinkedIdentity>,
+    ) -> StoreResult<()> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let mut put = ctx.conn.prepare_cached(
+                    "INSERT INTO person_identities (tenant, ifi, person, agent, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (tenant, ifi) DO UPDATE SET person = excluded.person,
+                         agent = excluded.agent, updated_ms = excluded.updated_ms",
+                )?;
+                for i in identities {
+                    put.execute(params![
+                        tenant,
+                        i.ifi,
+                        i.person,
+                        i.agent,
+                        ctx.now.timestamp_millis()
+                    ])?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn unlink_identity(&self, tenant: TenantId, ifi: &str) -> StoreResult<bool> {
+        let ifi = ifi.to_owned();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let n = ctx.conn.execute(
+                    "DELETE FROM person_identities WHERE tenant = ?1 AND ifi = ?2",
+                    params![tenant, ifi],
+                )?;
+                Ok(n > 0)
+            })
+            .await
+    }
+}
