@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{json_of, TestApp};
 
 struct Caller<'a> {
     app: &'a TestApp,
@@ -37,6 +37,13 @@ impl<'a> Caller<'a> {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Takes an identity out of a person; the answer's status.
+    async fn unlink(&self, person: &str, agent: &Value) -> u16 {
+        let path = format!("people/{person}/identities");
+        let query = [("agent", agent.to_string())];
+        self.send(Method::DELETE, &path, &query, None).await.0
     }
 
     async fn person(&self, agent: &Value) -> Value {
@@ -101,15 +108,11 @@ async fn identities_link_into_one_person_that_the_agents_resource_shows() {
     assert_eq!(hr.person(&linkedin()).await["id"], alone["id"]);
 
     // xAPI 1.0.3 Agents resource: the Person object of every identity of the agent.
-    let person: Value = app
-        .xapi(Method::GET, "agents")
-        .query(&[("agent", lms().to_string())])
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let person: Value = json_of(
+        app.xapi(Method::GET, "agents")
+            .query(&[("agent", lms().to_string())]),
+    )
+    .await;
     assert_eq!(person["objectType"], "Person");
     assert_eq!(person["mbox"], json!(["mailto:jane@example.com"]));
     assert_eq!(person["account"].as_array().map(Vec::len), Some(2));
@@ -126,15 +129,7 @@ async fn identities_link_into_one_person_that_the_agents_resource_shows() {
 
     // Unlinking the identity the person was named after: the others keep being one person.
     let id = alone["id"].as_str().unwrap_or_default();
-    let (status, _) = hr
-        .send(
-            Method::DELETE,
-            &format!("people/{id}/identities"),
-            &[("agent", mbox().to_string())],
-            None,
-        )
-        .await;
-    assert_eq!(status, 204);
+    assert_eq!(hr.unlink(id, &mbox()).await, 204);
     let rest = hr.person(&lms()).await;
     assert_eq!(identities(&rest), 2);
     assert_ne!(rest["id"], alone["id"]);
@@ -180,15 +175,11 @@ async fn linking_checks_its_agents_scopes_and_tenant() {
             .0,
         200
     );
-    let (status, _) = hr
-        .send(
-            Method::DELETE,
-            &format!("people/{id}/identities"),
-            &[("agent", linkedin().to_string())],
-            None,
-        )
-        .await;
-    assert_eq!(status, 404, "not one of the person's identities");
+    assert_eq!(
+        hr.unlink(&id, &linkedin()).await,
+        404,
+        "not one of the person's identities"
+    );
 
     let other = Caller::of(&app, "globex", &["evidence:read", "people:write"]).await;
     assert_eq!(

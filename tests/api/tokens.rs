@@ -12,7 +12,7 @@ use lrsgate::store::Store;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 
-use crate::helpers::{statement, TestApp};
+use crate::helpers::{json_of, statement, status_of, TestApp};
 
 fn now() -> u64 {
     SystemTime::now()
@@ -58,10 +58,6 @@ fn xapi_bearer(app: &TestApp, token: &str, method: Method, path: &str) -> Reques
         .request(method, format!("{}/xapi/{path}", app.address))
         .bearer_auth(token)
         .header("X-Experience-API-Version", "1.0.0")
-}
-
-async fn status(request: RequestBuilder) -> u16 {
-    request.send().await.expect("request").status().as_u16()
 }
 
 /// The answer to a bearer request that must fail, checked for RFC 6750's challenge.
@@ -143,15 +139,11 @@ async fn linkedin_learning_pushes_statements_with_a_client_credentials_token() {
 
     // Stored in the credential's tenant, with the credential as authority.
     let reader = app.credential("acme", &["all/read"]).await;
-    let stored: Value = app
-        .xapi_as((&reader.0, &reader.1), Method::GET, "statements")
-        .query(&[("statementId", ids[0].as_str())])
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let stored: Value = json_of(
+        app.xapi_as((&reader.0, &reader.1), Method::GET, "statements")
+            .query(&[("statementId", ids[0].as_str())]),
+    )
+    .await;
     assert_eq!(stored["authority"]["account"]["name"], pusher.0.as_str());
     let default_tenant = app
         .get_statements(&[("statementId", ids[0].as_str())])
@@ -160,7 +152,7 @@ async fn linkedin_learning_pushes_statements_with_a_client_credentials_token() {
 
     // xapi:write does not read (xAPI scopes: statements/write only writes).
     assert_eq!(
-        status(xapi_bearer(&app, token, Method::GET, "statements")).await,
+        status_of(xapi_bearer(&app, token, Method::GET, "statements")).await,
         403
     );
 
@@ -334,11 +326,11 @@ async fn a_token_grants_only_its_scopes_within_its_tenant() {
     };
     let reader = access_token(&app, (&acme.0, &acme.1), "statements/read").await;
     assert_eq!(
-        status(xapi_bearer(&app, &reader, Method::GET, "statements")).await,
+        status_of(xapi_bearer(&app, &reader, Method::GET, "statements")).await,
         200
     );
     assert_eq!(
-        status(
+        status_of(
             xapi_bearer(&app, &reader, Method::POST, "statements").json(&statement(
                 "a@example.com",
                 "attended",
@@ -349,7 +341,7 @@ async fn a_token_grants_only_its_scopes_within_its_tenant() {
         403
     );
     assert_eq!(
-        status(
+        status_of(
             xapi_bearer(&app, &reader, Method::GET, "statements")
                 .query(&[("statementId", ids[0].as_str())])
         )
@@ -430,11 +422,11 @@ async fn tokens_of_a_trusted_identity_provider_act_in_their_tenant() {
     let rsa = rsa_key("idp-rsa-key.pem");
     let reader = signed(Algorithm::RS256, &rsa, None, &lxp_claims());
     assert_eq!(
-        status(xapi_bearer(&app, &reader, Method::GET, "statements")).await,
+        status_of(xapi_bearer(&app, &reader, Method::GET, "statements")).await,
         200
     );
     assert_eq!(
-        status(
+        status_of(
             xapi_bearer(&app, &reader, Method::POST, "statements").json(&statement(
                 "a@example.com",
                 "attended",
@@ -604,7 +596,7 @@ async fn a_credential_over_its_rate_gets_429_with_retry_after() {
     // Another credential has its own allowance.
     let other = app.credential("default", &["all"]).await;
     assert_eq!(
-        status(app.xapi_as((&other.0, &other.1), Method::GET, "statements")).await,
+        status_of(app.xapi_as((&other.0, &other.1), Method::GET, "statements")).await,
         200
     );
 }
