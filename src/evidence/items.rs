@@ -1,0 +1,139 @@
+//! Evidence items: each tag of a statement, weighed, for the statement's actor, at the time
+//! the statement says the experience happened.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::weights::{EvidenceWeights, Weight};
+use crate::competency::Tag;
+use crate::xapi::agent::{ifi_key, is_group};
+use crate::xapi::time::parse_timestamp;
+
+/// One statement's evidence for one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceItem {
+    pub statement: String,
+    /// The actor's identity (IFI key); its person is resolved when evidence is summed.
+    pub identity: String,
+    pub item: String,
+    pub weight: Weight,
+    /// When it happened (the statement's `timestamp`, else `stored`), Unix ms.
+    pub at_millis: i64,
+    /// The weight expressed at the epoch, for sums that rank without decaying.
+    pub normalized: f64,
+}
+
+/// Where a statement's evidence comes from, for trust: its authority's account name (a
+/// credential key) or home page (a token issuer), else empty.
+pub fn source_of(statement: &Value) -> &str {
+    let account = statement.pointer("/authority/account");
+    account
+        .and_then(|a| a.get("name"))
+        .filter(|_| {
+            account
+                .and_then(|a| a.get("homePage"))
+                .and_then(Value::as_str)
+                == Some("urn:lrsgate:credential")
+        })
+        .or_else(|| account.and_then(|a| a.get("homePage")))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// The evidence of a stored statement with its tags: one item per tag, for an Agent actor
+/// (a Group's statement is evidence for the team, not for its members one by one). Items
+/// that weigh nothing (e.g. `launched`) are left out.
+pub fn evidence_of(
+    statement: &Value,
+    tags: &[Tag],
+    weights: &EvidenceWeights,
+) -> Vec<EvidenceItem> {
+    let Some(actor) = statement.get("actor").filter(|a| !is_group(a)) else {
+        return Vec::new();
+    };
+    let (Some(identity), Some(id)) = (ifi_key(actor), statement.get("id").and_then(Value::as_str))
+    else {
+        return Vec::new();
+    };
+    let at_millis = ["timestamp", "stored"]
+        .iter()
+        .filter_map(|k| statement.get(*k).and_then(Value::as_str))
+        .find_map(parse_timestamp)
+        .map_or(0, |t| t.timestamp_millis());
+    let source = source_of(statement);
+    tags.iter()
+        .map(|tag| {
+            let weight = weights.weigh(statement, tag.confidence, source);
+            EvidenceItem {
+                statement: id.to_owned(),
+                identity: identity.clone(),
+                item: tag.item.clone(),
+                normalized: weights.normalized(weight.value, at_millis),
+                weight,
+                at_millis,
+            }
+        })
+        .filter(|e| e.weight.value != 0.0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::competency::Method;
+    use serde_json::json;
+
+    fn tag(item: &str, confidence: f64) -> Tag {
+        Tag {
+            item: item.into(),
+            framework: "urn:f".into(),
+            confidence,
+            method: Method::Text,
+            rule: None,
+            detail: None,
+        }
+    }
+
+    fn stored(verb: &str, actor: Value) -> Value {
+        json!({
+            "id": "5f2c0c55-6b7e-4f1e-9d3c-0a1b2c3d4e5f",
+            "actor": actor,
+            "verb": { "id": format!("http://adlnet.gov/expapi/verbs/{verb}") },
+            "object": { "id": "https://courses.example.com/1" },
+            "timestamp": "2026-03-01T12:00:00Z",
+            "stored": "2026-03-02T08:00:00.000Z",
+            "authority": { "objectType": "Agent", "account": { "homePage": "urn:lrsgate:credential", "name": "lms" } }
+        })
+    }
+
+    #[test]
+    fn each_tag_of_an_agents_statement_is_an_evidence_item() {
+        let mut weights = EvidenceWeights::default();
+        weights.trust.insert("lms".into(), 0.5);
+        let s = stored("passed", json!({ "mbox": "mailto:Ann@Example.com" }));
+        let items = evidence_of(&s, &[tag("urn:a", 1.0), tag("urn:b", 0.8)], &weights);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].identity, "mbox:mailto:ann@example.com");
+        assert_eq!(
+            items[0].at_millis, 1_772_366_400_000,
+            "the timestamp, not stored"
+        );
+        assert!(
+            (items[0].weight.value - 0.45).abs() < 1e-12,
+            "0.9 × 1 × 1 × 0.5"
+        );
+        assert!((items[1].weight.value - 0.36).abs() < 1e-12);
+        assert_eq!(source_of(&s), "lms");
+    }
+
+    #[test]
+    fn groups_and_weightless_verbs_give_no_evidence() {
+        let weights = EvidenceWeights::default();
+        let group = json!({ "objectType": "Group", "name": "Team", "member": [] });
+        assert!(
+            evidence_of(&stored("completed", group), &[tag("urn:a", 1.0)], &weights).is_empty()
+        );
+        let launched = stored("launched", json!({ "mbox": "mailto:a@example.com" }));
+        assert!(evidence_of(&launched, &[tag("urn:a", 1.0)], &weights).is_empty());
+    }
+}
