@@ -80,6 +80,18 @@ async fn rejected_reason(request: RequestBuilder) -> String {
         .to_owned()
 }
 
+/// The token reads statements (200) and cannot write one (403).
+async fn assert_reads_but_cannot_write(app: &TestApp, token: &str) {
+    let read = xapi_bearer(app, token, Method::GET, "statements");
+    assert_eq!(status_of(read).await, 200);
+    let write = xapi_bearer(app, token, Method::POST, "statements").json(&statement(
+        "a@example.com",
+        "attended",
+        "read-only",
+    ));
+    assert_eq!(status_of(write).await, 403, "a reading token cannot write");
+}
+
 /// The token with its payload rewritten to claim more (`scope` and `sub` changed), its
 /// signature kept.
 fn tampered(token: &str) -> String {
@@ -325,21 +337,7 @@ async fn a_token_grants_only_its_scopes_within_its_tenant() {
         response.json::<Vec<String>>().await.expect("ids")
     };
     let reader = access_token(&app, (&acme.0, &acme.1), "statements/read").await;
-    assert_eq!(
-        status_of(xapi_bearer(&app, &reader, Method::GET, "statements")).await,
-        200
-    );
-    assert_eq!(
-        status_of(
-            xapi_bearer(&app, &reader, Method::POST, "statements").json(&statement(
-                "a@example.com",
-                "attended",
-                "acme-talk"
-            ))
-        )
-        .await,
-        403
-    );
+    assert_reads_but_cannot_write(&app, &reader).await;
     assert_eq!(
         status_of(
             xapi_bearer(&app, &reader, Method::GET, "statements")
@@ -421,22 +419,7 @@ async fn tokens_of_a_trusted_identity_provider_act_in_their_tenant() {
     let app = with_identity_providers().await;
     let rsa = rsa_key("idp-rsa-key.pem");
     let reader = signed(Algorithm::RS256, &rsa, None, &lxp_claims());
-    assert_eq!(
-        status_of(xapi_bearer(&app, &reader, Method::GET, "statements")).await,
-        200
-    );
-    assert_eq!(
-        status_of(
-            xapi_bearer(&app, &reader, Method::POST, "statements").json(&statement(
-                "a@example.com",
-                "attended",
-                "read-only"
-            ))
-        )
-        .await,
-        403,
-        "xapi:read does not write"
-    );
+    assert_reads_but_cannot_write(&app, &reader).await;
 
     // The JWKS issuer is pinned to tenant acme and names scopes in `scp`, as an array.
     let ed = EncodingKey::from_ed_pem(&std::fs::read(fixture("idp-ed25519-key.pem")).expect("key"))

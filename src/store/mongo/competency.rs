@@ -29,8 +29,10 @@ pub(super) fn framework_of(d: &BsonDocument) -> StoreResult<FrameworkRecord> {
     })
 }
 
-fn parse_alignments(text: &str) -> StoreResult<Vec<Alignment>> {
-    serde_json::from_str(text).map_err(backend)
+/// An `activity_alignments` document as (activity id, alignments).
+fn catalog_entry(d: &BsonDocument) -> StoreResult<(String, Vec<Alignment>)> {
+    let alignments = serde_json::from_str(&get_str(d, "alignments")?).map_err(backend)?;
+    Ok((get_str(d, "activity_id")?, alignments))
 }
 
 impl MongoStore {
@@ -214,16 +216,7 @@ impl CompetencyStore for MongoStore {
             .coll("activity_alignments")
             .find(doc! {"tenant": tenant, "activity_id": {"$in": activity_ids}})
             .await?;
-        collect(cursor)
-            .await?
-            .iter()
-            .map(|d| {
-                Ok((
-                    get_str(d, "activity_id")?,
-                    parse_alignments(&get_str(d, "alignments")?)?,
-                ))
-            })
-            .collect()
+        collect(cursor).await?.iter().map(catalog_entry).collect()
     }
 
     async fn catalog(
@@ -238,16 +231,7 @@ impl CompetencyStore for MongoStore {
             .sort(doc! {"activity_id": 1})
             .limit(limit as i64)
             .await?;
-        collect(cursor)
-            .await?
-            .iter()
-            .map(|d| {
-                Ok((
-                    get_str(d, "activity_id")?,
-                    parse_alignments(&get_str(d, "alignments")?)?,
-                ))
-            })
-            .collect()
+        collect(cursor).await?.iter().map(catalog_entry).collect()
     }
 
     async fn statement_tags(&self, tenant: TenantId, id: &str) -> StoreResult<Option<Vec<Tag>>> {

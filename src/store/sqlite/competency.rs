@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::writer::WriteCtx;
 use super::{backend, SqliteStore};
 use crate::competency::{Alignment, Tag};
 use crate::store::competency::{
@@ -19,6 +20,26 @@ fn bump_revision(conn: &Connection, tenant: TenantId) -> rusqlite::Result<()> {
         params![tenant],
     )?;
     Ok(())
+}
+
+impl SqliteStore {
+    /// A change of frameworks or rules: whether it touched a row, bumping the tenant's
+    /// tagging revision when it did.
+    async fn revising<F>(&self, tenant: TenantId, change: F) -> StoreResult<bool>
+    where
+        F: FnOnce(&WriteCtx<'_>) -> rusqlite::Result<usize> + Send + 'static,
+    {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let changed = change(ctx)? > 0;
+                if changed {
+                    bump_revision(ctx.conn, tenant)?;
+                }
+                Ok(changed)
+            })
+            .await
+    }
 }
 
 const FRAMEWORK_COLUMNS: &str = "id, iri, version, active, body, created_ms, updated_ms";
@@ -112,36 +133,24 @@ impl CompetencyStore for SqliteStore {
         active: bool,
     ) -> StoreResult<bool> {
         let id = id.to_owned();
-        self.inner
-            .writer
-            .write(move |ctx| {
-                let n = ctx.conn.execute(
-                    "UPDATE frameworks SET active = ?3, updated_ms = ?4 WHERE tenant = ?1 AND id = ?2",
-                    params![tenant, id, active, ctx.now.timestamp_millis()],
-                )?;
-                if n > 0 {
-                    bump_revision(ctx.conn, tenant)?;
-                }
-                Ok(n > 0)
-            })
-            .await
+        self.revising(tenant, move |ctx| {
+            ctx.conn.execute(
+                "UPDATE frameworks SET active = ?3, updated_ms = ?4 WHERE tenant = ?1 AND id = ?2",
+                params![tenant, id, active, ctx.now.timestamp_millis()],
+            )
+        })
+        .await
     }
 
     async fn delete_framework(&self, tenant: TenantId, id: &str) -> StoreResult<bool> {
         let id = id.to_owned();
-        self.inner
-            .writer
-            .write(move |ctx| {
-                let n = ctx.conn.execute(
-                    "DELETE FROM frameworks WHERE tenant = ?1 AND id = ?2",
-                    params![tenant, id],
-                )?;
-                if n > 0 {
-                    bump_revision(ctx.conn, tenant)?;
-                }
-                Ok(n > 0)
-            })
-            .await
+        self.revising(tenant, move |ctx| {
+            ctx.conn.execute(
+                "DELETE FROM frameworks WHERE tenant = ?1 AND id = ?2",
+                params![tenant, id],
+            )
+        })
+        .await
     }
 
     async fn put_rule(&self, tenant: TenantId, rule: RuleRecord) -> StoreResult<bool> {
@@ -185,19 +194,13 @@ impl CompetencyStore for SqliteStore {
 
     async fn delete_rule(&self, tenant: TenantId, id: &str) -> StoreResult<bool> {
         let id = id.to_owned();
-        self.inner
-            .writer
-            .write(move |ctx| {
-                let n = ctx.conn.execute(
-                    "DELETE FROM tagging_rules WHERE tenant = ?1 AND id = ?2",
-                    params![tenant, id],
-                )?;
-                if n > 0 {
-                    bump_revision(ctx.conn, tenant)?;
-                }
-                Ok(n > 0)
-            })
-            .await
+        self.revising(tenant, move |ctx| {
+            ctx.conn.execute(
+                "DELETE FROM tagging_rules WHERE tenant = ?1 AND id = ?2",
+                params![tenant, id],
+            )
+        })
+        .await
     }
 
     async fn put_alignments(
