@@ -21,9 +21,7 @@ impl From<Tenant> for TenantView {
         TenantView {
             id: t.id,
             name: t.name,
-            created: chrono::DateTime::from_timestamp_millis(t.created_millis)
-                .map(crate::xapi::time::format_timestamp)
-                .unwrap_or_default(),
+            created: crate::xapi::time::format_millis(t.created_millis),
         }
     }
 }

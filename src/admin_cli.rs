@@ -5,7 +5,8 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::accounts::{self, IssuedCredential};
-use crate::competency::{Competencies, TextSettings};
+use crate::competency::Competencies;
+use crate::config::Settings;
 use crate::store::Store;
 
 #[derive(Subcommand, Debug, Clone)]
@@ -96,11 +97,12 @@ pub async fn credential(store: &Store, command: CredentialCommand) -> anyhow::Re
     Ok(())
 }
 
-/// `lrsgate retag`: recomputes the tags of a tenant's statements after its frameworks or
-/// rules changed, with a progress spinner; prints how many statements' tags moved.
-pub async fn retag(store: &Store, tenant: &str, text: TextSettings) -> anyhow::Result<()> {
+/// `lrsgate retag`: recomputes the tags and evidence of a tenant's statements after its
+/// frameworks, rules or evidence weights changed, with a progress spinner; prints how many
+/// statements' tags moved.
+pub async fn retag(store: &Store, tenant: &str, settings: &Settings) -> anyhow::Result<()> {
     let tenant = accounts::tenant(store, tenant).await?;
-    let competencies = Competencies::new(store.clone(), text, true)?;
+    let competencies = Competencies::from_settings(store.clone(), settings)?;
     let spinner = ProgressBar::new_spinner().with_message(format!("retagging {}", tenant.name));
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} {msg}: {human_pos} statements ({per_sec}) {prefix}")

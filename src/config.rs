@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Deserialize;
 
+use crate::evidence::EvidenceWeights;
 use crate::xapi::XapiVersion;
 
 /// A Basic-auth credential given in configuration (its secret is hashed before storage).
@@ -43,6 +44,57 @@ pub struct IssuerConfig {
     /// The claim holding the scopes: a space-separated string or an array of names.
     #[serde(default = "default_scope_claim")]
     pub scope_claim: String,
+}
+
+/// The evidence weighting (TOML `[evidence]`); absent keys keep their defaults, and
+/// `verbs` / `trust` entries are added to (or replace) the defaults one by one.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceConfig {
+    pub half_life_days: Option<f64>,
+    pub other_verb: Option<f64>,
+    pub failure: Option<f64>,
+    #[serde(default)]
+    pub verbs: std::collections::HashMap<String, f64>,
+    #[serde(default)]
+    pub trust: std::collections::HashMap<String, f64>,
+    pub level_from: Option<[f64; 4]>,
+}
+
+impl EvidenceConfig {
+    fn apply_to(self, w: &mut EvidenceWeights) -> anyhow::Result<()> {
+        if let Some(v) = self.half_life_days {
+            if !(v.is_finite() && v > 0.0) {
+                anyhow::bail!("evidence.half_life_days must be a positive number of days");
+            }
+            w.half_life_days = v;
+        }
+        if let Some(v) = self.other_verb {
+            w.other_verb = v;
+        }
+        if let Some(v) = self.failure {
+            if v > 0.0 {
+                anyhow::bail!(
+                    "evidence.failure must be zero or negative (a failure counts against)"
+                );
+            }
+            w.failure = v;
+        }
+        w.verbs.extend(self.verbs);
+        for (source, trust) in self.trust {
+            if !(0.0..=1.0).contains(&trust) {
+                anyhow::bail!("evidence.trust.{source} must be between 0 and 1");
+            }
+            w.trust.insert(source, trust);
+        }
+        if let Some(levels) = self.level_from {
+            if !levels.windows(2).all(|p| p[0] < p[1]) || levels[0] <= 0.0 {
+                anyhow::bail!("evidence.level_from must be four increasing positive scores");
+            }
+            w.level_from = levels;
+        }
+        Ok(())
+    }
 }
 
 fn default_tenant_claim() -> String {
@@ -99,6 +151,8 @@ pub struct Settings {
     pub tagging_text_threshold: f64,
     /// Whether statements are tagged at ingest.
     pub tagging: bool,
+    /// How evidence is weighed and how fast it fades.
+    pub evidence: EvidenceWeights,
 }
 
 impl Default for Settings {
@@ -121,6 +175,7 @@ impl Default for Settings {
             rate_limit_burst: None,
             tagging_text_threshold: 0.6,
             tagging: true,
+            evidence: EvidenceWeights::default(),
         }
     }
 }
@@ -146,6 +201,7 @@ pub struct Layer {
     pub rate_limit_burst: Option<u32>,
     pub tagging_text_threshold: Option<f64>,
     pub tagging: Option<bool>,
+    pub evidence: Option<EvidenceConfig>,
 }
 
 impl Settings {
@@ -182,7 +238,11 @@ impl Settings {
             rate_limit_burst,
             tagging_text_threshold,
             tagging,
+            evidence,
         } = layer;
+        if let Some(v) = evidence {
+            v.apply_to(&mut self.evidence)?;
+        }
         if let Some(v) = tagging {
             self.tagging = v;
         }
@@ -310,6 +370,17 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
                 v.trim()
                     .parse()
                     .with_context(|| "LRSGATE_TAGGING_TEXT_THRESHOLD must be a number")
+            })
+            .transpose()?,
+        evidence: var("LRSGATE_EVIDENCE_HALF_LIFE_DAYS")
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .with_context(|| "LRSGATE_EVIDENCE_HALF_LIFE_DAYS must be a number")
+                    .map(|days| EvidenceConfig {
+                        half_life_days: Some(days),
+                        ..EvidenceConfig::default()
+                    })
             })
             .transpose()?,
         tagging: match var("LRSGATE_TAGGING").as_deref() {

@@ -134,11 +134,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Retag { tenant, store }) => {
             let (settings, store) = configured_store(cli.config, store).await?;
-            let text = lrsgate::competency::TextSettings {
-                threshold: settings.tagging_text_threshold,
-                ..Default::default()
-            };
-            return lrsgate::admin_cli::retag(&store, &tenant, text).await;
+            return lrsgate::admin_cli::retag(&store, &tenant, &settings).await;
         }
         None => cli.serve,
     };

@@ -8,7 +8,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 
 use crate::auth::{self, Authenticator};
-use crate::competency::{Competencies, TextSettings};
+use crate::competency::Competencies;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::http::{self, AppState};
@@ -31,14 +31,7 @@ impl Application {
         let initial_credential =
             auth::bootstrap(store.credentials.as_ref(), &settings.credentials).await?;
         let validator = Arc::new(Validator::new()?);
-        let competencies = Arc::new(Competencies::new(
-            store.clone(),
-            TextSettings {
-                threshold: settings.tagging_text_threshold,
-                ..TextSettings::default()
-            },
-            settings.tagging,
-        )?);
+        let competencies = Arc::new(Competencies::from_settings(store.clone(), &settings)?);
         // The default tenant gets the shipped framework on first start.
         competencies.tagger(DEFAULT_TENANT).await?;
         let listener = TcpListener::bind(&settings.listen)

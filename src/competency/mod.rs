@@ -11,5 +11,7 @@ pub mod text;
 
 pub use model::{default_framework, Framework, FrameworkValidator, Item, ItemKind};
 pub use rules::Rule;
-pub use service::Competencies;
-pub use tagger::{ActivityFacts, Alignment, Method, Tag, Tagger, TextSettings};
+pub use service::{object_activity_id, Competencies};
+pub use tagger::{
+    ActivityFacts, Alignment, KnownItem, KnownRole, Method, Tag, Tagger, TextSettings,
+};

@@ -14,8 +14,10 @@ use super::case;
 use super::model::{default_framework, Framework, FrameworkValidator};
 use super::rules::Rule;
 use super::tagger::{preferred_text, ActivityFacts, Alignment, Tag, Tagger, TextSettings};
+use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
-use crate::store::competency::{FrameworkRecord, RuleRecord};
+use crate::evidence::{evidence_of, EvidenceWeights};
+use crate::store::competency::{FrameworkRecord, Retagged, RuleRecord};
 use crate::store::{Store, TenantId};
 use crate::xapi::validate::Violation;
 
@@ -35,6 +37,8 @@ pub struct Competencies {
     /// Whether ingest tags statements (retagging works either way).
     at_ingest: bool,
     compiled: RwLock<HashMap<TenantId, Compiled>>,
+    /// How tags weigh as evidence, for the evidence recorded with them.
+    weights: EvidenceWeights,
 }
 
 /// A framework version as listed.
@@ -73,12 +77,6 @@ pub struct TagView {
     pub detail: Option<String>,
 }
 
-fn millis_text(millis: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(crate::xapi::time::format_timestamp)
-        .unwrap_or_default()
-}
-
 fn parse_stored(record: &FrameworkRecord) -> ApiResult<Framework> {
     serde_json::from_str(&record.body).map_err(|e| ApiError::Internal(e.into()))
 }
@@ -91,20 +89,39 @@ fn summary_of(record: &FrameworkRecord, framework: &Framework) -> FrameworkSumma
         title: framework.title.clone(),
         active: record.active,
         items: framework.items.len(),
-        created: millis_text(record.created_millis),
-        updated: millis_text(record.updated_millis),
+        created: crate::xapi::time::format_millis(record.created_millis),
+        updated: crate::xapi::time::format_millis(record.updated_millis),
     }
 }
 
 impl Competencies {
-    pub fn new(store: Store, text: TextSettings, at_ingest: bool) -> anyhow::Result<Self> {
+    pub fn new(
+        store: Store,
+        text: TextSettings,
+        at_ingest: bool,
+        weights: EvidenceWeights,
+    ) -> anyhow::Result<Self> {
         Ok(Competencies {
             store,
             validator: FrameworkValidator::new()?,
             text,
             at_ingest,
             compiled: RwLock::new(HashMap::new()),
+            weights,
         })
+    }
+
+    /// As the settings say: text threshold, tagging at ingest, evidence weights.
+    pub fn from_settings(store: Store, settings: &Settings) -> anyhow::Result<Self> {
+        let text = TextSettings {
+            threshold: settings.tagging_text_threshold,
+            ..TextSettings::default()
+        };
+        Self::new(store, text, settings.tagging, settings.evidence.clone())
+    }
+
+    pub fn weights(&self) -> &EvidenceWeights {
+        &self.weights
     }
 
     /// The tenant's tagger, current to within [`REVISION_CHECK`] (at once for changes
@@ -528,17 +545,28 @@ impl Competencies {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ApiError::Internal(e.into()))?;
             let fresh = self.tag_statements(tenant, &bodies).await?;
-            let moved: Vec<(String, Vec<Tag>)> = page
+            seen += bodies.len() as u64;
+            // Evidence is rewritten for every statement, so new weights take effect too.
+            let now = chrono::Utc::now().timestamp_millis();
+            let retagged: Vec<Retagged> = page
                 .statements
                 .into_iter()
                 .zip(fresh)
-                .filter(|(old, new)| old.tags != *new)
-                .map(|(old, new)| (old.id, new))
+                .zip(&bodies)
+                .map(|((old, tags), body)| {
+                    changed += u64::from(old.tags != tags);
+                    Retagged {
+                        evidence: evidence_of(body, &tags, &self.weights, now),
+                        id: old.id,
+                        tags,
+                    }
+                })
                 .collect();
-            seen += bodies.len() as u64;
-            changed += moved.len() as u64;
-            if !moved.is_empty() {
-                self.store.competencies.replace_tags(tenant, moved).await?;
+            if !retagged.is_empty() {
+                self.store
+                    .competencies
+                    .replace_tags(tenant, retagged)
+                    .await?;
             }
             progress(seen, changed);
             match page.next {
@@ -550,7 +578,7 @@ impl Competencies {
 }
 
 /// The object's id when the object is an Activity.
-fn object_activity_id(statement: &Value) -> Option<&str> {
+pub fn object_activity_id(statement: &Value) -> Option<&str> {
     let object = statement.get("object")?;
     let is_activity = object
         .get("objectType")

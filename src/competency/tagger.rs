@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{Framework, ItemKind};
+use super::model::{Framework, ItemKind, Relation, RoleNeed};
 use super::rules::{Rule, StatementFacts};
 use super::text::{TermWeights, TextMatcher};
 
@@ -110,6 +110,17 @@ pub struct KnownItem {
     pub code: Option<String>,
     pub framework: String,
     pub framework_version: String,
+    pub relations: Vec<Relation>,
+    /// The cluster or item it sits under.
+    pub parent: Option<String>,
+}
+
+/// A role of an active framework and the items it draws on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownRole {
+    pub iri: String,
+    pub name: String,
+    pub needs: Vec<RoleNeed>,
 }
 
 /// What the store knows about a statement's activity beyond the statement itself.
@@ -125,6 +136,7 @@ pub struct ActivityFacts<'a> {
 pub struct Tagger {
     items: Vec<KnownItem>,
     by_iri: HashMap<String, usize>,
+    roles: HashMap<String, KnownRole>,
     text: TextMatcher,
     rules: Vec<Rule>,
     settings: TextSettings,
@@ -145,12 +157,21 @@ impl Tagger {
         let mut tagger = Tagger {
             items: Vec::new(),
             by_iri: HashMap::new(),
+            roles: HashMap::new(),
             text: TextMatcher::new(settings.weights),
             rules,
             settings,
             text_cache: Mutex::new(HashMap::new()),
         };
         for framework in frameworks {
+            for role in framework.items.iter().filter(|i| i.kind == ItemKind::Role) {
+                let known = KnownRole {
+                    iri: role.iri.clone(),
+                    name: role.name.clone(),
+                    needs: role.draws_on.clone(),
+                };
+                tagger.roles.insert(role.iri.clone(), known);
+            }
             for item in framework.items.iter().filter(|i| i.kind.is_taggable()) {
                 let index = tagger.items.len();
                 tagger.by_iri.insert(item.iri.clone(), index);
@@ -161,6 +182,8 @@ impl Tagger {
                     code: item.code.clone(),
                     framework: framework.iri.clone(),
                     framework_version: framework.version.clone(),
+                    relations: item.relations.clone(),
+                    parent: item.parent.clone(),
                 });
                 tagger.text.add(index, &item.name, None, true);
                 for alias in &item.aliases {
@@ -181,6 +204,15 @@ impl Tagger {
 
     pub fn item(&self, iri: &str) -> Option<&KnownItem> {
         self.by_iri.get(iri).map(|&i| &self.items[i])
+    }
+
+    /// The taggable items of the active frameworks.
+    pub fn items(&self) -> impl Iterator<Item = &KnownItem> {
+        self.items.iter()
+    }
+
+    pub fn role(&self, iri: &str) -> Option<&KnownRole> {
+        self.roles.get(iri)
     }
 
     /// The tags of one statement: at most one per item, the strongest evidence kept.

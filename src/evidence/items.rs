@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::weights::{EvidenceWeights, Weight};
-use crate::competency::Tag;
+use crate::competency::{object_activity_id, Tag};
 use crate::xapi::agent::{ifi_key, is_group};
 use crate::xapi::time::parse_timestamp;
 
@@ -13,15 +13,50 @@ use crate::xapi::time::parse_timestamp;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceItem {
     pub statement: String,
-    /// The actor's identity (IFI key); its person is resolved when evidence is summed.
+    /// The actor's identity (IFI key); its person is resolved when the item is stored.
     pub identity: String,
     pub item: String,
+    /// The object activity's id; empty when the object is not an Activity.
+    pub activity: String,
+    pub verb: String,
+    pub outcome: Outcome,
     pub weight: Weight,
     /// When it happened (the statement's `timestamp`, else `stored`), Unix ms.
     pub at_millis: i64,
     /// The weight expressed at the epoch, for sums that rank without decaying.
     pub normalized: f64,
 }
+
+/// What the statement's result says of the activity, for its completion and success rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    pub completed: bool,
+    pub success: Option<bool>,
+    pub scaled: Option<f64>,
+}
+
+impl Outcome {
+    fn of(statement: &Value, verb: &str) -> Self {
+        let result = statement.get("result");
+        let flag = |k: &str| result.and_then(|r| r.get(k)).and_then(Value::as_bool);
+        let verb = verb.strip_prefix(ADL_VERBS).unwrap_or_default();
+        let success = flag("success").or(match verb {
+            "passed" | "mastered" => Some(true),
+            "failed" => Some(false),
+            _ => None,
+        });
+        Outcome {
+            completed: flag("completion") == Some(true)
+                || matches!(verb, "completed" | "passed" | "mastered"),
+            success,
+            scaled: statement
+                .pointer("/result/score/scaled")
+                .and_then(Value::as_f64),
+        }
+    }
+}
+
+const ADL_VERBS: &str = "http://adlnet.gov/expapi/verbs/";
 
 /// Where a statement's evidence comes from, for trust: its authority's account name (a
 /// credential key) or home page (a token issuer), else empty.
@@ -40,13 +75,15 @@ pub fn source_of(statement: &Value) -> &str {
         .unwrap_or_default()
 }
 
-/// The evidence of a stored statement with its tags: one item per tag, for an Agent actor
-/// (a Group's statement is evidence for the team, not for its members one by one). Items
-/// that weigh nothing (e.g. `launched`) are left out.
+/// The evidence of a statement with its tags: one item per tag, for an Agent actor (a
+/// Group's statement is evidence for the team, not for its members one by one). Items
+/// that weigh nothing (e.g. `launched`) are left out. `now_millis` stands in for a
+/// timestamp the LRS has not assigned yet.
 pub fn evidence_of(
     statement: &Value,
     tags: &[Tag],
     weights: &EvidenceWeights,
+    now_millis: i64,
 ) -> Vec<EvidenceItem> {
     let Some(actor) = statement.get("actor").filter(|a| !is_group(a)) else {
         return Vec::new();
@@ -59,8 +96,14 @@ pub fn evidence_of(
         .iter()
         .filter_map(|k| statement.get(*k).and_then(Value::as_str))
         .find_map(parse_timestamp)
-        .map_or(0, |t| t.timestamp_millis());
+        .map_or(now_millis, |t| t.timestamp_millis());
     let source = source_of(statement);
+    let verb = statement
+        .pointer("/verb/id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let activity = object_activity_id(statement).unwrap_or_default();
+    let outcome = Outcome::of(statement, verb);
     tags.iter()
         .map(|tag| {
             let weight = weights.weigh(statement, tag.confidence, source);
@@ -68,6 +111,9 @@ pub fn evidence_of(
                 statement: id.to_owned(),
                 identity: identity.clone(),
                 item: tag.item.clone(),
+                activity: activity.to_owned(),
+                verb: verb.to_owned(),
+                outcome,
                 normalized: weights.normalized(weight.value, at_millis),
                 weight,
                 at_millis,
@@ -111,7 +157,7 @@ mod tests {
         let mut weights = EvidenceWeights::default();
         weights.trust.insert("lms".into(), 0.5);
         let s = stored("passed", json!({ "mbox": "mailto:Ann@Example.com" }));
-        let items = evidence_of(&s, &[tag("urn:a", 1.0), tag("urn:b", 0.8)], &weights);
+        let items = evidence_of(&s, &[tag("urn:a", 1.0), tag("urn:b", 0.8)], &weights, 0);
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].identity, "mbox:mailto:ann@example.com");
         assert_eq!(
@@ -130,10 +176,14 @@ mod tests {
     fn groups_and_weightless_verbs_give_no_evidence() {
         let weights = EvidenceWeights::default();
         let group = json!({ "objectType": "Group", "name": "Team", "member": [] });
-        assert!(
-            evidence_of(&stored("completed", group), &[tag("urn:a", 1.0)], &weights).is_empty()
-        );
+        assert!(evidence_of(
+            &stored("completed", group),
+            &[tag("urn:a", 1.0)],
+            &weights,
+            0
+        )
+        .is_empty());
         let launched = stored("launched", json!({ "mbox": "mailto:a@example.com" }));
-        assert!(evidence_of(&launched, &[tag("urn:a", 1.0)], &weights).is_empty());
+        assert!(evidence_of(&launched, &[tag("urn:a", 1.0)], &weights, 0).is_empty());
     }
 }

@@ -1,10 +1,16 @@
 //! Skill evidence: what each tag of each statement says about its actor, per person, and
 //! the answers built from it.
 
+pub mod feed;
 pub mod items;
 pub mod people;
+pub mod scoring;
+pub mod service;
+pub mod teams;
 pub mod weights;
 
-pub use items::{evidence_of, EvidenceItem};
+pub use feed::{Feed, FeedEvent, FeedFilter};
+pub use items::{evidence_of, EvidenceItem, Outcome};
 pub use people::{People, Person};
+pub use service::Evidence;
 pub use weights::{EvidenceWeights, Weight};

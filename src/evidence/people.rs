@@ -9,18 +9,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
+pub use crate::store::people::own_person;
 use crate::store::people::LinkedIdentity;
 use crate::store::{Store, StoreResult, TenantId};
 use crate::xapi::agent::{ids_only, ifi_key, is_group};
-
-/// The id of the person an identity is until it is linked.
-pub fn own_person(ifi: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("urn:lrsgate:person:{ifi}").as_bytes(),
-    )
-    .to_string()
-}
 
 /// A person and the identities known to be it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -129,6 +129,11 @@ impl EvidenceWeights {
         (millis - EPOCH_MILLIS) as f64 / DAY_MILLIS / self.half_life_days
     }
 
+    /// What is left of a weight after `age_millis`: 2^(−age / half-life).
+    pub fn decay(&self, age_millis: i64) -> f64 {
+        (-(age_millis as f64) / DAY_MILLIS / self.half_life_days).exp2()
+    }
+
     /// A weight at `at_millis` expressed at the epoch, for sums that rank without decaying.
     pub fn normalized(&self, value: f64, at_millis: i64) -> f64 {
         value * self.half_lives_since_epoch(at_millis).exp2()
@@ -137,6 +142,14 @@ impl EvidenceWeights {
     /// What a normalized sum is worth at `now_millis`.
     pub fn score_at(&self, normalized: f64, now_millis: i64) -> f64 {
         normalized * (-self.half_lives_since_epoch(now_millis)).exp2()
+    }
+
+    /// The score a level (1–5) starts at; level 1 is any positive score.
+    pub fn level_start(&self, level: u8) -> f64 {
+        match level {
+            0 | 1 => 0.0,
+            l => self.level_from[usize::from(l.min(5)) - 2],
+        }
     }
 
     /// The level (0–5) a decayed score reaches.

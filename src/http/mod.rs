@@ -4,6 +4,7 @@ mod about;
 mod admin;
 mod competency;
 mod documents;
+mod evidence;
 pub mod multipart;
 mod oauth;
 mod people;
@@ -72,8 +73,9 @@ impl ClientVersions {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
     oauth::routes(cfg);
-    // Before the competency APIs: their `/api/v1` scope would take `/api/v1/people` too.
+    // Before the competency APIs: their `/api/v1` scope would take these paths too.
     people::routes(cfg);
+    evidence::routes(cfg);
     competency::routes(cfg);
     cfg.service(
         web::scope("/xapi")

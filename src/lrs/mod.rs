@@ -6,7 +6,7 @@ pub mod statements;
 use std::sync::Arc;
 
 use crate::competency::Competencies;
-use crate::evidence::People;
+use crate::evidence::{Evidence, Feed, People};
 use crate::store::Store;
 use crate::xapi::Validator;
 
@@ -17,12 +17,19 @@ pub struct Lrs {
     /// Tags statements at ingest.
     pub competencies: Arc<Competencies>,
     pub people: People,
+    /// Skill-evidence answers.
+    pub evidence: Evidence,
+    /// New evidence, for stream subscribers.
+    pub feed: Feed,
 }
 
 impl Lrs {
     pub fn new(store: Store, validator: Arc<Validator>, competencies: Arc<Competencies>) -> Self {
+        let people = People::new(store.clone());
         Lrs {
-            people: People::new(store.clone()),
+            evidence: Evidence::new(store.clone(), competencies.clone(), people.clone()),
+            feed: Feed::default(),
+            people,
             store,
             validator,
             competencies,

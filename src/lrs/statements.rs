@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 use super::Lrs;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::evidence::teams::seen_teams;
+use crate::evidence::{evidence_of, EvidenceItem, FeedEvent};
 use crate::store::{AttachmentData, Cursor, StatementQuery, StoredStatement, TenantId};
 use crate::xapi::signature::{self, SIGNATURE_CONTENT_TYPE, SIGNATURE_USAGE};
 use crate::xapi::statement::{index_keys, prepare, Assigned};
@@ -124,9 +126,15 @@ impl Lrs {
             .await?;
         let mut prepared = Vec::with_capacity(statements.len());
         let define = principal.scopes.can_define();
+        let now = chrono::Utc::now().timestamp_millis();
+        let weights = self.competencies.weights();
         for (s, tags) in statements.into_iter().zip(tags) {
+            let evidence = evidence_of(&s, &tags, weights, now);
+            let teams = seen_teams(&s);
             let mut p = prepare(s, &assigned);
             p.tags = tags;
+            p.evidence = evidence;
+            p.teams = teams;
             if !define {
                 // Stored as sent, but without `define` the Activities and Agents resources
                 // are not updated from it.
@@ -146,11 +154,40 @@ impl Lrs {
             prepared.push(p);
         }
         let ids = prepared.iter().map(|p| p.id.clone()).collect();
+        let evidence: Vec<EvidenceItem> = if self.feed.listened() {
+            prepared.iter().flat_map(|p| p.evidence.clone()).collect()
+        } else {
+            Vec::new()
+        };
         self.store
             .statements
             .insert_statements(principal.tenant, prepared, parts)
             .await?;
+        self.announce(principal.tenant, evidence).await;
         Ok(ids)
+    }
+
+    /// Tells stream subscribers about stored evidence, on the people it now counts for.
+    async fn announce(&self, tenant: TenantId, evidence: Vec<EvidenceItem>) {
+        if evidence.is_empty() {
+            return;
+        }
+        let ifis: Vec<String> = evidence.iter().map(|e| e.identity.clone()).collect();
+        let people = match self.people.people_of(tenant, &ifis).await {
+            Ok(people) => people,
+            Err(e) => {
+                tracing::warn!(error = %e, "resolving people for the evidence stream");
+                return;
+            }
+        };
+        let events = evidence
+            .iter()
+            .map(|e| {
+                let person = people.get(&e.identity).cloned().unwrap_or_default();
+                FeedEvent::new(tenant, person, e)
+            })
+            .collect();
+        self.feed.publish(events);
     }
 
     /// A single statement by `statementId` (`voided` false) or `voidedStatementId` (true).

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::{StoreError, StoreResult, TenantId};
 use crate::competency::{Alignment, Tag};
+use crate::evidence::EvidenceItem;
 
 /// Tags as backends keep them: a JSON array, `None` for none.
 pub fn tags_json(tags: &[Tag]) -> StoreResult<Option<String>> {
@@ -55,6 +56,14 @@ pub struct TaggedStatement {
     /// The statement as stored.
     pub body: String,
     pub tags: Vec<Tag>,
+}
+
+/// A statement's new tags and the evidence they give.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retagged {
+    pub id: String,
+    pub tags: Vec<Tag>,
+    pub evidence: Vec<EvidenceItem>,
 }
 
 /// A page of statements for retagging, in storage order.
@@ -119,10 +128,6 @@ pub trait CompetencyStore: Send + Sync {
         after: Option<String>,
         limit: usize,
     ) -> StoreResult<RetagPage>;
-    /// Replaces the tags of statements (by id); voided ones are left untagged.
-    async fn replace_tags(
-        &self,
-        tenant: TenantId,
-        tags: Vec<(String, Vec<Tag>)>,
-    ) -> StoreResult<()>;
+    /// Replaces the tags and evidence of statements; voided ones are left alone.
+    async fn replace_tags(&self, tenant: TenantId, retagged: Vec<Retagged>) -> StoreResult<()>;
 }

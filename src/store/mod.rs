@@ -2,6 +2,7 @@
 //! module). The backend is chosen by the store URL's scheme.
 
 pub mod competency;
+pub mod evidence;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod people;
@@ -362,6 +363,7 @@ pub struct Store {
     pub tenants: Arc<dyn TenantStore>,
     pub competencies: Arc<dyn competency::CompetencyStore>,
     pub people: Arc<dyn people::PeopleStore>,
+    pub evidence: Arc<dyn evidence::EvidenceStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
 }
 
@@ -397,6 +399,7 @@ impl Store {
             + TenantStore
             + competency::CompetencyStore
             + people::PeopleStore
+            + evidence::EvidenceStore
             + transfer::TransferStore
             + 'static,
     {
@@ -409,6 +412,7 @@ impl Store {
             tenants: backend.clone(),
             competencies: backend.clone(),
             people: backend.clone(),
+            evidence: backend.clone(),
             transfer: backend,
         }
     }

@@ -8,6 +8,15 @@ use async_trait::async_trait;
 
 use super::{StoreResult, TenantId};
 
+/// The id of the person an identity is until it is linked.
+pub fn own_person(ifi: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("urn:lrsgate:person:{ifi}").as_bytes(),
+    )
+    .to_string()
+}
+
 /// An identity linked to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedIdentity {
@@ -32,12 +41,14 @@ pub trait PeopleStore: Send + Sync {
         tenant: TenantId,
         person: &str,
     ) -> StoreResult<Vec<LinkedIdentity>>;
-    /// Links each identity to its person, moving it from any other.
+    /// Links each identity to its person, moving it from any other (and its evidence
+    /// with it).
     async fn link_identities(
         &self,
         tenant: TenantId,
         identities: Vec<LinkedIdentity>,
     ) -> StoreResult<()>;
-    /// Removes an identity's link; whether it had one.
+    /// Removes an identity's link (its evidence returns to its own person); whether it
+    /// had one.
     async fn unlink_identity(&self, tenant: TenantId, ifi: &str) -> StoreResult<bool>;
 }

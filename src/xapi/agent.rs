@@ -24,6 +24,25 @@ pub fn ifi_key(agent: &Value) -> Option<String> {
     Some(format!("account:{home}|{name}"))
 }
 
+/// The IFI-only Agent an IFI key (see [`ifi_key`]) was made from; mailboxes come back
+/// lower-cased, as they are keyed.
+pub fn agent_of_ifi(key: &str) -> Option<Value> {
+    let (kind, value) = key.split_once(':')?;
+    let ifi = match kind {
+        "mbox" => serde_json::json!({ "mbox": value }),
+        "sha1" => serde_json::json!({ "mbox_sha1sum": value }),
+        "openid" => serde_json::json!({ "openid": value }),
+        "account" => {
+            let (home, name) = value.split_once('|')?;
+            serde_json::json!({ "account": { "homePage": home, "name": name } })
+        }
+        _ => return None,
+    };
+    let mut agent = serde_json::json!({ "objectType": "Agent" });
+    agent.as_object_mut()?.extend(ifi.as_object()?.clone());
+    Some(agent)
+}
+
 /// The IFI of an agent or group only, keeping `objectType` (the `ids` statement format).
 /// Anonymous groups keep their members, each reduced the same way.
 pub fn ids_only(agent: &Value) -> Value {
@@ -61,6 +80,20 @@ pub fn is_group(agent: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ifi_keys_give_back_their_agent() {
+        for agent in [
+            json!({ "objectType": "Agent", "mbox": "mailto:ann@example.com" }),
+            json!({ "objectType": "Agent", "mbox_sha1sum": "ab12" }),
+            json!({ "objectType": "Agent", "openid": "https://id.example.com/ann" }),
+            json!({ "objectType": "Agent", "account": { "homePage": "https://lms.example.com", "name": "a:1" } }),
+        ] {
+            let key = ifi_key(&agent).unwrap();
+            assert_eq!(agent_of_ifi(&key), Some(agent));
+        }
+        assert_eq!(agent_of_ifi("nonsense"), None);
+    }
 
     #[test]
     fn keys_each_ifi_kind() {

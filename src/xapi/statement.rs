@@ -84,6 +84,10 @@ pub struct PreparedStatement {
     pub fingerprint: Fingerprint,
     /// The framework items the statement is evidence for, stored beside it.
     pub tags: Vec<crate::competency::Tag>,
+    /// What the tags say of the actor, recorded with the statement.
+    pub evidence: Vec<crate::evidence::EvidenceItem>,
+    /// Identified Groups the statement names, kept as teams.
+    pub teams: Vec<crate::store::evidence::SeenTeam>,
 }
 
 /// An activity definition as it appeared in a statement.
@@ -203,6 +207,8 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
         agent_names,
         fingerprint,
         tags: Vec::new(),
+        evidence: Vec::new(),
+        teams: Vec::new(),
     }
 }
 

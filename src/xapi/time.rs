@@ -77,6 +77,11 @@ fn parse_time(time: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_nano_opt(h, m, s, nanos)
 }
 
+/// Unix milliseconds in the form of [`format_timestamp`].
+pub fn format_millis(millis: i64) -> String {
+    DateTime::from_timestamp_millis(millis).map_or_else(String::new, format_timestamp)
+}
+
 /// The `stored`/`timestamp` form we write: UTC, millisecond precision, `Z`.
 pub fn format_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -232,6 +232,63 @@ pub fn multipart(boundary: &str, statements: &Value, parts: &[(&str, &str, &[u8]
 
 /// Sends a request and returns its status.
 #[allow(dead_code)]
+/// A client of the `/api/v1` APIs with its own credential.
+pub struct Caller<'a> {
+    pub app: &'a TestApp,
+    pub key: String,
+    pub secret: String,
+}
+
+#[allow(dead_code)]
+impl<'a> Caller<'a> {
+    /// A new credential of `tenant` with `scopes`.
+    pub async fn of(app: &'a TestApp, tenant: &str, scopes: &[&str]) -> Caller<'a> {
+        let (key, secret) = app.credential(tenant, scopes).await;
+        Caller { app, key, secret }
+    }
+
+    /// Calls `/api/v1/{path}`; the status and the JSON body (null when none).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .app
+            .client
+            .request(method, format!("{}/api/v1/{path}", self.app.address))
+            .basic_auth(&self.key, Some(&self.secret))
+            .query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Takes an identity out of a person; the answer's status.
+    pub async fn unlink(&self, person: &str, agent: &Value) -> u16 {
+        let path = format!("people/{person}/identities");
+        let query = [("agent", agent.to_string())];
+        self.send(Method::DELETE, &path, &query, None).await.0
+    }
+
+    /// The person an agent is.
+    pub async fn person(&self, agent: &Value) -> Value {
+        self.get("people", &[("agent", agent.to_string())]).await
+    }
+
+    /// A GET that must answer 200; its body.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Value {
+        let (status, body) = self.send(Method::GET, path, query, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+}
+
 pub async fn status_of(request: RequestBuilder) -> u16 {
     request.send().await.expect("request").status().as_u16()
 }

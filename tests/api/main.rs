@@ -12,6 +12,7 @@ mod access;
 mod competency;
 mod documents;
 mod durability;
+mod evidence;
 mod helpers;
 mod people;
 mod requests;

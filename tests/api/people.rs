@@ -4,56 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_of, TestApp};
-
-struct Caller<'a> {
-    app: &'a TestApp,
-    key: String,
-    secret: String,
-}
-
-impl<'a> Caller<'a> {
-    async fn of(app: &'a TestApp, tenant: &str, scopes: &[&str]) -> Caller<'a> {
-        let (key, secret) = app.credential(tenant, scopes).await;
-        Caller { app, key, secret }
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .app
-            .client
-            .request(method, format!("{}/api/v1/{path}", self.app.address))
-            .basic_auth(&self.key, Some(&self.secret))
-            .query(query);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Takes an identity out of a person; the answer's status.
-    async fn unlink(&self, person: &str, agent: &Value) -> u16 {
-        let path = format!("people/{person}/identities");
-        let query = [("agent", agent.to_string())];
-        self.send(Method::DELETE, &path, &query, None).await.0
-    }
-
-    async fn person(&self, agent: &Value) -> Value {
-        let (status, person) = self
-            .send(Method::GET, "people", &[("agent", agent.to_string())], None)
-            .await;
-        assert_eq!(status, 200, "{person}");
-        person
-    }
-}
+use crate::helpers::{json_of, Caller, TestApp};
 
 fn mbox() -> Value {
     json!({ "objectType": "Agent", "mbox": "mailto:jane@example.com" })

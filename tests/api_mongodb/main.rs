@@ -18,6 +18,8 @@ mod access;
 mod competency;
 #[path = "../api/documents.rs"]
 mod documents;
+#[path = "../api/evidence.rs"]
+mod evidence;
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod instances;

@@ -13,7 +13,8 @@ use mongodb::results::UpdateResult;
 use super::{backend, collect, get_i64, get_str, is_duplicate_key, MongoStore};
 use crate::competency::{Alignment, Tag};
 use crate::store::competency::{
-    parse_tags, tags_json, CompetencyStore, FrameworkRecord, RetagPage, RuleRecord, TaggedStatement,
+    parse_tags, tags_json, CompetencyStore, FrameworkRecord, RetagPage, Retagged, RuleRecord,
+    TaggedStatement,
 };
 use crate::store::{StoreError, StoreResult, TenantId};
 
@@ -282,19 +283,21 @@ impl CompetencyStore for MongoStore {
         Ok(RetagPage { statements, next })
     }
 
-    async fn replace_tags(
-        &self,
-        tenant: TenantId,
-        tags: Vec<(String, Vec<Tag>)>,
-    ) -> StoreResult<()> {
-        for (id, t) in tags {
-            let value = tags_json(&t)?.map_or(Bson::Null, Bson::String);
-            self.coll("statements")
+    async fn replace_tags(&self, tenant: TenantId, retagged: Vec<Retagged>) -> StoreResult<()> {
+        for r in retagged {
+            let value = tags_json(&r.tags)?.map_or(Bson::Null, Bson::String);
+            let updated = self
+                .coll("statements")
                 .update_one(
-                    doc! {"tenant": tenant, "id": &id, "voided": false},
+                    doc! {"tenant": tenant, "id": &r.id, "voided": false},
                     doc! {"$set": {"tags": value}},
                 )
                 .await?;
+            if updated.matched_count > 0 {
+                self.withdraw_evidence(tenant, std::slice::from_ref(&r.id))
+                    .await?;
+                self.record_evidence(tenant, &r.evidence).await?;
+            }
         }
         Ok(())
     }

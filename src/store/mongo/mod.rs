@@ -10,11 +10,13 @@
 //! - `counters`: one document handing out `seq` ranges with a never-decreasing `stored`.
 //! - `writes`: a marker per batch in flight, so `consistent_through` never passes one.
 //! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`,
-//!   `signing_keys`, and those of competencies (see `competency`) and people (`people`).
+//!   `signing_keys`, and those of competencies (see `competency`), people (`people`) and
+//!   skill evidence (`evidence`).
 
 mod accounts;
 mod competency;
 mod documents;
+mod evidence;
 mod people;
 mod statements;
 mod transfer;
@@ -234,6 +236,9 @@ impl MongoStore {
                 index(doc! {"tenant": 1, "person": 1}, false),
             ])
             .await?;
+        for (name, indexes) in Self::evidence_indexes() {
+            self.coll(name).create_indexes(indexes).await?;
+        }
         insert_ignoring_duplicates(
             &self.coll("tenants"),
             vec![doc! {"_id": DEFAULT_TENANT, "name": "default", "created": 0_i64}],

@@ -1,6 +1,6 @@
 //! Linked identities on MongoDB: `person_identities`, unique per (tenant, ifi). A link of
-//! several identities is several upserts: a failure part-way leaves some linked, and
-//! repeating the link completes it.
+//! several identities is several upserts, each followed by moving the identity's evidence:
+//! a failure part-way leaves some linked, and repeating the link completes it.
 
 use std::collections::HashMap;
 
@@ -9,7 +9,7 @@ use chrono::Utc;
 use mongodb::bson::doc;
 
 use super::{collect, get_str, MongoStore};
-use crate::store::people::{LinkedIdentity, PeopleStore};
+use crate::store::people::{own_person, LinkedIdentity, PeopleStore};
 use crate::store::{StoreResult, TenantId};
 
 #[async_trait]
@@ -63,6 +63,7 @@ impl PeopleStore for MongoStore {
     ) -> StoreResult<()> {
         let now = Utc::now().timestamp_millis();
         for i in identities {
+            let from = self.person_now(tenant, &i.ifi).await?;
             let set = doc! {"$set": {"person": &i.person, "agent": &i.agent, "updated": now}};
             self.upsert(
                 "person_identities",
@@ -70,15 +71,27 @@ impl PeopleStore for MongoStore {
                 set,
             )
             .await?;
+            self.move_identity(tenant, &i.ifi, &from, &i.person).await?;
         }
         Ok(())
     }
 
     async fn unlink_identity(&self, tenant: TenantId, ifi: &str) -> StoreResult<bool> {
+        let from = self.person_now(tenant, ifi).await?;
         let deleted = self
             .coll("person_identities")
             .delete_one(doc! {"tenant": tenant, "ifi": ifi})
             .await?;
+        self.move_identity(tenant, ifi, &from, &own_person(ifi))
+            .await?;
         Ok(deleted.deleted_count > 0)
+    }
+}
+
+impl MongoStore {
+    /// The person an identity is now.
+    async fn person_now(&self, tenant: TenantId, ifi: &str) -> StoreResult<String> {
+        let linked = self.linked_people(tenant, &[ifi.to_owned()]).await?;
+        Ok(linked.get(ifi).cloned().unwrap_or_else(|| own_person(ifi)))
     }
 }

@@ -24,7 +24,9 @@ use super::{
     backend, binary, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates,
     is_duplicate_key,
 };
+use crate::evidence::EvidenceItem;
 use crate::store::competency::tags_json;
+use crate::store::evidence::SeenTeam;
 use crate::store::transfer::normalize_index;
 use crate::store::{
     seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
@@ -317,6 +319,11 @@ impl MongoStore {
                 }
             }
         }
+        let evidence: Vec<EvidenceItem> = fresh
+            .iter()
+            .flat_map(|i| batch[*i].evidence.iter().cloned())
+            .collect();
+        self.record_evidence(tenant, &evidence).await?;
         self.apply_effects(tenant, &batch).await
     }
 
@@ -328,6 +335,18 @@ impl MongoStore {
     ) -> StoreResult<()> {
         let targets: Vec<&str> = batch.iter().filter_map(|s| s.voids.as_deref()).collect();
         if !targets.is_empty() {
+            let voidable =
+                doc! {"tenant": tenant, "id": {"$in": &targets}, "voiding": false, "voided": false};
+            let voided: Vec<String> = collect(
+                self.coll("statements")
+                    .find(voidable)
+                    .projection(doc! {"id": 1})
+                    .await?,
+            )
+            .await?
+            .iter()
+            .map(|d| get_str(d, "id"))
+            .collect::<StoreResult<_>>()?;
             // A voided statement leaves every query index: its keys move to `voided_keys`.
             let mut moved = BsonDocument::new();
             let mut cleared = BsonDocument::new();
@@ -344,7 +363,10 @@ impl MongoStore {
                     vec![doc! {"$set": cleared}],
                 )
                 .await?;
+            self.withdraw_evidence(tenant, &voided).await?;
         }
+        let teams: Vec<&SeenTeam> = batch.iter().flat_map(|s| &s.teams).collect();
+        self.keep_teams(tenant, &teams).await?;
         let names = batch
             .iter()
             .flat_map(|s| &s.agent_names)

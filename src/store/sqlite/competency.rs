@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::writer::WriteCtx;
-use super::{backend, SqliteStore};
+use super::{backend, evidence, SqliteStore};
 use crate::competency::{Alignment, Tag};
 use crate::store::competency::{
-    parse_tags, tags_json, CompetencyStore, FrameworkRecord, RetagPage, RuleRecord, TaggedStatement,
+    parse_tags, tags_json, CompetencyStore, FrameworkRecord, RetagPage, Retagged, RuleRecord,
+    TaggedStatement,
 };
 use crate::store::{StoreError, StoreResult, TenantId};
 
@@ -337,14 +338,10 @@ impl CompetencyStore for SqliteStore {
         .await
     }
 
-    async fn replace_tags(
-        &self,
-        tenant: TenantId,
-        tags: Vec<(String, Vec<Tag>)>,
-    ) -> StoreResult<()> {
-        let rows = tags
+    async fn replace_tags(&self, tenant: TenantId, retagged: Vec<Retagged>) -> StoreResult<()> {
+        let rows = retagged
             .into_iter()
-            .map(|(id, t)| Ok((id, tags_json(&t)?)))
+            .map(|r| Ok((tags_json(&r.tags)?, r)))
             .collect::<StoreResult<Vec<_>>>()?;
         self.inner
             .writer
@@ -352,8 +349,11 @@ impl CompetencyStore for SqliteStore {
                 let mut update = ctx.conn.prepare_cached(
                     "UPDATE statements SET tags = ?3 WHERE tenant = ?1 AND id = ?2 AND voided = 0",
                 )?;
-                for (id, text) in rows {
-                    update.execute(params![tenant, id, text])?;
+                for (text, r) in rows {
+                    if update.execute(params![tenant, r.id, text])? > 0 {
+                        evidence::withdraw(ctx.conn, tenant, &r.id)?;
+                        evidence::record(ctx.conn, tenant, &r.evidence)?;
+                    }
                 }
                 Ok(())
             })

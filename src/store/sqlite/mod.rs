@@ -4,6 +4,7 @@
 mod accounts;
 mod competency;
 mod documents;
+mod evidence;
 mod people;
 mod statements;
 mod transfer;
@@ -24,13 +25,14 @@ use writer::Writer;
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("schema.sql"),
     include_str!("migration-2.sql"),
     include_str!("migration-3.sql"),
     include_str!("migration-4.sql"),
     include_str!("migration-5.sql"),
     include_str!("migration-6.sql"),
+    include_str!("migration-7.sql"),
 ];
 
 #[derive(Clone)]

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
-use super::SqliteStore;
-use crate::store::people::{LinkedIdentity, PeopleStore};
+use super::{evidence, SqliteStore};
+use crate::store::people::{own_person, LinkedIdentity, PeopleStore};
 use crate::store::{StoreResult, TenantId};
 
 #[async_trait]
@@ -75,6 +75,7 @@ impl PeopleStore for SqliteStore {
                          agent = excluded.agent, updated_ms = excluded.updated_ms",
                 )?;
                 for i in identities {
+                    let from = evidence::person_of(ctx.conn, tenant, &i.ifi)?;
                     put.execute(params![
                         tenant,
                         i.ifi,
@@ -82,6 +83,7 @@ impl PeopleStore for SqliteStore {
                         i.agent,
                         ctx.now.timestamp_millis()
                     ])?;
+                    evidence::move_identity(ctx.conn, tenant, &i.ifi, &from, &i.person)?;
                 }
                 Ok(())
             })
@@ -93,10 +95,12 @@ impl PeopleStore for SqliteStore {
         self.inner
             .writer
             .write(move |ctx| {
+                let from = evidence::person_of(ctx.conn, tenant, &ifi)?;
                 let n = ctx.conn.execute(
                     "DELETE FROM person_identities WHERE tenant = ?1 AND ifi = ?2",
                     params![tenant, ifi],
                 )?;
+                evidence::move_identity(ctx.conn, tenant, &ifi, &from, &own_person(&ifi))?;
                 Ok(n > 0)
             })
             .await

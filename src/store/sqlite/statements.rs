@@ -6,6 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
+use super::evidence;
 use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
 use crate::store::{
@@ -160,8 +161,12 @@ fn insert_batch(
         for key in &st.index {
             index.execute(params![tenant, key.kind.code(), key.key, seq])?;
         }
+        evidence::record(conn, tenant, &st.evidence)?;
+        evidence::keep_teams(conn, tenant, &st.teams, now.timestamp_millis())?;
         if let Some(target) = &st.voids {
-            void.execute(params![tenant, target])?;
+            if void.execute(params![tenant, target])? > 0 {
+                evidence::withdraw(conn, tenant, target)?;
+            }
         }
         for definition in &st.activities {
             merge_activity(conn, tenant, definition)?;

@@ -1,0 +1,544 @@
+//! Skill evidence on SQLite: rows and aggregates written in the writer's transaction,
+//! together with the statements (or links) that cause them.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::SqliteStore;
+use crate::evidence::EvidenceItem;
+use crate::store::evidence::{
+    outcome_bits, outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow,
+    EvidenceStore, PersonItem, SeenTeam, Team, TeamOrigin,
+};
+use crate::store::people::own_person;
+use crate::store::{StoreResult, TenantId};
+
+/// The person an identity is now.
+pub(super) fn person_of(
+    conn: &Connection,
+    tenant: TenantId,
+    ifi: &str,
+) -> rusqlite::Result<String> {
+    let linked: Option<String> = conn
+        .prepare_cached("SELECT person FROM person_identities WHERE tenant = ?1 AND ifi = ?2")?
+        .query_row(params![tenant, ifi], |r| r.get(0))
+        .optional()?;
+    Ok(linked.unwrap_or_else(|| own_person(ifi)))
+}
+
+fn has_activity_evidence(
+    conn: &Connection,
+    tenant: TenantId,
+    person: &str,
+    item: &str,
+    activity: &str,
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM evidence WHERE tenant = ?1 AND person = ?2 AND item = ?3 AND activity = ?4",
+    )?
+    .exists(params![tenant, person, item, activity])
+}
+
+/// Records a statement's evidence and adds it to the aggregates.
+pub(super) fn record(
+    conn: &Connection,
+    tenant: TenantId,
+    items: &[EvidenceItem],
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO evidence (tenant, statement, item, identity, person, activity,
+             verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    let mut sum = conn.prepare_cached(
+        "INSERT INTO person_items (tenant, person, item, normalized, evidence, first_ms, last_ms)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
+         ON CONFLICT (tenant, person, item) DO UPDATE SET
+             normalized = normalized + excluded.normalized, evidence = evidence + 1,
+             first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)",
+    )?;
+    let mut person: Option<(String, String)> = None;
+    for e in items {
+        let who = match &person {
+            Some((ifi, p)) if *ifi == e.identity => p.clone(),
+            _ => {
+                let p = person_of(conn, tenant, &e.identity)?;
+                person = Some((e.identity.clone(), p.clone()));
+                p
+            }
+        };
+        let new_learner = !e.activity.is_empty()
+            && !has_activity_evidence(conn, tenant, &who, &e.item, &e.activity)?;
+        let w = &e.weight;
+        let inserted = insert.execute(params![
+            tenant,
+            e.statement,
+            e.item,
+            e.identity,
+            who,
+            e.activity,
+            e.verb,
+            w.verb,
+            w.result,
+            w.confidence,
+            w.trust,
+            e.at_millis,
+            e.normalized,
+            outcome_bits(&e.outcome),
+            e.outcome.scaled,
+        ])?;
+        if inserted == 0 {
+            continue;
+        }
+        sum.execute(params![tenant, who, e.item, e.normalized, e.at_millis])?;
+        if !e.activity.is_empty() {
+            count_activity(conn, tenant, e, 1, new_learner)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds (`sign` 1) or takes away (−1) one evidence statement of an activity.
+fn count_activity(
+    conn: &Connection,
+    tenant: TenantId,
+    e: &EvidenceItem,
+    sign: i64,
+    learner_changes: bool,
+) -> rusqlite::Result<()> {
+    let o = &e.outcome;
+    conn.prepare_cached(
+        "INSERT INTO activity_stats (tenant, item, activity, statements, learners, completions,
+             successes, failures, score_sum, scored)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (tenant, item, activity) DO UPDATE SET
+             statements = statements + excluded.statements, learners = learners + excluded.learners,
+             completions = completions + excluded.completions,
+             successes = successes + excluded.successes, failures = failures + excluded.failures,
+             score_sum = score_sum + excluded.score_sum, scored = scored + excluded.scored",
+    )?
+    .execute(params![
+        tenant,
+        e.item,
+        e.activity,
+        sign,
+        sign * i64::from(learner_changes),
+        sign * i64::from(o.completed),
+        sign * i64::from(o.success == Some(true)),
+        sign * i64::from(o.success == Some(false)),
+        sign as f64 * o.scaled.unwrap_or(0.0),
+        sign * i64::from(o.scaled.is_some()),
+    ])?;
+    if sign < 0 {
+        conn.prepare_cached(
+            "DELETE FROM activity_stats
+             WHERE tenant = ?1 AND item = ?2 AND activity = ?3 AND statements <= 0",
+        )?
+        .execute(params![tenant, e.item, e.activity])?;
+    }
+    Ok(())
+}
+
+/// Takes a statement's evidence out (it was voided, or is being retagged).
+pub(super) fn withdraw(
+    conn: &Connection,
+    tenant: TenantId,
+    statement: &str,
+) -> rusqlite::Result<()> {
+    let rows: Vec<EvidenceRow> = conn
+        .prepare_cached(&format!(
+            "DELETE FROM evidence WHERE tenant = ?1 AND statement = ?2 RETURNING {COLUMNS}"
+        ))?
+        .query_map(params![tenant, statement], evidence_row)?
+        .collect::<Result<_, _>>()?;
+    let mut touched = BTreeSet::new();
+    for row in rows {
+        let e = &row.item;
+        if !e.activity.is_empty() {
+            let last = !has_activity_evidence(conn, tenant, &row.person, &e.item, &e.activity)?;
+            count_activity(conn, tenant, e, -1, last)?;
+        }
+        touched.insert((row.person, row.item.item));
+    }
+    for (person, item) in touched {
+        refresh(conn, tenant, &person, &item)?;
+    }
+    Ok(())
+}
+
+/// Recomputes a person's sum for an item from its evidence rows.
+fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
+    let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT count(*), total(normalized), min(at_ms), max(at_ms) FROM evidence
+             WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+        )?
+        .query_row(params![tenant, person, item], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    if count == 0 {
+        conn.prepare_cached(
+            "DELETE FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+        )?
+        .execute(params![tenant, person, item])?;
+    } else {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO person_items
+                 (tenant, person, item, normalized, evidence, first_ms, last_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            tenant, person, item, normalized, count, first, last
+        ])?;
+    }
+    Ok(())
+}
+
+/// Moves an identity's evidence from one person to another.
+pub(super) fn move_identity(
+    conn: &Connection,
+    tenant: TenantId,
+    ifi: &str,
+    from: &str,
+    to: &str,
+) -> rusqlite::Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    let items: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT item FROM evidence WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+        )?
+        .query_map(params![tenant, from, ifi], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    conn.prepare_cached(
+        "UPDATE evidence SET person = ?4 WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+    )?
+    .execute(params![tenant, from, ifi, to])?;
+    for item in items {
+        refresh(conn, tenant, from, &item)?;
+        refresh(conn, tenant, to, &item)?;
+    }
+    Ok(())
+}
+
+/// Keeps the identified Groups a statement names as teams, adding members as they appear.
+pub(super) fn keep_teams(
+    conn: &Connection,
+    tenant: TenantId,
+    teams: &[SeenTeam],
+    now_millis: i64,
+) -> rusqlite::Result<()> {
+    for team in teams {
+        conn.prepare_cached(
+            "INSERT INTO teams (tenant, id, name, origin, group_ifi, updated_ms)
+             VALUES (?1, ?2, ?3, 'statements', ?4, ?5)
+             ON CONFLICT (tenant, id) DO NOTHING",
+        )?
+        .execute(params![tenant, team.id, team.name, team.group, now_millis])?;
+        let mut member = conn.prepare_cached(
+            "INSERT OR IGNORE INTO team_members (tenant, team, ifi, agent) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (ifi, agent) in &team.members {
+            member.execute(params![tenant, team.id, ifi, agent])?;
+        }
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "person, statement, item, identity, activity, verb, verb_w, result_w,
+     confidence, trust, at_ms, normalized, outcome, scaled";
+
+fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
+    Ok(EvidenceRow {
+        person: r.get(0)?,
+        item: EvidenceItem {
+            statement: r.get(1)?,
+            item: r.get(2)?,
+            identity: r.get(3)?,
+            activity: r.get(4)?,
+            verb: r.get(5)?,
+            weight: weight_from([r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?]),
+            at_millis: r.get(10)?,
+            normalized: r.get(11)?,
+            outcome: outcome_from(r.get(12)?, r.get(13)?),
+        },
+    })
+}
+
+fn person_item(r: &Row<'_>) -> rusqlite::Result<PersonItem> {
+    Ok(PersonItem {
+        person: r.get(0)?,
+        item: r.get(1)?,
+        normalized: r.get(2)?,
+        evidence: r.get(3)?,
+        first_millis: r.get(4)?,
+        last_millis: r.get(5)?,
+    })
+}
+
+fn team_members(
+    conn: &Connection,
+    tenant: TenantId,
+    id: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    conn.prepare_cached(
+        "SELECT ifi, agent FROM team_members WHERE tenant = ?1 AND team = ?2 ORDER BY ifi",
+    )?
+    .query_map(params![tenant, id], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
+
+fn team_row(
+    conn: &Connection,
+    tenant: TenantId,
+    (id, name, origin, group): (String, String, String, Option<String>),
+) -> rusqlite::Result<Team> {
+    Ok(Team {
+        members: team_members(conn, tenant, &id)?,
+        id,
+        name,
+        origin: TeamOrigin::from_name(&origin).unwrap_or(TeamOrigin::Api),
+        group,
+    })
+}
+
+type TeamColumns = (String, String, String, Option<String>);
+
+fn team_columns(r: &Row<'_>) -> rusqlite::Result<TeamColumns> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+#[async_trait]
+impl EvidenceStore for SqliteStore {
+    async fn person_evidence(
+        &self,
+        tenant: TenantId,
+        person: &str,
+        item: Option<&str>,
+    ) -> StoreResult<Vec<EvidenceRow>> {
+        let (person, item) = (person.to_owned(), item.map(str::to_owned));
+        self.read(move |conn| {
+            let rows = match item {
+                Some(item) => conn
+                    .prepare_cached(&format!(
+                        "SELECT {COLUMNS} FROM evidence WHERE tenant = ?1 AND person = ?2
+                         AND item = ?3 ORDER BY at_ms DESC"
+                    ))?
+                    .query_map(params![tenant, person, item], evidence_row)?
+                    .collect::<Result<_, _>>()?,
+                None => conn
+                    .prepare_cached(&format!(
+                        "SELECT {COLUMNS} FROM evidence WHERE tenant = ?1 AND person = ?2
+                         ORDER BY at_ms DESC"
+                    ))?
+                    .query_map(params![tenant, person], evidence_row)?
+                    .collect::<Result<_, _>>()?,
+            };
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn person_items(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+    ) -> StoreResult<Vec<PersonItem>> {
+        let people = people.to_vec();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT person, item, normalized, evidence, first_ms, last_ms FROM person_items
+                 WHERE tenant = ?1 AND person = ?2",
+            )?;
+            let mut out = Vec::new();
+            for person in people {
+                for row in stmt.query_map(params![tenant, person], person_item)? {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn ranked(
+        &self,
+        tenant: TenantId,
+        item: &str,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<PersonItem>> {
+        let item = item.to_owned();
+        self.read(move |conn| {
+            let rows = conn
+                .prepare_cached(
+                    "SELECT person, item, normalized, evidence, first_ms, last_ms FROM person_items
+                     WHERE tenant = ?1 AND item = ?2 ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
+                )?
+                .query_map(
+                    params![tenant, item, limit as i64, offset as i64],
+                    person_item,
+                )?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn co_occurrence(&self, tenant: TenantId, item: &str) -> StoreResult<CoOccurrence> {
+        let item = item.to_owned();
+        self.read(move |conn| {
+            let people: i64 = conn
+                .prepare_cached(
+                    "SELECT count(DISTINCT person) FROM person_items WHERE tenant = ?1",
+                )?
+                .query_row(params![tenant], |r| r.get(0))?;
+            let per_item = conn
+                .prepare_cached(
+                    "SELECT item, count(*) FROM person_items WHERE tenant = ?1 GROUP BY item",
+                )?
+                .query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let with_item = conn
+                .prepare_cached(
+                    "SELECT b.item, count(*) FROM person_items a
+                     JOIN person_items b ON b.tenant = a.tenant AND b.person = a.person
+                     WHERE a.tenant = ?1 AND a.item = ?2 AND b.item <> a.item
+                     GROUP BY b.item",
+                )?
+                .query_map(params![tenant, item], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(CoOccurrence {
+                people: people as u64,
+                per_item,
+                with_item,
+            })
+        })
+        .await
+    }
+
+    async fn activity_stats(
+        &self,
+        tenant: TenantId,
+        item: &str,
+    ) -> StoreResult<Vec<ActivityStats>> {
+        let item = item.to_owned();
+        self.read(move |conn| {
+            let rows = conn
+                .prepare_cached(
+                    "SELECT activity, statements, learners, completions, successes, failures,
+                         score_sum, scored
+                     FROM activity_stats WHERE tenant = ?1 AND item = ?2",
+                )?
+                .query_map(params![tenant, item], |r| {
+                    Ok(ActivityStats {
+                        activity: r.get(0)?,
+                        statements: r.get(1)?,
+                        learners: r.get(2)?,
+                        completions: r.get(3)?,
+                        successes: r.get(4)?,
+                        failures: r.get(5)?,
+                        score_sum: r.get(6)?,
+                        scored: r.get(7)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn teams(
+        &self,
+        tenant: TenantId,
+        after: Option<&str>,
+        limit: u64,
+    ) -> StoreResult<Vec<Team>> {
+        let after = after.unwrap_or_default().to_owned();
+        self.read(move |conn| {
+            let heads: Vec<TeamColumns> = conn
+                .prepare_cached(
+                    "SELECT id, name, origin, group_ifi FROM teams
+                     WHERE tenant = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                )?
+                .query_map(params![tenant, after, limit as i64], team_columns)?
+                .collect::<Result<_, _>>()?;
+            let teams = heads
+                .into_iter()
+                .map(|head| team_row(conn, tenant, head))
+                .collect::<Result<_, _>>()?;
+            Ok(teams)
+        })
+        .await
+    }
+
+    async fn team(&self, tenant: TenantId, id: &str) -> StoreResult<Option<Team>> {
+        let id = id.to_owned();
+        self.read(move |conn| {
+            let head = conn
+                .prepare_cached(
+                    "SELECT id, name, origin, group_ifi FROM teams WHERE tenant = ?1 AND id = ?2",
+                )?
+                .query_row(params![tenant, id], team_columns)
+                .optional()?;
+            Ok(head.map(|h| team_row(conn, tenant, h)).transpose()?)
+        })
+        .await
+    }
+
+    async fn put_team(&self, tenant: TenantId, team: Team) -> StoreResult<bool> {
+        self.inner
+            .writer
+            .write(move |ctx| {
+                let existed = ctx
+                    .conn
+                    .prepare_cached("SELECT 1 FROM teams WHERE tenant = ?1 AND id = ?2")?
+                    .exists(params![tenant, team.id])?;
+                ctx.conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO teams (tenant, id, name, origin, group_ifi, updated_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![
+                        tenant,
+                        team.id,
+                        team.name,
+                        team.origin.name(),
+                        team.group,
+                        ctx.now.timestamp_millis()
+                    ])?;
+                ctx.conn
+                    .prepare_cached("DELETE FROM team_members WHERE tenant = ?1 AND team = ?2")?
+                    .execute(params![tenant, team.id])?;
+                let mut member = ctx.conn.prepare_cached(
+                    "INSERT OR IGNORE INTO team_members (tenant, team, ifi, agent)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (ifi, agent) in &team.members {
+                    member.execute(params![tenant, team.id, ifi, agent])?;
+                }
+                Ok(!existed)
+            })
+            .await
+    }
+
+    async fn delete_team(&self, tenant: TenantId, id: &str) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.inner
+            .writer
+            .write(move |ctx| {
+                ctx.conn
+                    .prepare_cached("DELETE FROM team_members WHERE tenant = ?1 AND team = ?2")?
+                    .execute(params![tenant, id])?;
+                let n = ctx
+                    .conn
+                    .prepare_cached("DELETE FROM teams WHERE tenant = ?1 AND id = ?2")?
+                    .execute(params![tenant, id])?;
+                Ok(n > 0)
+            })
+            .await
+    }
+}

@@ -1,0 +1,69 @@
+-- Schema version 7: skill evidence. One row per tag of a non-voided statement, on the
+-- person its actor is, and the aggregates kept with it at every write. Statements stored
+-- before this version get their evidence from `lrsgate retag`.
+CREATE TABLE evidence (
+    tenant     INTEGER NOT NULL,
+    statement  TEXT    NOT NULL,
+    item       TEXT    NOT NULL,
+    identity   TEXT    NOT NULL,
+    person     TEXT    NOT NULL,
+    activity   TEXT    NOT NULL,
+    verb       TEXT    NOT NULL,
+    -- The weight's factors; the weight is their product.
+    verb_w     REAL    NOT NULL,
+    result_w   REAL    NOT NULL,
+    confidence REAL    NOT NULL,
+    trust      REAL    NOT NULL,
+    at_ms      INTEGER NOT NULL,
+    normalized REAL    NOT NULL,
+    -- Bit 0 completed, bit 1 success, bit 2 failure.
+    outcome    INTEGER NOT NULL,
+    scaled     REAL,
+    PRIMARY KEY (tenant, statement, item)
+) WITHOUT ROWID;
+CREATE INDEX evidence_by_person ON evidence (tenant, person, item);
+
+CREATE TABLE person_items (
+    tenant     INTEGER NOT NULL,
+    person     TEXT    NOT NULL,
+    item       TEXT    NOT NULL,
+    normalized REAL    NOT NULL,
+    evidence   INTEGER NOT NULL,
+    first_ms   INTEGER NOT NULL,
+    last_ms    INTEGER NOT NULL,
+    PRIMARY KEY (tenant, person, item)
+) WITHOUT ROWID;
+-- Experts: people by their time-normalized sum for an item.
+CREATE INDEX person_items_ranked ON person_items (tenant, item, normalized DESC);
+
+CREATE TABLE activity_stats (
+    tenant      INTEGER NOT NULL,
+    item        TEXT    NOT NULL,
+    activity    TEXT    NOT NULL,
+    statements  INTEGER NOT NULL,
+    learners    INTEGER NOT NULL,
+    completions INTEGER NOT NULL,
+    successes   INTEGER NOT NULL,
+    failures    INTEGER NOT NULL,
+    score_sum   REAL    NOT NULL,
+    scored      INTEGER NOT NULL,
+    PRIMARY KEY (tenant, item, activity)
+) WITHOUT ROWID;
+
+CREATE TABLE teams (
+    tenant     INTEGER NOT NULL,
+    id         TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    origin     TEXT    NOT NULL,
+    group_ifi  TEXT,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+
+CREATE TABLE team_members (
+    tenant INTEGER NOT NULL,
+    team   TEXT    NOT NULL,
+    ifi    TEXT    NOT NULL,
+    agent  TEXT    NOT NULL,
+    PRIMARY KEY (tenant, team, ifi)
+) WITHOUT ROWID;
