@@ -34,24 +34,28 @@ pub struct BenchArgs {
     /// Also measure on this MongoDB server (a fresh database on it), side by side.
     #[arg(long, env = "LRSGATE_BENCH_MONGODB")]
     pub mongodb: Option<String>,
-    /// Tag statements at ingest: `on`, `off`, or `both` (each store measured twice).
-    #[arg(long, value_enum, default_value_t = TaggingModes::Both)]
-    pub tagging: TaggingModes,
+    /// What each run does at ingest, comma-separated: `plain` (no tagging), `tags`
+    /// (tagging), `evidence` (tagging and skill evidence). Each store is measured per mode.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Mode::Evidence, Mode::Tags])]
+    pub modes: Vec<Mode>,
+    /// Distinct learners the statements are spread over.
+    #[arg(long, default_value_t = 100_000)]
+    pub people: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TaggingModes {
-    On,
-    Off,
-    Both,
+pub enum Mode {
+    Plain,
+    Tags,
+    Evidence,
 }
 
-impl TaggingModes {
-    fn modes(self) -> &'static [bool] {
+impl Mode {
+    fn name(self) -> &'static str {
         match self {
-            TaggingModes::On => &[true],
-            TaggingModes::Off => &[false],
-            TaggingModes::Both => &[true, false],
+            Mode::Plain => "plain",
+            Mode::Tags => "tags",
+            Mode::Evidence => "evidence",
         }
     }
 }
@@ -82,7 +86,10 @@ const TITLES: [&str; 20] = [
 
 const KEY: &str = "bench";
 const SECRET: &str = "bench-secret";
-const AGENTS: usize = 20_000;
+const ADMIN_SECRET: &str = "bench-admin-secret";
+/// 2025-01-01, where generated timestamps start.
+const FIRST_DAY_MILLIS: i64 = 1_735_689_600_000;
+const DAY_MILLIS: i64 = 86_400_000;
 const ACTIVITIES: usize = 5_000;
 const VERBS: [&str; 8] = [
     "completed",
@@ -94,9 +101,6 @@ const VERBS: [&str; 8] = [
     "launched",
     "scored",
 ];
-
-/// Draws a random value for a query parameter.
-type RandomValue = fn(&mut StdRng) -> String;
 
 struct Server {
     child: Child,
@@ -113,7 +117,7 @@ impl Drop for Server {
 /// One backend's figures.
 struct Figures {
     store: String,
-    tagging: bool,
+    mode: Mode,
     ingest: Duration,
     /// (filter name, p50 ms, p99 ms).
     queries: Vec<(&'static str, f64, f64)>,
@@ -130,8 +134,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.statements, args.batch, args.concurrency, args.queries
     );
     let mut all = Vec::new();
-    for &tagging in args.tagging.modes() {
-        let suffix = if tagging { "tagged" } else { "untagged" };
+    for &mode in &args.modes {
+        let suffix = mode.name();
         // A fresh store for every run.
         let mut stores = vec![format!(
             "sqlite://{}",
@@ -142,60 +146,46 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             stores.push(crate::store::with_database(url, &database));
         }
         for store in stores {
-            println!(
-                "measuring on {store}, tagging {}",
-                if tagging { "on" } else { "off" }
-            );
-            all.push(measure(&args, store, tagging).await?);
+            println!("measuring on {store}, mode {}", mode.name());
+            all.push(measure(&args, store, mode).await?);
         }
     }
     print_table(&args, &all);
     Ok(())
 }
 
-async fn measure(args: &BenchArgs, store: String, tagging: bool) -> anyhow::Result<Figures> {
-    let server = start_server(&store, tagging).await?;
+async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<Figures> {
+    let server = start_server(&store, mode).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
     let ingest = ingest(&client, &server.base, args).await?;
 
     let mut rng = StdRng::seed_from_u64(7);
-    let filters: [(&str, RandomValue); 3] = [
-        ("agent", |r| agent(r.gen_range(0..AGENTS)).to_string()),
-        ("verb", |r| verb_id(r.gen_range(0..VERBS.len()))),
-        ("activity", |r| activity_id(r.gen_range(0..ACTIVITIES))),
-    ];
+    let people = args.people.max(1);
     let mut queries = Vec::new();
-    for (name, make) in filters {
-        let mut latencies = Vec::with_capacity(args.queries);
-        for _ in 0..args.queries {
-            let value = make(&mut rng);
-            let started = Instant::now();
-            let response = client
+    for name in ["agent", "verb", "activity"] {
+        let requests = (0..args.queries).map(|_| {
+            let value = match name {
+                "agent" => agent(rng.gen_range(0..people)).to_string(),
+                "verb" => verb_id(rng.gen_range(0..VERBS.len())),
+                _ => activity_id(rng.gen_range(0..ACTIVITIES)),
+            };
+            client
                 .get(format!("{}/xapi/statements", server.base))
                 .basic_auth(KEY, Some(SECRET))
                 .header("X-Experience-API-Version", "1.0.3")
                 .query(&[(name, value.as_str()), ("limit", "25")])
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                bail!("GET by {name} answered {}", response.status());
-            }
-            response.bytes().await?;
-            latencies.push(started.elapsed());
-        }
-        latencies.sort();
-        queries.push((
-            name,
-            percentile(&latencies, 0.50),
-            percentile(&latencies, 0.99),
-        ));
+        });
+        queries.push(timed(name, requests).await?);
+    }
+    if mode == Mode::Evidence {
+        queries.extend(evidence_queries(&client, &server.base, args, &mut rng).await?);
     }
     let (rss_mb, peak_rss_mb) = memory_of(server.child.id())?;
     Ok(Figures {
         store,
-        tagging,
+        mode,
         ingest,
         queries,
         rss_mb,
@@ -203,10 +193,127 @@ async fn measure(args: &BenchArgs, store: String, tagging: bool) -> anyhow::Resu
     })
 }
 
+/// Sends the requests one after another; (label, p50 ms, p99 ms).
+async fn timed(
+    label: &'static str,
+    requests: impl Iterator<Item = reqwest::RequestBuilder>,
+) -> anyhow::Result<(&'static str, f64, f64)> {
+    let mut latencies = Vec::new();
+    for request in requests {
+        let started = Instant::now();
+        let response = request.send().await?;
+        if !response.status().is_success() {
+            bail!("{label} answered {}", response.status());
+        }
+        response.bytes().await?;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    Ok((
+        label,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+    ))
+}
+
+/// Teams of this many people are mapped.
+const TEAM_SIZE: usize = 50;
+const TEAMS: usize = 20;
+
+/// Profiles of random people, the top 20 experts of random items, and skill maps of
+/// teams of 50 random people.
+async fn evidence_queries(
+    client: &reqwest::Client,
+    base: &str,
+    args: &BenchArgs,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<(&'static str, f64, f64)>> {
+    let api = |path: &str| format!("{base}/api/v1/{path}");
+    let framework = "https://w3id.org/lrsgate/frameworks/wlp";
+    let items: Vec<String> = [
+        "competency/thinking-strategically",
+        "competency/building-trust",
+        "competency/planning-and-implementing-assignments",
+        "aoe/coaching",
+        "aoe/designing-learning",
+        "aoe/measuring-and-evaluating",
+        "aoe/facilitating-organizational-change",
+        "aoe/managing-organizational-knowledge",
+    ]
+    .iter()
+    .map(|i| {
+        format!("{framework}/{i}")
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+    })
+    .collect();
+    let response = client
+        .post(format!("{base}/api/v1/admin/tenants/default/credentials"))
+        .basic_auth("admin", Some(ADMIN_SECRET))
+        .json(&json!({ "name": "bench evidence", "scopes": ["evidence:read", "people:write"] }))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("creating a credential answered {}", response.status());
+    }
+    let credential: Value = response.json().await?;
+    let (key, secret) = (
+        credential["key"].as_str().unwrap_or_default().to_owned(),
+        credential["secret"].as_str().unwrap_or_default().to_owned(),
+    );
+    let get = |path: &str| client.get(api(path)).basic_auth(&key, Some(&secret));
+    let people = args.people.max(1);
+    let mut teams = Vec::new();
+    for _ in 0..TEAMS {
+        let members: Vec<Value> = (0..TEAM_SIZE)
+            .map(|_| agent(rng.gen_range(0..people)))
+            .collect();
+        let response = client
+            .post(api("teams"))
+            .basic_auth(&key, Some(&secret))
+            .json(&json!({ "name": "Bench team", "members": members }))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("creating a team answered {}", response.status());
+        }
+        let team: Value = response.json().await?;
+        teams.push(team["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let n = args.queries;
+    let profiles: Vec<String> = (0..n)
+        .map(|_| agent(rng.gen_range(0..people)).to_string())
+        .collect();
+    let profile = timed(
+        "profile",
+        profiles
+            .iter()
+            .map(|a| get("profiles").query(&[("agent", a)])),
+    )
+    .await?;
+    let picks: Vec<usize> = (0..n).map(|_| rng.gen_range(0..items.len())).collect();
+    let experts = timed(
+        "experts top 20",
+        picks
+            .iter()
+            .map(|i| get(&format!("competencies/{}/experts", items[*i])).query(&[("limit", "20")])),
+    )
+    .await?;
+    let team_picks: Vec<usize> = (0..n).map(|_| rng.gen_range(0..teams.len())).collect();
+    let maps = timed(
+        "team map (50 people)",
+        team_picks
+            .iter()
+            .map(|t| get(&format!("teams/{}/skills", teams[*t]))),
+    )
+    .await?;
+    Ok(vec![profile, experts, maps])
+}
+
 fn print_table(args: &BenchArgs, all: &[Figures]) {
     let backend = |f: &Figures| {
         let kind = f.store.split("://").next().unwrap_or("?");
-        format!("{kind}, tags {}", if f.tagging { "on" } else { "off" })
+        format!("{kind}, {}", f.mode.name())
     };
     let row = |label: &str, cells: Vec<String>| {
         let cells: Vec<String> = cells.iter().map(|c| format!("{c:>18}")).collect();
@@ -225,11 +332,21 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
             .map(|f| format!("{:.2}", f.ingest.as_secs_f64()))
             .collect(),
     );
-    for (i, (name, _, _)) in all[0].queries.iter().enumerate() {
+    let labels: Vec<&str> = all
+        .iter()
+        .max_by_key(|f| f.queries.len())
+        .map(|f| f.queries.iter().map(|q| q.0).collect())
+        .unwrap_or_default();
+    for label in labels {
         row(
-            &format!("GET by {name} (limit 25), p50/p99 ms"),
+            &format!("{label}, p50/p99 ms"),
             all.iter()
-                .map(|f| format!("{:.2} / {:.2}", f.queries[i].1, f.queries[i].2))
+                .map(|f| {
+                    f.queries
+                        .iter()
+                        .find(|q| q.0 == label)
+                        .map_or("-".to_owned(), |q| format!("{:.2} / {:.2}", q.1, q.2))
+                })
                 .collect(),
         );
     }
@@ -241,7 +358,8 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
     );
 }
 
-async fn start_server(store: &str, tagging: bool) -> anyhow::Result<Server> {
+async fn start_server(store: &str, mode: Mode) -> anyhow::Result<Server> {
+    let on_off = |on: bool| if on { "on" } else { "off" };
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -256,7 +374,9 @@ async fn start_server(store: &str, tagging: bool) -> anyhow::Result<Server> {
             "warn",
         ])
         .env("LRSGATE_CREDENTIALS", format!("{KEY}:{SECRET}"))
-        .env("LRSGATE_TAGGING", if tagging { "on" } else { "off" })
+        .env("LRSGATE_ADMIN_SECRET", ADMIN_SECRET)
+        .env("LRSGATE_TAGGING", on_off(mode != Mode::Plain))
+        .env("LRSGATE_EVIDENCE_RECORDING", on_off(mode == Mode::Evidence))
         .stdout(Stdio::null())
         .spawn()
         .context("starting the server")?;
@@ -295,7 +415,9 @@ async fn ingest(
         .map(|b| {
             let first = b * args.batch;
             let size = args.batch.min(args.statements - first);
-            let body = json!((first..first + size).map(generated).collect::<Vec<_>>());
+            let body = json!((first..first + size)
+                .map(|n| generated(n, args.people.max(1)))
+                .collect::<Vec<_>>());
             async move {
                 let response = client
                     .post(format!("{base}/xapi/statements"))
@@ -334,11 +456,12 @@ fn activity_id(i: usize) -> String {
     format!("http://example.com/activities/{i}")
 }
 
-/// Statement number `n`: deterministic, spread over agents, verbs and activities.
-fn generated(n: usize) -> Value {
+/// Statement number `n`: deterministic, spread over `people` agents, verbs, activities
+/// and two years.
+fn generated(n: usize, people: usize) -> Value {
     let mut rng = StdRng::seed_from_u64(n as u64);
     let (a, v, c) = (
-        rng.gen_range(0..AGENTS),
+        rng.gen_range(0..people),
         rng.gen_range(0..VERBS.len()),
         rng.gen_range(0..ACTIVITIES),
     );
@@ -353,7 +476,9 @@ fn generated(n: usize) -> Value {
                     "duration": "PT12M30S" },
         "context": { "registration": uuid::Uuid::from_u128(rng.gen()).to_string(),
                      "contextActivities": { "parent": [{ "id": "http://example.com/programs/1" }] } },
-        "timestamp": "2026-01-15T10:00:00.000Z"
+        "timestamp": (chrono::DateTime::UNIX_EPOCH
+            + chrono::Duration::milliseconds(FIRST_DAY_MILLIS + rng.gen_range(0..730) * DAY_MILLIS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     })
 }
 

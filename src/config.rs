@@ -153,6 +153,8 @@ pub struct Settings {
     pub tagging: bool,
     /// How evidence is weighed and how fast it fades.
     pub evidence: EvidenceWeights,
+    /// Whether tagged statements are recorded as skill evidence at ingest.
+    pub evidence_recording: bool,
 }
 
 impl Default for Settings {
@@ -176,6 +178,7 @@ impl Default for Settings {
             tagging_text_threshold: 0.6,
             tagging: true,
             evidence: EvidenceWeights::default(),
+            evidence_recording: true,
         }
     }
 }
@@ -202,6 +205,7 @@ pub struct Layer {
     pub tagging_text_threshold: Option<f64>,
     pub tagging: Option<bool>,
     pub evidence: Option<EvidenceConfig>,
+    pub evidence_recording: Option<bool>,
 }
 
 impl Settings {
@@ -239,7 +243,11 @@ impl Settings {
             tagging_text_threshold,
             tagging,
             evidence,
+            evidence_recording,
         } = layer;
+        if let Some(v) = evidence_recording {
+            self.evidence_recording = v;
+        }
         if let Some(v) = evidence {
             v.apply_to(&mut self.evidence)?;
         }
@@ -383,13 +391,19 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
                     })
             })
             .transpose()?,
-        tagging: match var("LRSGATE_TAGGING").as_deref() {
-            None => None,
-            Some("on" | "true") => Some(true),
-            Some("off" | "false") => Some(false),
-            Some(other) => anyhow::bail!("LRSGATE_TAGGING must be `on` or `off`, not `{other}`"),
-        },
+        tagging: switch(&var, "LRSGATE_TAGGING")?,
+        evidence_recording: switch(&var, "LRSGATE_EVIDENCE_RECORDING")?,
     })
+}
+
+/// An on/off variable.
+fn switch(var: &impl Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<bool>> {
+    match var(name).as_deref() {
+        None => Ok(None),
+        Some("on" | "true") => Ok(Some(true)),
+        Some("off" | "false") => Ok(Some(false)),
+        Some(other) => anyhow::bail!("{name} must be `on` or `off`, not `{other}`"),
+    }
 }
 
 /// The config file named by `--config` or `LRSGATE_CONFIG`.

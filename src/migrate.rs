@@ -79,6 +79,10 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         report.kinds.iter().map(|k| k.source.count).sum::<u64>(),
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "Skill evidence is derived from tags: run `lrsgate retag --tenant NAME --store {}` for each tenant to rebuild it.",
+        args.to
+    );
     Ok(())
 }
 
@@ -158,7 +162,35 @@ pub async fn copy_store(
         });
     }
     verifying.finish();
+    copy_teams(from, to).await?;
     Ok(MigrationReport { kinds })
+}
+
+/// Teams, with their ids, tenant by tenant. (Evidence is not copied: it is derived from
+/// the statements' tags, and `lrsgate retag` rebuilds it on the target.)
+async fn copy_teams(from: &Store, to: &Store) -> anyhow::Result<()> {
+    const PAGE: u64 = 200;
+    for tenant in from.tenants.tenants().await? {
+        let mut after: Option<String> = None;
+        loop {
+            let teams = from
+                .evidence
+                .teams(tenant.id, after.as_deref(), PAGE)
+                .await?;
+            after = teams.last().map(|t| t.id.clone());
+            let last_page = (teams.len() as u64) < PAGE;
+            for team in teams {
+                to.evidence
+                    .put_team(tenant.id, team)
+                    .await
+                    .context("writing teams to the target")?;
+            }
+            if last_page {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads every record of a kind, a page at a time, tallies it and hands the page on.

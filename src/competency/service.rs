@@ -16,7 +16,7 @@ use super::rules::Rule;
 use super::tagger::{preferred_text, ActivityFacts, Alignment, Tag, Tagger, TextSettings};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
-use crate::evidence::{evidence_of, EvidenceWeights};
+use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights};
 use crate::store::competency::{FrameworkRecord, Retagged, RuleRecord};
 use crate::store::{Store, TenantId};
 use crate::xapi::validate::Violation;
@@ -39,6 +39,8 @@ pub struct Competencies {
     compiled: RwLock<HashMap<TenantId, Compiled>>,
     /// How tags weigh as evidence, for the evidence recorded with them.
     weights: EvidenceWeights,
+    /// Whether ingest records evidence (retagging does either way).
+    evidence_at_ingest: bool,
 }
 
 /// A framework version as listed.
@@ -108,6 +110,7 @@ impl Competencies {
             at_ingest,
             compiled: RwLock::new(HashMap::new()),
             weights,
+            evidence_at_ingest: true,
         })
     }
 
@@ -117,7 +120,24 @@ impl Competencies {
             threshold: settings.tagging_text_threshold,
             ..TextSettings::default()
         };
-        Self::new(store, text, settings.tagging, settings.evidence.clone())
+        let mut competencies = Self::new(store, text, settings.tagging, settings.evidence.clone())?;
+        competencies.evidence_at_ingest = settings.evidence_recording;
+        Ok(competencies)
+    }
+
+    /// The evidence statement `id` being stored gives with its tags (none when recording
+    /// evidence at ingest is off).
+    pub fn evidence_at_ingest(
+        &self,
+        statement: &Value,
+        id: &str,
+        tags: &[Tag],
+        now: i64,
+    ) -> Vec<EvidenceItem> {
+        if !self.evidence_at_ingest || tags.is_empty() {
+            return Vec::new();
+        }
+        evidence_of(statement, id, tags, &self.weights, now)
     }
 
     pub fn weights(&self) -> &EvidenceWeights {
@@ -556,7 +576,7 @@ impl Competencies {
                 .map(|((old, tags), body)| {
                     changed += u64::from(old.tags != tags);
                     Retagged {
-                        evidence: evidence_of(body, &tags, &self.weights, now),
+                        evidence: evidence_of(body, &old.id, &tags, &self.weights, now),
                         id: old.id,
                         tags,
                     }

@@ -75,12 +75,13 @@ pub fn source_of(statement: &Value) -> &str {
         .unwrap_or_default()
 }
 
-/// The evidence of a statement with its tags: one item per tag, for an Agent actor (a
+/// The evidence of statement `id` with its tags: one item per tag, for an Agent actor (a
 /// Group's statement is evidence for the team, not for its members one by one). Items
 /// that weigh nothing (e.g. `launched`) are left out. `now_millis` stands in for a
 /// timestamp the LRS has not assigned yet.
 pub fn evidence_of(
     statement: &Value,
+    id: &str,
     tags: &[Tag],
     weights: &EvidenceWeights,
     now_millis: i64,
@@ -88,8 +89,7 @@ pub fn evidence_of(
     let Some(actor) = statement.get("actor").filter(|a| !is_group(a)) else {
         return Vec::new();
     };
-    let (Some(identity), Some(id)) = (ifi_key(actor), statement.get("id").and_then(Value::as_str))
-    else {
+    let Some(identity) = ifi_key(actor) else {
         return Vec::new();
     };
     let at_millis = ["timestamp", "stored"]
@@ -140,9 +140,10 @@ mod tests {
         }
     }
 
+    const ID: &str = "5f2c0c55-6b7e-4f1e-9d3c-0a1b2c3d4e5f";
+
     fn stored(verb: &str, actor: Value) -> Value {
         json!({
-            "id": "5f2c0c55-6b7e-4f1e-9d3c-0a1b2c3d4e5f",
             "actor": actor,
             "verb": { "id": format!("http://adlnet.gov/expapi/verbs/{verb}") },
             "object": { "id": "https://courses.example.com/1" },
@@ -157,8 +158,9 @@ mod tests {
         let mut weights = EvidenceWeights::default();
         weights.trust.insert("lms".into(), 0.5);
         let s = stored("passed", json!({ "mbox": "mailto:Ann@Example.com" }));
-        let items = evidence_of(&s, &[tag("urn:a", 1.0), tag("urn:b", 0.8)], &weights, 0);
+        let items = evidence_of(&s, ID, &[tag("urn:a", 1.0), tag("urn:b", 0.8)], &weights, 0);
         assert_eq!(items.len(), 2);
+        assert_eq!(items[0].statement, ID);
         assert_eq!(items[0].identity, "mbox:mailto:ann@example.com");
         assert_eq!(
             items[0].at_millis, 1_772_366_400_000,
@@ -178,12 +180,13 @@ mod tests {
         let group = json!({ "objectType": "Group", "name": "Team", "member": [] });
         assert!(evidence_of(
             &stored("completed", group),
+            ID,
             &[tag("urn:a", 1.0)],
             &weights,
             0
         )
         .is_empty());
         let launched = stored("launched", json!({ "mbox": "mailto:a@example.com" }));
-        assert!(evidence_of(&launched, &[tag("urn:a", 1.0)], &weights, 0).is_empty());
+        assert!(evidence_of(&launched, ID, &[tag("urn:a", 1.0)], &weights, 0).is_empty());
     }
 }

@@ -12,7 +12,7 @@ use super::Lrs;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::evidence::teams::seen_teams;
-use crate::evidence::{evidence_of, EvidenceItem, FeedEvent};
+use crate::evidence::{EvidenceItem, FeedEvent};
 use crate::store::{AttachmentData, Cursor, StatementQuery, StoredStatement, TenantId};
 use crate::xapi::signature::{self, SIGNATURE_CONTENT_TYPE, SIGNATURE_USAGE};
 use crate::xapi::statement::{index_keys, prepare, Assigned};
@@ -127,13 +127,16 @@ impl Lrs {
         let mut prepared = Vec::with_capacity(statements.len());
         let define = principal.scopes.can_define();
         let now = chrono::Utc::now().timestamp_millis();
-        let weights = self.competencies.weights();
         for (s, tags) in statements.into_iter().zip(tags) {
-            let evidence = evidence_of(&s, &tags, weights, now);
             let teams = seen_teams(&s);
+            let mut evidence = self.competencies.evidence_at_ingest(&s, "", &tags, now);
             let mut p = prepare(s, &assigned);
-            p.tags = tags;
+            // The id is known once `prepare` has assigned one to a statement without.
+            for e in &mut evidence {
+                e.statement.clone_from(&p.id);
+            }
             p.evidence = evidence;
+            p.tags = tags;
             p.teams = teams;
             if !define {
                 // Stored as sent, but without `define` the Activities and Agents resources

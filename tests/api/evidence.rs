@@ -72,6 +72,11 @@ fn with_result(mut statement: Value, result: Value) -> Value {
     statement
 }
 
+fn without_id(mut statement: Value) -> Value {
+    statement.as_object_mut().unwrap().remove("id");
+    statement
+}
+
 fn close(actual: &Value, expected: f64, what: &str) {
     let actual = actual
         .as_f64()
@@ -140,7 +145,8 @@ async fn tell_the_story(app: &TestApp) -> String {
             json!({ "success": true, "score": { "scaled": 0.9 } }),
         ),
         mastered,
-        evidence(mbox("cy"), "completed", "c2", &[strategy()], 1),
+        // Without an id: the LRS assigns one, and the evidence carries it.
+        without_id(evidence(mbox("cy"), "completed", "c2", &[strategy()], 1)),
         evidence(mbox("dee"), "completed", "c4", &[acumen(), planning()], 20),
         evidence(mbox("eve"), "completed", "c5", &[planning()], 20),
         // Launching weighs nothing.
@@ -253,6 +259,13 @@ async fn profiles_experts_adjacency_activities_teams_and_gaps_match_hand_compute
     close(&ranked[0]["score"], ann_strategy(), "Ann");
     close(&ranked[1]["score"], bob_strategy(), "Bob");
     close(&ranked[2]["score"], cy_strategy(), "Cy");
+    let cy_statement = ranked[2]["proofs"][0]["statement"].as_str().unwrap();
+    let stored = app.get_statements(&[("statementId", cy_statement)]).await;
+    assert_eq!(
+        stored.status(),
+        200,
+        "the proof names the id the LRS assigned"
+    );
     assert_eq!(ranked[1]["evidence"], 1);
     assert!(ranked[1]["proofs"]
         .as_array()

@@ -8,6 +8,7 @@ use indicatif::ProgressBar;
 use lrsgate::competency::{Alignment, Method, Tag};
 use lrsgate::migrate::{copy_store, MigrationReport};
 use lrsgate::store::competency::{FrameworkRecord, RuleRecord};
+use lrsgate::store::evidence::{Team, TeamOrigin};
 use lrsgate::store::people::LinkedIdentity;
 use lrsgate::store::transfer::RecordKind;
 use lrsgate::store::{
@@ -218,6 +219,14 @@ async fn fill(store: &Store) -> (String, String) {
         .link_identities(OTHER, linked.to_vec())
         .await
         .unwrap();
+    let team = Team {
+        id: "team-1".into(),
+        name: "Platform".into(),
+        origin: TeamOrigin::Api,
+        group: None,
+        members: vec![("mbox:mailto:ann@example.com".into(), "{}".into())],
+    };
+    store.evidence.put_team(OTHER, team).await.unwrap();
     (id_of(&rich), id_of(&doomed))
 }
 
@@ -381,6 +390,7 @@ async fn observe(store: &Store, rich: &str, doomed: &str) -> Value {
                 "{:?}",
                 store.people.person_identities(OTHER, "ann").await.unwrap()
             ),
+            format!("{:?}", store.evidence.teams(OTHER, None, 10).await.unwrap()),
         ]),
     );
     let tenants = store.tenants.tenants().await.unwrap();

@@ -347,12 +347,16 @@ impl CompetencyStore for SqliteStore {
             .writer
             .write(move |ctx| {
                 let mut update = ctx.conn.prepare_cached(
-                    "UPDATE statements SET tags = ?3 WHERE tenant = ?1 AND id = ?2 AND voided = 0",
+                    "UPDATE statements SET tags = ?3 WHERE tenant = ?1 AND id = ?2 AND voided = 0
+                     RETURNING seq",
                 )?;
                 for (text, r) in rows {
-                    if update.execute(params![tenant, r.id, text])? > 0 {
-                        evidence::withdraw(ctx.conn, tenant, &r.id)?;
-                        evidence::record(ctx.conn, tenant, &r.evidence)?;
+                    let seq: Option<i64> = update
+                        .query_row(params![tenant, r.id, text], |row| row.get(0))
+                        .optional()?;
+                    if let Some(seq) = seq {
+                        evidence::withdraw(ctx.conn, tenant, seq)?;
+                        evidence::record(ctx.conn, tenant, seq, &r.evidence)?;
                     }
                 }
                 Ok(())

@@ -1,5 +1,6 @@
 //! Skill evidence on SQLite: rows and aggregates written in the writer's transaction,
-//! together with the statements (or links) that cause them.
+//! together with the statements (or links) that cause them. Reads by person name their
+//! index: without statistics the planner prefers a scan of the tenant's primary key.
 
 use std::collections::BTreeSet;
 
@@ -36,21 +37,23 @@ fn has_activity_evidence(
     activity: &str,
 ) -> rusqlite::Result<bool> {
     conn.prepare_cached(
-        "SELECT 1 FROM evidence WHERE tenant = ?1 AND person = ?2 AND item = ?3 AND activity = ?4",
+        "SELECT 1 FROM evidence INDEXED BY evidence_by_person WHERE tenant = ?1 AND person = ?2 AND item = ?3 AND activity = ?4",
     )?
     .exists(params![tenant, person, item, activity])
 }
 
-/// Records a statement's evidence and adds it to the aggregates.
+/// Records the evidence of the statement stored at `seq` and adds it to the aggregates.
 pub(super) fn record(
     conn: &Connection,
     tenant: TenantId,
+    seq: i64,
     items: &[EvidenceItem],
 ) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO evidence (tenant, statement, item, identity, person, activity,
-             verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT OR IGNORE INTO evidence (tenant, seq, statement, item, identity, person,
+             activity, verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome,
+             scaled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     let mut sum = conn.prepare_cached(
         "INSERT INTO person_items (tenant, person, item, normalized, evidence, first_ms, last_ms)
@@ -74,6 +77,7 @@ pub(super) fn record(
         let w = &e.weight;
         let inserted = insert.execute(params![
             tenant,
+            seq,
             e.statement,
             e.item,
             e.identity,
@@ -141,17 +145,13 @@ fn count_activity(
     Ok(())
 }
 
-/// Takes a statement's evidence out (it was voided, or is being retagged).
-pub(super) fn withdraw(
-    conn: &Connection,
-    tenant: TenantId,
-    statement: &str,
-) -> rusqlite::Result<()> {
+/// Takes out the evidence of the statement stored at `seq` (voided, or being retagged).
+pub(super) fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<()> {
     let rows: Vec<EvidenceRow> = conn
         .prepare_cached(&format!(
-            "DELETE FROM evidence WHERE tenant = ?1 AND statement = ?2 RETURNING {COLUMNS}"
+            "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {COLUMNS}"
         ))?
-        .query_map(params![tenant, statement], evidence_row)?
+        .query_map(params![tenant, seq], evidence_row)?
         .collect::<Result<_, _>>()?;
     let mut touched = BTreeSet::new();
     for row in rows {
@@ -172,7 +172,8 @@ pub(super) fn withdraw(
 fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
     let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
         .prepare_cached(
-            "SELECT count(*), total(normalized), min(at_ms), max(at_ms) FROM evidence
+            "SELECT count(*), total(normalized), min(at_ms), max(at_ms)
+             FROM evidence INDEXED BY evidence_by_person
              WHERE tenant = ?1 AND person = ?2 AND item = ?3",
         )?
         .query_row(params![tenant, person, item], |r| {
@@ -209,12 +210,12 @@ pub(super) fn move_identity(
     }
     let items: Vec<String> = conn
         .prepare_cached(
-            "SELECT DISTINCT item FROM evidence WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+            "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
         )?
         .query_map(params![tenant, from, ifi], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     conn.prepare_cached(
-        "UPDATE evidence SET person = ?4 WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+        "UPDATE evidence INDEXED BY evidence_by_person SET person = ?4 WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
     )?
     .execute(params![tenant, from, ifi, to])?;
     for item in items {
@@ -324,14 +325,16 @@ impl EvidenceStore for SqliteStore {
             let rows = match item {
                 Some(item) => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM evidence WHERE tenant = ?1 AND person = ?2
+                        "SELECT {COLUMNS} FROM evidence INDEXED BY evidence_by_person
+                         WHERE tenant = ?1 AND person = ?2
                          AND item = ?3 ORDER BY at_ms DESC"
                     ))?
                     .query_map(params![tenant, person, item], evidence_row)?
                     .collect::<Result<_, _>>()?,
                 None => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM evidence WHERE tenant = ?1 AND person = ?2
+                        "SELECT {COLUMNS} FROM evidence INDEXED BY evidence_by_person
+                         WHERE tenant = ?1 AND person = ?2
                          ORDER BY at_ms DESC"
                     ))?
                     .query_map(params![tenant, person], evidence_row)?

@@ -1,8 +1,10 @@
 -- Schema version 7: skill evidence. One row per tag of a non-voided statement, on the
 -- person its actor is, and the aggregates kept with it at every write. Statements stored
--- before this version get their evidence from `lrsgate retag`.
+-- before this version get their evidence from `lrsgate retag`. Evidence is keyed by the
+-- statement's `seq`, so rows are appended in storage order rather than scattered by id.
 CREATE TABLE evidence (
     tenant     INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
     statement  TEXT    NOT NULL,
     item       TEXT    NOT NULL,
     identity   TEXT    NOT NULL,
@@ -19,7 +21,7 @@ CREATE TABLE evidence (
     -- Bit 0 completed, bit 1 success, bit 2 failure.
     outcome    INTEGER NOT NULL,
     scaled     REAL,
-    PRIMARY KEY (tenant, statement, item)
+    PRIMARY KEY (tenant, seq, item)
 ) WITHOUT ROWID;
 CREATE INDEX evidence_by_person ON evidence (tenant, person, item);
 

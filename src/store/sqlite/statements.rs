@@ -126,7 +126,7 @@ fn insert_batch(
         "INSERT OR IGNORE INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut void = conn.prepare_cached(
-        "UPDATE statements SET voided = 1, tags = NULL WHERE tenant = ?1 AND id = ?2 AND voiding = 0",
+        "UPDATE statements SET voided = 1, tags = NULL WHERE tenant = ?1 AND id = ?2 AND voiding = 0 RETURNING seq",
     )?;
     let mut name = conn.prepare_cached(
         "INSERT OR IGNORE INTO agent_names (tenant, ifi, name) VALUES (?1, ?2, ?3)",
@@ -161,11 +161,14 @@ fn insert_batch(
         for key in &st.index {
             index.execute(params![tenant, key.kind.code(), key.key, seq])?;
         }
-        evidence::record(conn, tenant, &st.evidence)?;
+        evidence::record(conn, tenant, seq, &st.evidence)?;
         evidence::keep_teams(conn, tenant, &st.teams, now.timestamp_millis())?;
         if let Some(target) = &st.voids {
-            if void.execute(params![tenant, target])? > 0 {
-                evidence::withdraw(conn, tenant, target)?;
+            let voided: Option<i64> = void
+                .query_row(params![tenant, target], |r| r.get(0))
+                .optional()?;
+            if let Some(voided) = voided {
+                evidence::withdraw(conn, tenant, voided)?;
             }
         }
         for definition in &st.activities {
