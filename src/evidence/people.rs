@@ -59,14 +59,7 @@ impl People {
         tenant: TenantId,
         ifis: &[String],
     ) -> StoreResult<HashMap<String, String>> {
-        let linked = self.store.people.linked_people(tenant, ifis).await?;
-        Ok(ifis
-            .iter()
-            .map(|ifi| {
-                let person = linked.get(ifi).cloned().unwrap_or_else(|| own_person(ifi));
-                (ifi.clone(), person)
-            })
-            .collect())
+        self.store.people.people_of(tenant, ifis).await
     }
 
     async fn person_of(&self, tenant: TenantId, ifi: &str) -> StoreResult<String> {

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::people::own_person;
 use super::service::{item_ref, Basis, Evidence, ItemRef};
 use crate::competency::ItemKind;
 use crate::error::{ApiError, ApiResult};
@@ -229,10 +228,12 @@ impl Evidence {
         let tagger = self.tagger(tenant).await?;
         let team = self.stored_team(tenant, id).await?;
         let ifis: Vec<String> = team.members.iter().map(|(k, _)| k.clone()).collect();
-        let linked = self.store().people.linked_people(tenant, &ifis).await?;
-        let mut people: Vec<String> = ifis
-            .iter()
-            .map(|ifi| linked.get(ifi).cloned().unwrap_or_else(|| own_person(ifi)))
+        let mut people: Vec<String> = self
+            .store()
+            .people
+            .people_of(tenant, &ifis)
+            .await?
+            .into_values()
             .collect();
         people.sort();
         people.dedup();

@@ -35,6 +35,22 @@ pub trait PeopleStore: Send + Sync {
         tenant: TenantId,
         ifis: &[String],
     ) -> StoreResult<HashMap<String, String>>;
+    /// The person of each identity: the one it is linked to, else its own.
+    async fn people_of(
+        &self,
+        tenant: TenantId,
+        ifis: &[String],
+    ) -> StoreResult<HashMap<String, String>> {
+        let linked = self.linked_people(tenant, ifis).await?;
+        Ok(ifis
+            .iter()
+            .map(|ifi| {
+                let person = linked.get(ifi).cloned().unwrap_or_else(|| own_person(ifi));
+                (ifi.clone(), person)
+            })
+            .collect())
+    }
+
     /// The identities linked to a person, by IFI key.
     async fn person_identities(
         &self,

@@ -20,7 +20,7 @@ use crate::store::evidence::{
     outcome_bits, outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow,
     EvidenceStore, PersonItem, SeenTeam, Team, TeamOrigin,
 };
-use crate::store::people::{own_person, PeopleStore};
+use crate::store::people::PeopleStore;
 use crate::store::{StoreResult, TenantId};
 
 fn get_f64(d: &BsonDocument, key: &str) -> StoreResult<f64> {
@@ -85,14 +85,13 @@ fn person_item(d: &BsonDocument) -> StoreResult<PersonItem> {
 }
 
 fn team_of(d: &BsonDocument) -> StoreResult<Team> {
-    let members = d
+    let mut members = d
         .get_array("members")
         .map_err(backend)?
         .iter()
         .filter_map(Bson::as_document)
         .map(|m| Ok((get_str(m, "ifi")?, get_str(m, "agent")?)))
         .collect::<StoreResult<Vec<_>>>()?;
-    let mut members = members;
     members.sort();
     Ok(Team {
         id: get_str(d, "id")?,
@@ -138,28 +137,20 @@ impl MongoStore {
         ]
     }
 
-    async fn people_of(
-        &self,
-        tenant: TenantId,
-        items: &[EvidenceItem],
-    ) -> StoreResult<HashMap<String, String>> {
-        let ifis: Vec<String> = items
+    /// How many `person_items` matching `filter` each item has.
+    async fn people_per_item(&self, filter: BsonDocument) -> StoreResult<Vec<(String, u64)>> {
+        let cursor = self
+            .coll("person_items")
+            .aggregate([
+                doc! {"$match": filter},
+                doc! {"$group": {"_id": "$item", "n": {"$sum": 1_i64}}},
+            ])
+            .await?;
+        collect(cursor)
+            .await?
             .iter()
-            .map(|e| e.identity.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let linked = self.linked_people(tenant, &ifis).await?;
-        Ok(ifis
-            .into_iter()
-            .map(|ifi| {
-                let person = linked
-                    .get(&ifi)
-                    .cloned()
-                    .unwrap_or_else(|| own_person(&ifi));
-                (ifi, person)
-            })
-            .collect())
+            .map(|d| Ok((get_str(d, "_id")?, get_u64(d, "n")?)))
+            .collect()
     }
 
     /// Which of these (person, item, activity) keys have evidence.
@@ -199,7 +190,13 @@ impl MongoStore {
         if items.is_empty() {
             return Ok(());
         }
-        let people = self.people_of(tenant, items).await?;
+        let ifis: Vec<String> = items
+            .iter()
+            .map(|e| e.identity.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let people = self.people_of(tenant, &ifis).await?;
         let person = |e: &EvidenceItem| people.get(&e.identity).cloned().unwrap_or_default();
         let mut known = self
             .learner_keys(tenant, &people.values().cloned().collect())
@@ -493,36 +490,19 @@ impl EvidenceStore for MongoStore {
 
     async fn co_occurrence(&self, tenant: TenantId, item: &str) -> StoreResult<CoOccurrence> {
         let coll = self.coll("person_items");
-        let pairs = |d: &BsonDocument| Ok((get_str(d, "_id")?, get_u64(d, "n")?));
         let people = coll
             .distinct("person", doc! {"tenant": tenant})
             .await?
             .len() as u64;
-        let per_item = collect(
-            coll.aggregate([
-                doc! {"$match": {"tenant": tenant}},
-                doc! {"$group": {"_id": "$item", "n": {"$sum": 1_i64}}},
-            ])
-            .await?,
-        )
-        .await?
-        .iter()
-        .map(pairs)
-        .collect::<StoreResult<_>>()?;
+        let per_item = self.people_per_item(doc! {"tenant": tenant}).await?;
         let holders: Vec<Bson> = coll
             .distinct("person", doc! {"tenant": tenant, "item": item})
             .await?;
-        let with_item = collect(
-            coll.aggregate([
-                doc! {"$match": {"tenant": tenant, "person": {"$in": holders}, "item": {"$ne": item}}},
-                doc! {"$group": {"_id": "$item", "n": {"$sum": 1_i64}}},
-            ])
-            .await?,
-        )
-        .await?
-        .iter()
-        .map(pairs)
-        .collect::<StoreResult<_>>()?;
+        let with_item = self
+            .people_per_item(
+                doc! {"tenant": tenant, "person": {"$in": holders}, "item": {"$ne": item}},
+            )
+            .await?;
         Ok(CoOccurrence {
             people,
             per_item,

@@ -91,7 +91,7 @@ impl PeopleStore for MongoStore {
 impl MongoStore {
     /// The person an identity is now.
     async fn person_now(&self, tenant: TenantId, ifi: &str) -> StoreResult<String> {
-        let linked = self.linked_people(tenant, &[ifi.to_owned()]).await?;
-        Ok(linked.get(ifi).cloned().unwrap_or_else(|| own_person(ifi)))
+        let mut people = self.people_of(tenant, &[ifi.to_owned()]).await?;
+        Ok(people.remove(ifi).unwrap_or_else(|| own_person(ifi)))
     }
 }
