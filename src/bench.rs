@@ -118,7 +118,11 @@ impl Drop for Server {
 struct Figures {
     store: String,
     mode: Mode,
+    /// From the first POST until every statement is answerable: acknowledged and, in
+    /// evidence mode, its evidence in a profile.
     ingest: Duration,
+    /// Of that, the wait after the last acknowledgement for evidence to be applied.
+    evidence_wait: Option<Duration>,
     /// (filter name, p50 ms, p99 ms).
     queries: Vec<(&'static str, f64, f64)>,
     rss_mb: f64,
@@ -159,7 +163,27 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
-    let ingest = ingest(&client, &server.base, args).await?;
+    let credential = match mode {
+        Mode::Evidence => Some(evidence_credential(&client, &server.base).await?),
+        _ => None,
+    };
+    let mut ingest = ingest(&client, &server.base, args).await?;
+    let mut evidence_wait = None;
+    if let Some((key, secret)) = &credential {
+        // A profile answers once every acknowledged statement's evidence is applied.
+        let started = Instant::now();
+        let response = client
+            .get(format!("{}/api/v1/profiles", server.base))
+            .basic_auth(key, Some(secret))
+            .query(&[("agent", agent(0).to_string())])
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("a profile answered {}", response.status());
+        }
+        evidence_wait = Some(started.elapsed());
+        ingest += started.elapsed();
+    }
 
     let mut rng = StdRng::seed_from_u64(7);
     let people = args.people.max(1);
@@ -179,14 +203,15 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
         });
         queries.push(timed(name, requests).await?);
     }
-    if mode == Mode::Evidence {
-        queries.extend(evidence_queries(&client, &server.base, args, &mut rng).await?);
+    if let Some(credential) = &credential {
+        queries.extend(evidence_queries(&client, &server.base, credential, args, &mut rng).await?);
     }
     let (rss_mb, peak_rss_mb) = memory_of(server.child.id())?;
     Ok(Figures {
         store,
         mode,
         ingest,
+        evidence_wait,
         queries,
         rss_mb,
         peak_rss_mb,
@@ -216,6 +241,27 @@ async fn timed(
     ))
 }
 
+/// A credential of the default tenant to read evidence and define teams with.
+async fn evidence_credential(
+    client: &reqwest::Client,
+    base: &str,
+) -> anyhow::Result<(String, String)> {
+    let response = client
+        .post(format!("{base}/api/v1/admin/tenants/default/credentials"))
+        .basic_auth("admin", Some(ADMIN_SECRET))
+        .json(&json!({ "name": "bench evidence", "scopes": ["evidence:read", "people:write"] }))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("creating a credential answered {}", response.status());
+    }
+    let credential: Value = response.json().await?;
+    Ok((
+        credential["key"].as_str().unwrap_or_default().to_owned(),
+        credential["secret"].as_str().unwrap_or_default().to_owned(),
+    ))
+}
+
 /// Teams of this many people are mapped.
 const TEAM_SIZE: usize = 50;
 const TEAMS: usize = 20;
@@ -225,6 +271,7 @@ const TEAMS: usize = 20;
 async fn evidence_queries(
     client: &reqwest::Client,
     base: &str,
+    credential: &(String, String),
     args: &BenchArgs,
     rng: &mut StdRng,
 ) -> anyhow::Result<Vec<(&'static str, f64, f64)>> {
@@ -247,21 +294,8 @@ async fn evidence_queries(
             .replace('/', "%2F")
     })
     .collect();
-    let response = client
-        .post(format!("{base}/api/v1/admin/tenants/default/credentials"))
-        .basic_auth("admin", Some(ADMIN_SECRET))
-        .json(&json!({ "name": "bench evidence", "scopes": ["evidence:read", "people:write"] }))
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!("creating a credential answered {}", response.status());
-    }
-    let credential: Value = response.json().await?;
-    let (key, secret) = (
-        credential["key"].as_str().unwrap_or_default().to_owned(),
-        credential["secret"].as_str().unwrap_or_default().to_owned(),
-    );
-    let get = |path: &str| client.get(api(path)).basic_auth(&key, Some(&secret));
+    let (key, secret) = credential;
+    let get = |path: &str| client.get(api(path)).basic_auth(key, Some(secret));
     let people = args.people.max(1);
     let mut teams = Vec::new();
     for _ in 0..TEAMS {
@@ -270,7 +304,7 @@ async fn evidence_queries(
             .collect();
         let response = client
             .post(api("teams"))
-            .basic_auth(&key, Some(&secret))
+            .basic_auth(key, Some(secret))
             .json(&json!({ "name": "Bench team", "members": members }))
             .send()
             .await?;
@@ -330,6 +364,15 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
         "ingest, seconds",
         all.iter()
             .map(|f| format!("{:.2}", f.ingest.as_secs_f64()))
+            .collect(),
+    );
+    row(
+        "of which evidence after the last 2xx, s",
+        all.iter()
+            .map(|f| {
+                f.evidence_wait
+                    .map_or("-".to_owned(), |w| format!("{:.2}", w.as_secs_f64()))
+            })
             .collect(),
     );
     let labels: Vec<&str> = all

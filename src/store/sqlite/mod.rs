@@ -1,5 +1,7 @@
 //! The embedded default store: one SQLite file in WAL mode, a single group-committing
-//! writer thread and a small pool of read connections.
+//! writer thread and a small pool of read connections; beside it, the evidence file
+//! (`<file>-evidence`), derived from the main file's evidence journal by a thread of its
+//! own.
 
 mod accounts;
 mod competency;
@@ -15,17 +17,19 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::{ActorStore, StoreError, StoreResult, TenantId};
+use evidence::EvidenceSync;
 use writer::Writer;
 
 const READERS: usize = 4;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     include_str!("schema.sql"),
     include_str!("migration-2.sql"),
     include_str!("migration-3.sql"),
@@ -33,7 +37,10 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("migration-5.sql"),
     include_str!("migration-6.sql"),
     include_str!("migration-7.sql"),
+    include_str!("migration-8.sql"),
 ];
+/// The evidence file's migrations.
+const EVIDENCE_MIGRATIONS: [&str; 1] = [include_str!("evidence-schema.sql")];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -44,6 +51,13 @@ struct Inner {
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
     permits: Semaphore,
+    evidence: Arc<EvidenceSync>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.evidence.stop();
+    }
 }
 
 fn backend(e: impl Into<anyhow::Error>) -> StoreError {
@@ -61,6 +75,7 @@ impl From<rusqlite::Error> for StoreError {
 const WRITER_CACHE_KIB: u32 = 32_000;
 const READER_CACHE_KIB: u32 = 8_000;
 const CHECKPOINT_CACHE_KIB: u32 = 1_000;
+const EVIDENCE_CACHE_KIB: u32 = 8_000;
 
 fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)
@@ -77,9 +92,9 @@ fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Res
     Ok(conn)
 }
 
-fn migrate(conn: &Connection) -> anyhow::Result<()> {
+fn migrate(conn: &Connection, migrations: &[&str]) -> anyhow::Result<()> {
     let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+    for (i, sql) in migrations.iter().enumerate().skip(done) {
         let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
         conn.execute_batch(&script)
             .with_context(|| format!("applying migration {}", i + 1))?;
@@ -100,23 +115,40 @@ impl SqliteStore {
                 .with_context(|| format!("creating directory {}", dir.display()))?;
         }
         let write = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
-        migrate(&write)?;
+        migrate(&write, &MIGRATIONS)?;
+        let evidence_path = evidence_file(path);
+        let derived = open_connection(&evidence_path, OpenFlags::default(), EVIDENCE_CACHE_KIB)?;
+        migrate(&derived, &EVIDENCE_MIGRATIONS)?;
+        attach_read_only(&derived, path, "lrs")?;
+        let sync = evidence_sync(&write, &derived)?;
         // The checkpointer thread below does this work; the writer only steps in if the
         // log grows far beyond its usual size.
         write.execute_batch("PRAGMA wal_autocheckpoint = 50000;")?;
         let readers = (0..READERS)
             .map(|_| {
-                open_connection(
+                let conn = open_connection(
                     path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     READER_CACHE_KIB,
-                )
+                )?;
+                attach(&conn, &evidence_path, "derived")?;
+                Ok(conn)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let committed = sync.clone();
+        let writer = Writer::start(
+            write,
+            Box::new(move |conn| match evidence::journal_head(conn) {
+                Ok(head) => committed.committed(head),
+                Err(e) => tracing::error!(error = %e, "reading the evidence journal's head failed"),
+            }),
+        )?;
+        evidence::start_applier(derived, sync.clone(), writer.clone())?;
         let inner = Arc::new(Inner {
-            writer: Writer::start(write)?,
+            writer,
             readers: Mutex::new(readers),
             permits: Semaphore::new(READERS),
+            evidence: sync,
         });
         start_checkpointer(
             open_connection(path, OpenFlags::default(), CHECKPOINT_CACHE_KIB)?,
@@ -150,6 +182,75 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
+
+    /// A read of evidence, once every evidence change committed before it is applied.
+    async fn read_evidence<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+    {
+        self.inner.evidence.settled().await;
+        self.read(f).await
+    }
+}
+
+/// Where the evidence file of the database at `path` lives.
+fn evidence_file(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-evidence");
+    name.into()
+}
+
+fn attach(conn: &Connection, path: &Path, schema: &str) -> anyhow::Result<()> {
+    let file = path.to_str().context("the database path is not UTF-8")?;
+    conn.execute(&format!("ATTACH DATABASE ?1 AS {schema}"), [file])
+        .with_context(|| format!("attaching {}", path.display()))?;
+    Ok(())
+}
+
+/// Characters a path must not carry unescaped in an SQLite URI.
+const URI_RESERVED: &AsciiSet = &CONTROLS.add(b' ').add(b'%').add(b'?').add(b'#');
+
+/// Attaches `path` read-only, so that the connection's transactions never take its
+/// write lock.
+fn attach_read_only(conn: &Connection, path: &Path, schema: &str) -> anyhow::Result<()> {
+    let file = path.to_str().context("the database path is not UTF-8")?;
+    let uri = format!("file:{}?mode=ro", utf8_percent_encode(file, URI_RESERVED));
+    conn.execute(&format!("ATTACH DATABASE ?1 AS {schema}"), [uri])
+        .with_context(|| format!("attaching {} read-only", path.display()))?;
+    Ok(())
+}
+
+/// Where the journal and the evidence file stand. An evidence file ahead of its journal
+/// belongs to another state of the database (a restored backup): it starts afresh.
+fn evidence_sync(main: &Connection, derived: &Connection) -> anyhow::Result<Arc<EvidenceSync>> {
+    let head = evidence::journal_head(main)?;
+    let mut applied: i64 = derived.query_row("SELECT journal FROM applied", [], |r| r.get(0))?;
+    let oldest: i64 = main.query_row(
+        "SELECT coalesce(min(id), 0) FROM evidence_journal",
+        [],
+        |r| r.get(0),
+    )?;
+    if applied > head {
+        tracing::warn!(
+            applied,
+            head,
+            "the evidence file is ahead of its database; starting it afresh (`lrsgate retag` rebuilds it)"
+        );
+        derived.execute_batch(
+            "BEGIN; DELETE FROM evidence; DELETE FROM person_items; DELETE FROM activity_stats;
+             UPDATE applied SET journal = 0; COMMIT;",
+        )?;
+        applied = 0;
+    }
+    if oldest > applied + 1 {
+        tracing::warn!(
+            applied,
+            oldest,
+            "evidence changes before the journal's oldest entry are missing from the evidence file; `lrsgate retag` rebuilds it"
+        );
+    }
+    Ok(EvidenceSync::new(head, applied))
 }
 
 /// Copies the write-ahead log into the database file on its own thread, so the writer
@@ -209,6 +310,94 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// Evidence recorded under schema version 7 (in the main file) is journaled by
+    /// migration 8 and applied to the evidence file when the store opens; applied entries
+    /// then leave the journal, all but the newest.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn version_7_evidence_reaches_the_evidence_file_and_leaves_the_journal() {
+        use crate::store::evidence::EvidenceStore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lrs.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for (i, sql) in MIGRATIONS[..7].iter().enumerate() {
+                let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
+                conn.execute_batch(&script).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO evidence (tenant, seq, statement, item, identity, person, activity,
+                     verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
+                 VALUES (1, 1, 's1', 'agile', 'mbox:ann', 'ann', 'course', 'passed',
+                         1.0, 0.75, 1.0, 1.0, 10, 0.75, 3, 0.8),
+                        (1, 2, 's2', 'agile', 'mbox:ann', 'ann', 'talk', 'attended',
+                         0.25, 1.0, 1.0, 1.0, 20, 0.25, 0, NULL),
+                        (1, 2, 's2', 'scrum', 'mbox:ann', 'ann', 'talk', 'attended',
+                         0.25, 1.0, 0.5, 1.0, 20, 0.125, 0, NULL);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+
+        let mut sums = store.person_items(1, &["ann".to_owned()]).await.unwrap();
+        sums.sort_by(|a, b| a.item.cmp(&b.item));
+        let summary: Vec<_> = sums
+            .iter()
+            .map(|s| {
+                (
+                    s.item.as_str(),
+                    s.normalized,
+                    s.evidence,
+                    s.first_millis,
+                    s.last_millis,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [("agile", 1.0, 2, 10, 20), ("scrum", 0.125, 1, 20, 20)]
+        );
+        let rows = store
+            .person_evidence(1, "ann", Some("agile"))
+            .await
+            .unwrap();
+        let statements: Vec<_> = rows.iter().map(|r| r.item.statement.as_str()).collect();
+        assert_eq!(statements, ["s2", "s1"]);
+        assert_eq!(rows[1].item.weight.result, 0.75);
+        let course = store.activity_stats(1, "agile").await.unwrap();
+        let course = course.iter().find(|a| a.activity == "course").unwrap();
+        assert_eq!(
+            (
+                course.learners,
+                course.completions,
+                course.successes,
+                course.score_sum
+            ),
+            (1, 1, 1, 0.8)
+        );
+
+        let mut journal = 0;
+        for _ in 0..100 {
+            journal = store
+                .read(|conn| {
+                    Ok(
+                        conn.query_row("SELECT count(*) FROM evidence_journal", [], |r| {
+                            r.get::<_, i64>(0)
+                        })?,
+                    )
+                })
+                .await
+                .unwrap();
+            if journal == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            journal, 1,
+            "applied entries are removed, all but the newest"
+        );
+    }
+
     /// Schema version 2 fills `index_keys` of statements stored under version 1 from
     /// their index rows.
     #[test]
@@ -226,7 +415,7 @@ mod tests {
                  VALUES (1, 1, 'mbox:ann', 1), (1, 5, 'verb', 1), (2, 3, 'course', 2);",
         )
         .unwrap();
-        migrate(&conn).unwrap();
+        migrate(&conn, &MIGRATIONS).unwrap();
         let keys = |seq: i64| -> String {
             conn.query_row(
                 "SELECT index_keys FROM statements WHERE seq = ?1",

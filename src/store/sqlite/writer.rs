@@ -26,8 +26,11 @@ pub struct WriteCtx<'c> {
 
 type Deliver = Box<dyn FnOnce(StoreResult<()>) + Send>;
 type Job = Box<dyn FnOnce(&WriteCtx<'_>) -> (bool, Deliver) + Send>;
+/// Runs after every commit, before any request of it is answered.
+pub type AfterCommit = Box<dyn Fn(&Connection) + Send>;
 
-/// The handle requests are sent through.
+/// The handle requests are sent through; the thread stops when every handle is dropped.
+#[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
     state: Arc<WriterState>,
@@ -41,18 +44,38 @@ struct WriterState {
 
 impl Writer {
     /// Starts the writer thread on its own connection.
-    pub fn start(conn: Connection) -> anyhow::Result<Self> {
+    pub fn start(conn: Connection, after_commit: AfterCommit) -> anyhow::Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
         let state = Arc::new(WriterState::default());
         let thread_state = state.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, rx, &thread_state))?;
+            .spawn(move || run(conn, rx, &thread_state, &after_commit))?;
         Ok(Writer { jobs: tx, state })
     }
 
     /// Runs `f` in the writer's transaction and resolves once it is committed.
     pub async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&WriteCtx<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        self.submit(f)?
+            .await
+            .map_err(|_| StoreError::Backend(anyhow!("the database writer dropped a request")))?
+    }
+
+    /// Queues `f` for the writer's next transaction without waiting for it.
+    pub fn enqueue<F>(&self, f: F)
+    where
+        F: FnOnce(&WriteCtx<'_>) -> StoreResult<()> + Send + 'static,
+    {
+        if let Err(e) = self.submit(f) {
+            tracing::warn!(error = %e, "a background write was not queued");
+        }
+    }
+
+    fn submit<R, F>(&self, f: F) -> StoreResult<oneshot::Receiver<StoreResult<R>>>
     where
         R: Send + 'static,
         F: FnOnce(&WriteCtx<'_>) -> StoreResult<R> + Send + 'static,
@@ -74,8 +97,7 @@ impl Writer {
                 "the database writer has stopped"
             )));
         }
-        rx.await
-            .map_err(|_| StoreError::Backend(anyhow!("the database writer dropped a request")))?
+        Ok(rx)
     }
 
     /// Unix milliseconds up to which every acknowledged write is visible.
@@ -90,7 +112,12 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, jobs: mpsc::Receiver<Job>, state: &WriterState) {
+fn run(
+    conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    state: &WriterState,
+    after_commit: &AfterCommit,
+) {
     // Continues after the newest `stored` on file, which a copied store or a clock set back
     // since the last run may put ahead of this clock.
     let mut last_millis = conn
@@ -117,6 +144,7 @@ fn run(conn: Connection, jobs: mpsc::Receiver<Job>, state: &WriterState) {
         let ctx = WriteCtx { conn: &conn, now };
         let count = group.len();
         let delivered = run_group(&ctx, group);
+        after_commit(&conn);
         // Published before answering, so a reader told "acknowledged" also sees it.
         state.last_commit_millis.store(now_millis, Ordering::SeqCst);
         for (deliver, result) in delivered {

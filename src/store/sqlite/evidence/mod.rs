@@ -1,8 +1,10 @@
-//! Skill evidence on SQLite: rows and aggregates written in the writer's transaction,
-//! together with the statements (or links) that cause them. Reads by person name their
+//! Skill evidence on SQLite. Writes append their evidence changes to the main database's
+//! journal (`journal`); the evidence thread applies them to the evidence file
+//! (`applier`), which read connections attach as `derived`. Reads by person name their
 //! index: without statistics the planner prefers a scan of the tenant's primary key.
 
-use std::collections::BTreeSet;
+mod applier;
+mod journal;
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -10,220 +12,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::SqliteStore;
 use crate::evidence::EvidenceItem;
 use crate::store::evidence::{
-    outcome_bits, outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow,
-    EvidenceStore, PersonItem, SeenTeam, Team, TeamOrigin,
+    outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow, EvidenceStore, PersonItem,
+    SeenTeam, Team, TeamOrigin,
 };
-use crate::store::people::own_person;
 use crate::store::{StoreResult, TenantId};
 
-/// The person an identity is now.
-pub(super) fn person_of(
-    conn: &Connection,
-    tenant: TenantId,
-    ifi: &str,
-) -> rusqlite::Result<String> {
-    let linked: Option<String> = conn
-        .prepare_cached("SELECT person FROM person_identities WHERE tenant = ?1 AND ifi = ?2")?
-        .query_row(params![tenant, ifi], |r| r.get(0))
-        .optional()?;
-    Ok(linked.unwrap_or_else(|| own_person(ifi)))
-}
-
-fn has_activity_evidence(
-    conn: &Connection,
-    tenant: TenantId,
-    person: &str,
-    item: &str,
-    activity: &str,
-) -> rusqlite::Result<bool> {
-    conn.prepare_cached(
-        "SELECT 1 FROM evidence INDEXED BY evidence_by_person WHERE tenant = ?1 AND person = ?2 AND item = ?3 AND activity = ?4",
-    )?
-    .exists(params![tenant, person, item, activity])
-}
-
-/// Records the evidence of the statement stored at `seq` and adds it to the aggregates.
-pub(super) fn record(
-    conn: &Connection,
-    tenant: TenantId,
-    seq: i64,
-    items: &[EvidenceItem],
-) -> rusqlite::Result<()> {
-    let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO evidence (tenant, seq, statement, item, identity, person,
-             activity, verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome,
-             scaled)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?;
-    let mut sum = conn.prepare_cached(
-        "INSERT INTO person_items (tenant, person, item, normalized, evidence, first_ms, last_ms)
-         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
-         ON CONFLICT (tenant, person, item) DO UPDATE SET
-             normalized = normalized + excluded.normalized, evidence = evidence + 1,
-             first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)",
-    )?;
-    let mut person: Option<(String, String)> = None;
-    for e in items {
-        let who = match &person {
-            Some((ifi, p)) if *ifi == e.identity => p.clone(),
-            _ => {
-                let p = person_of(conn, tenant, &e.identity)?;
-                person = Some((e.identity.clone(), p.clone()));
-                p
-            }
-        };
-        let new_learner = !e.activity.is_empty()
-            && !has_activity_evidence(conn, tenant, &who, &e.item, &e.activity)?;
-        let w = &e.weight;
-        let inserted = insert.execute(params![
-            tenant,
-            seq,
-            e.statement,
-            e.item,
-            e.identity,
-            who,
-            e.activity,
-            e.verb,
-            w.verb,
-            w.result,
-            w.confidence,
-            w.trust,
-            e.at_millis,
-            e.normalized,
-            outcome_bits(&e.outcome),
-            e.outcome.scaled,
-        ])?;
-        if inserted == 0 {
-            continue;
-        }
-        sum.execute(params![tenant, who, e.item, e.normalized, e.at_millis])?;
-        if !e.activity.is_empty() {
-            count_activity(conn, tenant, e, 1, new_learner)?;
-        }
-    }
-    Ok(())
-}
-
-/// Adds (`sign` 1) or takes away (−1) one evidence statement of an activity.
-fn count_activity(
-    conn: &Connection,
-    tenant: TenantId,
-    e: &EvidenceItem,
-    sign: i64,
-    learner_changes: bool,
-) -> rusqlite::Result<()> {
-    let o = &e.outcome;
-    conn.prepare_cached(
-        "INSERT INTO activity_stats (tenant, item, activity, statements, learners, completions,
-             successes, failures, score_sum, scored)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT (tenant, item, activity) DO UPDATE SET
-             statements = statements + excluded.statements, learners = learners + excluded.learners,
-             completions = completions + excluded.completions,
-             successes = successes + excluded.successes, failures = failures + excluded.failures,
-             score_sum = score_sum + excluded.score_sum, scored = scored + excluded.scored",
-    )?
-    .execute(params![
-        tenant,
-        e.item,
-        e.activity,
-        sign,
-        sign * i64::from(learner_changes),
-        sign * i64::from(o.completed),
-        sign * i64::from(o.success == Some(true)),
-        sign * i64::from(o.success == Some(false)),
-        sign as f64 * o.scaled.unwrap_or(0.0),
-        sign * i64::from(o.scaled.is_some()),
-    ])?;
-    if sign < 0 {
-        conn.prepare_cached(
-            "DELETE FROM activity_stats
-             WHERE tenant = ?1 AND item = ?2 AND activity = ?3 AND statements <= 0",
-        )?
-        .execute(params![tenant, e.item, e.activity])?;
-    }
-    Ok(())
-}
-
-/// Takes out the evidence of the statement stored at `seq` (voided, or being retagged).
-pub(super) fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<()> {
-    let rows: Vec<EvidenceRow> = conn
-        .prepare_cached(&format!(
-            "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {COLUMNS}"
-        ))?
-        .query_map(params![tenant, seq], evidence_row)?
-        .collect::<Result<_, _>>()?;
-    let mut touched = BTreeSet::new();
-    for row in rows {
-        let e = &row.item;
-        if !e.activity.is_empty() {
-            let last = !has_activity_evidence(conn, tenant, &row.person, &e.item, &e.activity)?;
-            count_activity(conn, tenant, e, -1, last)?;
-        }
-        touched.insert((row.person, row.item.item));
-    }
-    for (person, item) in touched {
-        refresh(conn, tenant, &person, &item)?;
-    }
-    Ok(())
-}
-
-/// Recomputes a person's sum for an item from its evidence rows.
-fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
-    let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
-        .prepare_cached(
-            "SELECT count(*), total(normalized), min(at_ms), max(at_ms)
-             FROM evidence INDEXED BY evidence_by_person
-             WHERE tenant = ?1 AND person = ?2 AND item = ?3",
-        )?
-        .query_row(params![tenant, person, item], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-    if count == 0 {
-        conn.prepare_cached(
-            "DELETE FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
-        )?
-        .execute(params![tenant, person, item])?;
-    } else {
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO person_items
-                 (tenant, person, item, normalized, evidence, first_ms, last_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            tenant, person, item, normalized, count, first, last
-        ])?;
-    }
-    Ok(())
-}
-
-/// Moves an identity's evidence from one person to another.
-pub(super) fn move_identity(
-    conn: &Connection,
-    tenant: TenantId,
-    ifi: &str,
-    from: &str,
-    to: &str,
-) -> rusqlite::Result<()> {
-    if from == to {
-        return Ok(());
-    }
-    let items: Vec<String> = conn
-        .prepare_cached(
-            "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
-        )?
-        .query_map(params![tenant, from, ifi], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    conn.prepare_cached(
-        "UPDATE evidence INDEXED BY evidence_by_person SET person = ?4 WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
-    )?
-    .execute(params![tenant, from, ifi, to])?;
-    for item in items {
-        refresh(conn, tenant, from, &item)?;
-        refresh(conn, tenant, to, &item)?;
-    }
-    Ok(())
-}
+pub(super) use applier::{start as start_applier, EvidenceSync};
+pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.
 pub(super) fn keep_teams(
@@ -249,10 +44,11 @@ pub(super) fn keep_teams(
     Ok(())
 }
 
-const COLUMNS: &str = "person, statement, item, identity, activity, verb, verb_w, result_w,
+pub(super) const COLUMNS: &str =
+    "person, statement, item, identity, activity, verb, verb_w, result_w,
      confidence, trust, at_ms, normalized, outcome, scaled";
 
-fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
+pub(super) fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
     Ok(EvidenceRow {
         person: r.get(0)?,
         item: EvidenceItem {
@@ -321,11 +117,11 @@ impl EvidenceStore for SqliteStore {
         item: Option<&str>,
     ) -> StoreResult<Vec<EvidenceRow>> {
         let (person, item) = (person.to_owned(), item.map(str::to_owned));
-        self.read(move |conn| {
+        self.read_evidence(move |conn| {
             let rows = match item {
                 Some(item) => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM evidence INDEXED BY evidence_by_person
+                        "SELECT {COLUMNS} FROM derived.evidence INDEXED BY evidence_by_person
                          WHERE tenant = ?1 AND person = ?2
                          AND item = ?3 ORDER BY at_ms DESC"
                     ))?
@@ -333,7 +129,7 @@ impl EvidenceStore for SqliteStore {
                     .collect::<Result<_, _>>()?,
                 None => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM evidence INDEXED BY evidence_by_person
+                        "SELECT {COLUMNS} FROM derived.evidence INDEXED BY evidence_by_person
                          WHERE tenant = ?1 AND person = ?2
                          ORDER BY at_ms DESC"
                     ))?
@@ -351,9 +147,9 @@ impl EvidenceStore for SqliteStore {
         people: &[String],
     ) -> StoreResult<Vec<PersonItem>> {
         let people = people.to_vec();
-        self.read(move |conn| {
+        self.read_evidence(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT person, item, normalized, evidence, first_ms, last_ms FROM person_items
+                "SELECT person, item, normalized, evidence, first_ms, last_ms FROM derived.person_items
                  WHERE tenant = ?1 AND person = ?2",
             )?;
             let mut out = Vec::new();
@@ -375,10 +171,10 @@ impl EvidenceStore for SqliteStore {
         limit: u64,
     ) -> StoreResult<Vec<PersonItem>> {
         let item = item.to_owned();
-        self.read(move |conn| {
+        self.read_evidence(move |conn| {
             let rows = conn
                 .prepare_cached(
-                    "SELECT person, item, normalized, evidence, first_ms, last_ms FROM person_items
+                    "SELECT person, item, normalized, evidence, first_ms, last_ms FROM derived.person_items
                      WHERE tenant = ?1 AND item = ?2 ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
                 )?
                 .query_map(
@@ -393,22 +189,22 @@ impl EvidenceStore for SqliteStore {
 
     async fn co_occurrence(&self, tenant: TenantId, item: &str) -> StoreResult<CoOccurrence> {
         let item = item.to_owned();
-        self.read(move |conn| {
+        self.read_evidence(move |conn| {
             let people: i64 = conn
                 .prepare_cached(
-                    "SELECT count(DISTINCT person) FROM person_items WHERE tenant = ?1",
+                    "SELECT count(DISTINCT person) FROM derived.person_items WHERE tenant = ?1",
                 )?
                 .query_row(params![tenant], |r| r.get(0))?;
             let per_item = conn
                 .prepare_cached(
-                    "SELECT item, count(*) FROM person_items WHERE tenant = ?1 GROUP BY item",
+                    "SELECT item, count(*) FROM derived.person_items WHERE tenant = ?1 GROUP BY item",
                 )?
                 .query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             let with_item = conn
                 .prepare_cached(
-                    "SELECT b.item, count(*) FROM person_items a
-                     JOIN person_items b ON b.tenant = a.tenant AND b.person = a.person
+                    "SELECT b.item, count(*) FROM derived.person_items a
+                     JOIN derived.person_items b ON b.tenant = a.tenant AND b.person = a.person
                      WHERE a.tenant = ?1 AND a.item = ?2 AND b.item <> a.item
                      GROUP BY b.item",
                 )?
@@ -429,12 +225,12 @@ impl EvidenceStore for SqliteStore {
         item: &str,
     ) -> StoreResult<Vec<ActivityStats>> {
         let item = item.to_owned();
-        self.read(move |conn| {
+        self.read_evidence(move |conn| {
             let rows = conn
                 .prepare_cached(
                     "SELECT activity, statements, learners, completions, successes, failures,
                          score_sum, scored
-                     FROM activity_stats WHERE tenant = ?1 AND item = ?2",
+                     FROM derived.activity_stats WHERE tenant = ?1 AND item = ?2",
                 )?
                 .query_map(params![tenant, item], |r| {
                     Ok(ActivityStats {

@@ -1,0 +1,407 @@
+//! The evidence thread: applies the main database's evidence journal, in order, to the
+//! evidence file (rows, per-person sums and their ranking, per-activity counts). It has
+//! its own file and connection, so its random index writes run beside the statement
+//! writer instead of inside its transactions, and a backlog is applied in large,
+//! person-ordered transactions. Readers wait until it has applied every change committed
+//! before they asked, so an acknowledged statement's evidence is always in the answer.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use tokio::sync::watch;
+
+use super::journal::{Change, StoredRow};
+use super::{evidence_row, COLUMNS};
+use crate::evidence::EvidenceItem;
+use crate::store::sqlite::writer::Writer;
+use crate::store::TenantId;
+
+/// The most journal entries applied in one transaction.
+const BATCH: i64 = 10_000;
+/// Changes wait this long for others to join their transaction (unless a reader is
+/// waiting for them, or a full batch has gathered): one transaction of many changes
+/// writes each page of the sums once, many small ones write it again and again.
+const LINGER: Duration = Duration::from_millis(500);
+/// Applied entries are removed from the journal once this many have gathered, or when
+/// the thread has caught up.
+const TRIM_EVERY: i64 = 50_000;
+/// How long a reader waits for the thread before answering with what is applied.
+const SETTLE_WAIT: Duration = Duration::from_secs(30);
+
+/// How far the journal is written and applied, shared by the writer, the evidence thread
+/// and readers.
+pub(in crate::store::sqlite) struct EvidenceSync {
+    /// The newest journal entry committed to the main database.
+    head: AtomicI64,
+    /// The newest journal entry applied to the evidence file.
+    applied: watch::Sender<i64>,
+    /// Guards the thread's wake-ups.
+    state: Mutex<Wake>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct Wake {
+    /// The store was dropped.
+    stopped: bool,
+    /// A reader waits for the changes up to this one.
+    demanded: i64,
+}
+
+impl EvidenceSync {
+    pub fn new(head: i64, applied: i64) -> Arc<Self> {
+        Arc::new(EvidenceSync {
+            head: AtomicI64::new(head),
+            applied: watch::Sender::new(applied),
+            state: Mutex::new(Wake::default()),
+            wake: Condvar::new(),
+        })
+    }
+
+    /// Called by the writer after each commit, before it answers.
+    pub fn committed(&self, head: i64) {
+        if self.head.fetch_max(head, Ordering::SeqCst) < head {
+            // Taking the lock orders this with the thread's check of `head`.
+            let _guard = self.state.lock();
+            self.wake.notify_one();
+        }
+    }
+
+    /// Resolves once every change committed before the call is applied (or after
+    /// `SETTLE_WAIT`, with what is applied by then).
+    pub async fn settled(&self) {
+        let target = self.head.load(Ordering::SeqCst);
+        if *self.applied.borrow() >= target {
+            return;
+        }
+        if let Ok(mut state) = self.state.lock() {
+            state.demanded = state.demanded.max(target);
+        }
+        self.wake.notify_one();
+        let mut applied = self.applied.subscribe();
+        let reached = applied.wait_for(|a| *a >= target);
+        if tokio::time::timeout(SETTLE_WAIT, reached).await.is_err() {
+            tracing::warn!(
+                target,
+                applied = *self.applied.borrow(),
+                "evidence is behind its journal; answering with what is applied"
+            );
+        }
+    }
+
+    /// Stops the thread (what is not applied yet stays in the journal).
+    pub fn stop(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.stopped = true;
+        }
+        self.wake.notify_all();
+    }
+
+    /// Waits until changes past `applied` are due: a reader waits for them, a batch has
+    /// gathered, or the oldest has lingered long enough. False once stopped.
+    fn wait_for_work(&self, applied: i64) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        let mut pending_since: Option<Instant> = None;
+        loop {
+            if state.stopped {
+                return false;
+            }
+            let pending = self.head.load(Ordering::SeqCst) - applied;
+            let now = Instant::now();
+            let since = *pending_since.get_or_insert(now);
+            if pending <= 0 {
+                pending_since = None;
+            } else if state.demanded > applied || pending >= BATCH || now - since >= LINGER {
+                return true;
+            }
+            let wait = match pending_since {
+                Some(since) => LINGER.saturating_sub(now - since),
+                None => Duration::from_secs(1),
+            };
+            state = match self.wake.wait_timeout(state, wait) {
+                Ok((guard, _)) => guard,
+                Err(_) => return false,
+            };
+        }
+    }
+}
+
+/// Starts the evidence thread on `conn` (the evidence file, with the main database
+/// attached as `lrs`); `writer` removes applied entries from the journal.
+pub(in crate::store::sqlite) fn start(
+    conn: Connection,
+    sync: Arc<EvidenceSync>,
+    writer: Writer,
+) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("sqlite-evidence".into())
+        .spawn(move || run(conn, &sync, &writer))?;
+    Ok(())
+}
+
+fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
+    let mut applied = *sync.applied.borrow();
+    let mut trimmed = applied;
+    while sync.wait_for_work(applied) {
+        match apply_batch(&mut conn, applied) {
+            Ok(through) => {
+                applied = through;
+                sync.applied.send_replace(applied);
+                let caught_up = applied >= sync.head.load(Ordering::SeqCst);
+                if applied > trimmed && (caught_up || applied - trimmed >= TRIM_EVERY) {
+                    trim(writer, applied);
+                    trimmed = applied;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, applied, "applying the evidence journal failed; retrying");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+/// Removes applied entries, keeping the newest so that ids are never reused.
+fn trim(writer: &Writer, applied: i64) {
+    writer.enqueue(move |ctx| {
+        ctx.conn
+            .prepare_cached("DELETE FROM evidence_journal WHERE id < ?1")?
+            .execute([applied])?;
+        Ok(())
+    });
+}
+
+/// Applies up to `BATCH` entries after `applied` in one transaction; the last id applied.
+fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
+    // Deferred: the journal's database is only read, so only the evidence file is locked.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let entries: Vec<(i64, TenantId, String)> = tx
+        .prepare_cached(
+            "SELECT id, tenant, change FROM lrs.evidence_journal WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?
+        .query_map(params![applied, BATCH], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some(&(through, _, _)) = entries.last() else {
+        return Ok(applied);
+    };
+    let mut additions = Vec::new();
+    for (id, tenant, text) in entries {
+        match serde_json::from_str::<Change>(&text) {
+            Ok(Change::Add(row)) => additions.push((tenant, row)),
+            Ok(Change::Withdraw { seq }) => {
+                add_all(&tx, &mut additions)?;
+                withdraw(&tx, tenant, seq)?;
+            }
+            Ok(Change::Move { identity, from, to }) => {
+                add_all(&tx, &mut additions)?;
+                move_identity(&tx, tenant, &identity, &from, &to)?;
+            }
+            Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
+        }
+    }
+    add_all(&tx, &mut additions)?;
+    tx.prepare_cached("UPDATE applied SET journal = ?1")?
+        .execute([through])?;
+    tx.commit()?;
+    Ok(through)
+}
+
+/// Adds a run of rows in person order, so each sum's page is visited once.
+fn add_all(conn: &Connection, rows: &mut Vec<(TenantId, StoredRow)>) -> rusqlite::Result<()> {
+    rows.sort_by(|(ta, a), (tb, b)| (ta, &a.person, &a.item).cmp(&(tb, &b.person, &b.item)));
+    for (tenant, row) in rows.drain(..) {
+        add(conn, tenant, &row)?;
+    }
+    Ok(())
+}
+
+fn has_activity_evidence(
+    conn: &Connection,
+    tenant: TenantId,
+    person: &str,
+    item: &str,
+    activity: &str,
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM evidence INDEXED BY evidence_by_person
+         WHERE tenant = ?1 AND person = ?2 AND item = ?3 AND activity = ?4",
+    )?
+    .exists(params![tenant, person, item, activity])
+}
+
+/// Adds one row to the evidence and the aggregates.
+fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result<()> {
+    let new_learner = !row.activity.is_empty()
+        && !has_activity_evidence(conn, tenant, &row.person, &row.item, &row.activity)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO evidence (tenant, seq, statement, item, identity, person,
+                 activity, verb, verb_w, result_w, confidence, trust, at_ms, normalized,
+                 outcome, scaled)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )?
+        .execute(params![
+            tenant,
+            row.seq,
+            row.statement,
+            row.item,
+            row.identity,
+            row.person,
+            row.activity,
+            row.verb,
+            row.verb_w,
+            row.result_w,
+            row.confidence,
+            row.trust,
+            row.at_ms,
+            row.normalized,
+            row.outcome,
+            row.scaled,
+        ])?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO person_items (tenant, person, item, normalized, evidence, first_ms, last_ms)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
+         ON CONFLICT (tenant, person, item) DO UPDATE SET
+             normalized = normalized + excluded.normalized, evidence = evidence + 1,
+             first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)",
+    )?
+    .execute(params![
+        tenant,
+        row.person,
+        row.item,
+        row.normalized,
+        row.at_ms
+    ])?;
+    if !row.activity.is_empty() {
+        count_activity(conn, tenant, &row.item(), 1, new_learner)?;
+    }
+    Ok(())
+}
+
+/// Adds (`sign` 1) or takes away (−1) one evidence statement of an activity.
+fn count_activity(
+    conn: &Connection,
+    tenant: TenantId,
+    e: &EvidenceItem,
+    sign: i64,
+    learner_changes: bool,
+) -> rusqlite::Result<()> {
+    let o = &e.outcome;
+    conn.prepare_cached(
+        "INSERT INTO activity_stats (tenant, item, activity, statements, learners, completions,
+             successes, failures, score_sum, scored)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (tenant, item, activity) DO UPDATE SET
+             statements = statements + excluded.statements, learners = learners + excluded.learners,
+             completions = completions + excluded.completions,
+             successes = successes + excluded.successes, failures = failures + excluded.failures,
+             score_sum = score_sum + excluded.score_sum, scored = scored + excluded.scored",
+    )?
+    .execute(params![
+        tenant,
+        e.item,
+        e.activity,
+        sign,
+        sign * i64::from(learner_changes),
+        sign * i64::from(o.completed),
+        sign * i64::from(o.success == Some(true)),
+        sign * i64::from(o.success == Some(false)),
+        sign as f64 * o.scaled.unwrap_or(0.0),
+        sign * i64::from(o.scaled.is_some()),
+    ])?;
+    if sign < 0 {
+        conn.prepare_cached(
+            "DELETE FROM activity_stats
+             WHERE tenant = ?1 AND item = ?2 AND activity = ?3 AND statements <= 0",
+        )?
+        .execute(params![tenant, e.item, e.activity])?;
+    }
+    Ok(())
+}
+
+/// Takes out the rows of the statement stored at `seq` and recomputes what they were in.
+fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<()> {
+    let rows = conn
+        .prepare_cached(&format!(
+            "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {COLUMNS}"
+        ))?
+        .query_map(params![tenant, seq], evidence_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut touched = BTreeSet::new();
+    for row in rows {
+        let e = &row.item;
+        if !e.activity.is_empty() {
+            let last = !has_activity_evidence(conn, tenant, &row.person, &e.item, &e.activity)?;
+            count_activity(conn, tenant, e, -1, last)?;
+        }
+        touched.insert((row.person, row.item.item));
+    }
+    for (person, item) in touched {
+        refresh(conn, tenant, &person, &item)?;
+    }
+    Ok(())
+}
+
+/// Recomputes a person's sum for an item from its evidence rows (no float drift).
+fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
+    let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT count(*), total(normalized), min(at_ms), max(at_ms)
+             FROM evidence INDEXED BY evidence_by_person
+             WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+        )?
+        .query_row(params![tenant, person, item], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    if count == 0 {
+        conn.prepare_cached(
+            "DELETE FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+        )?
+        .execute(params![tenant, person, item])?;
+    } else {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO person_items
+                 (tenant, person, item, normalized, evidence, first_ms, last_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            tenant, person, item, normalized, count, first, last
+        ])?;
+    }
+    Ok(())
+}
+
+/// Moves an identity's rows from one person to another and recomputes both people's sums.
+fn move_identity(
+    conn: &Connection,
+    tenant: TenantId,
+    ifi: &str,
+    from: &str,
+    to: &str,
+) -> rusqlite::Result<()> {
+    let items: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person
+             WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+        )?
+        .query_map(params![tenant, from, ifi], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    conn.prepare_cached(
+        "UPDATE evidence INDEXED BY evidence_by_person SET person = ?4
+         WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+    )?
+    .execute(params![tenant, from, ifi, to])?;
+    for item in items {
+        refresh(conn, tenant, from, &item)?;
+        refresh(conn, tenant, to, &item)?;
+    }
+    Ok(())
+}
