@@ -4,7 +4,9 @@
 //!
 //! Backends keep them current themselves: a stored statement's `evidence` is recorded
 //! with it, a voided statement's is withdrawn, retagging replaces it, and linking or
-//! unlinking identities moves it between people.
+//! unlinking identities moves it between people. A read answers with every write
+//! acknowledged before it, however the backend defers the work (SQLite applies it on a
+//! thread of its own and makes reads wait for it).
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
