@@ -76,6 +76,8 @@ const WRITER_CACHE_KIB: u32 = 32_000;
 const READER_CACHE_KIB: u32 = 8_000;
 const CHECKPOINT_CACHE_KIB: u32 = 1_000;
 const EVIDENCE_CACHE_KIB: u32 = 8_000;
+const EVIDENCE_READER_CACHE_KIB: u32 = 2_000;
+const JOURNAL_CACHE_KIB: u32 = 500;
 
 fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)
@@ -120,6 +122,8 @@ impl SqliteStore {
         let derived = open_connection(&evidence_path, OpenFlags::default(), EVIDENCE_CACHE_KIB)?;
         migrate(&derived, &EVIDENCE_MIGRATIONS)?;
         attach_read_only(&derived, path, "lrs")?;
+        // An attached file takes the connection's cache size; the journal is only scanned.
+        derived.execute_batch(&format!("PRAGMA lrs.cache_size = -{JOURNAL_CACHE_KIB};"))?;
         let sync = evidence_sync(&write, &derived)?;
         // The checkpointer thread below does this work; the writer only steps in if the
         // log grows far beyond its usual size.
@@ -132,6 +136,9 @@ impl SqliteStore {
                     READER_CACHE_KIB,
                 )?;
                 attach(&conn, &evidence_path, "derived")?;
+                conn.execute_batch(&format!(
+                    "PRAGMA derived.cache_size = -{EVIDENCE_READER_CACHE_KIB};"
+                ))?;
                 Ok(conn)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

@@ -11,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, TransactionBehavior};
+use thread_priority::ThreadPriority;
 use tokio::sync::watch;
 
 use super::journal::{Change, StoredRow};
@@ -26,8 +27,8 @@ const BATCH: i64 = 10_000;
 /// writes each page of the sums once, many small ones write it again and again.
 const LINGER: Duration = Duration::from_millis(500);
 /// Applied entries are removed from the journal once this many have gathered, or when
-/// the thread has caught up.
-const TRIM_EVERY: i64 = 50_000;
+/// the thread has caught up (small removals keep the writer's savepoint journal small).
+const TRIM_EVERY: i64 = 5_000;
 /// How long a reader waits for the thread before answering with what is applied.
 const SETTLE_WAIT: Duration = Duration::from_secs(30);
 
@@ -145,6 +146,11 @@ pub(in crate::store::sqlite) fn start(
 }
 
 fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
+    // Ingest comes first: this thread takes the CPU time the writer and the request
+    // handlers leave, and still gets its share when both want it.
+    if let Err(e) = thread_priority::set_current_thread_priority(ThreadPriority::Min) {
+        tracing::warn!(error = ?e, "lowering the evidence thread's priority failed");
+    }
     let mut applied = *sync.applied.borrow();
     let mut trimmed = applied;
     while sync.wait_for_work(applied) {
@@ -180,18 +186,22 @@ fn trim(writer: &Writer, applied: i64) {
 fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
     // Deferred: the journal's database is only read, so only the evidence file is locked.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let entries: Vec<(i64, TenantId, String)> = tx
+    // Parsed as read, so the batch holds each change once.
+    let entries: Vec<(i64, TenantId, serde_json::Result<Change>)> = tx
         .prepare_cached(
             "SELECT id, tenant, change FROM lrs.evidence_journal WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?
-        .query_map(params![applied, BATCH], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(params![applied, BATCH], |r| {
+            let change = serde_json::from_str(r.get_ref(2)?.as_str()?);
+            Ok((r.get(0)?, r.get(1)?, change))
+        })?
         .collect::<Result<_, _>>()?;
     let Some(&(through, _, _)) = entries.last() else {
         return Ok(applied);
     };
     let mut additions = Vec::new();
-    for (id, tenant, text) in entries {
-        match serde_json::from_str::<Change>(&text) {
+    for (id, tenant, change) in entries {
+        match change {
             Ok(Change::Add(row)) => additions.push((tenant, row)),
             Ok(Change::Withdraw { seq }) => {
                 add_all(&tx, &mut additions)?;
