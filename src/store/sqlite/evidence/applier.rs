@@ -16,7 +16,8 @@ use tokio::sync::watch;
 
 use super::journal::{Change, StoredRow};
 use super::{evidence_row, COLUMNS};
-use crate::evidence::EvidenceItem;
+use crate::evidence::Outcome;
+use crate::store::evidence::outcome_from;
 use crate::store::sqlite::writer::Writer;
 use crate::store::TenantId;
 
@@ -291,7 +292,16 @@ fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result
         row.at_ms
     ])?;
     if !row.activity.is_empty() {
-        count_activity(conn, tenant, &row.item(), 1, new_learner)?;
+        let outcome = outcome_from(row.outcome, row.scaled);
+        count_activity(
+            conn,
+            tenant,
+            &row.item,
+            &row.activity,
+            &outcome,
+            1,
+            new_learner,
+        )?;
     }
     Ok(())
 }
@@ -300,11 +310,12 @@ fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result
 fn count_activity(
     conn: &Connection,
     tenant: TenantId,
-    e: &EvidenceItem,
+    item: &str,
+    activity: &str,
+    o: &Outcome,
     sign: i64,
     learner_changes: bool,
 ) -> rusqlite::Result<()> {
-    let o = &e.outcome;
     conn.prepare_cached(
         "INSERT INTO activity_stats (tenant, item, activity, statements, learners, completions,
              successes, failures, score_sum, scored)
@@ -317,8 +328,8 @@ fn count_activity(
     )?
     .execute(params![
         tenant,
-        e.item,
-        e.activity,
+        item,
+        activity,
         sign,
         sign * i64::from(learner_changes),
         sign * i64::from(o.completed),
@@ -332,7 +343,7 @@ fn count_activity(
             "DELETE FROM activity_stats
              WHERE tenant = ?1 AND item = ?2 AND activity = ?3 AND statements <= 0",
         )?
-        .execute(params![tenant, e.item, e.activity])?;
+        .execute(params![tenant, item, activity])?;
     }
     Ok(())
 }
@@ -350,7 +361,7 @@ fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<(
         let e = &row.item;
         if !e.activity.is_empty() {
             let last = !has_activity_evidence(conn, tenant, &row.person, &e.item, &e.activity)?;
-            count_activity(conn, tenant, e, -1, last)?;
+            count_activity(conn, tenant, &e.item, &e.activity, &e.outcome, -1, last)?;
         }
         touched.insert((row.person, row.item.item));
     }

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::EvidenceItem;
-use crate::store::evidence::{outcome_bits, outcome_from, weight_from};
+use crate::store::evidence::outcome_bits;
 use crate::store::people::own_person;
 use crate::store::TenantId;
 
@@ -64,20 +64,6 @@ impl StoredRow {
             normalized: e.normalized,
             outcome: outcome_bits(&e.outcome),
             scaled: e.outcome.scaled,
-        }
-    }
-
-    pub fn item(&self) -> EvidenceItem {
-        EvidenceItem {
-            statement: self.statement.clone(),
-            item: self.item.clone(),
-            identity: self.identity.clone(),
-            activity: self.activity.clone(),
-            verb: self.verb.clone(),
-            weight: weight_from([self.verb_w, self.result_w, self.confidence, self.trust]),
-            at_millis: self.at_ms,
-            normalized: self.normalized,
-            outcome: outcome_from(self.outcome, self.scaled),
         }
     }
 }
@@ -163,6 +149,7 @@ pub(in crate::store::sqlite) fn head(conn: &Connection) -> rusqlite::Result<i64>
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::store::evidence::outcome_from;
 
     /// Migration 8 turns version 7's rows into journal entries with `json_object`; they
     /// must read back as the entries this module writes.
@@ -185,7 +172,7 @@ mod tests {
             panic!("not an addition: {text}")
         };
         assert_eq!((row.seq, row.person.as_str(), row.scaled), (7, "p", None));
-        assert_eq!(row.item().weight.result, 0.9);
-        assert!(row.item().outcome.success == Some(true));
+        assert_eq!(row.result_w, 0.9);
+        assert_eq!(outcome_from(row.outcome, row.scaled).success, Some(true));
     }
 }
