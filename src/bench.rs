@@ -150,7 +150,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             stores.push(crate::store::with_database(url, &database));
         }
         for store in stores {
-            println!("measuring on {store}, mode {}", mode.name());
+            println!(
+                "measuring on {}, mode {}",
+                crate::config::redacted_url(&store),
+                mode.name()
+            );
             all.push(measure(&args, store, mode).await?);
         }
     }

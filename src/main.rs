@@ -1,10 +1,11 @@
 //! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant`,
 //! `credential` and `retag`.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use lrsgate::config::{config_path, Layer, LogFormat};
+use lrsgate::config::{config_path, redacted_url, Layer, LogFormat};
 use lrsgate::store::Store;
 use lrsgate::{Application, Settings};
 use tracing_subscriber::EnvFilter;
@@ -85,7 +86,8 @@ struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long)]
     listen: Option<String>,
-    /// Store URL: sqlite://PATH.
+    /// Store URL: sqlite://PATH (the embedded default) or
+    /// mongodb://[USER:PASSWORD@]HOST[:PORT][,HOST…]/DATABASE[?OPTIONS] (also mongodb+srv://).
     #[arg(long)]
     store: Option<String>,
     /// Log filter, e.g. info or lrsgate=debug.
@@ -108,9 +110,14 @@ impl ServeArgs {
     }
 }
 
+/// Logs go to standard output, coloured only when that is a terminal (and `NO_COLOR` is
+/// unset), so files and pipes get plain text.
 fn init_tracing(settings: &Settings) {
     let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour);
     match settings.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -140,7 +147,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let settings = Settings::load(config_path(cli.config).as_deref(), serve.into_layer())?;
     init_tracing(&settings);
-    let (listen, store) = (settings.listen.clone(), settings.store.clone());
+    let (listen, store) = (settings.listen.clone(), redacted_url(&settings.store));
     let app = Application::build(settings).await?;
     if let Some((key, secret)) = &app.initial_credential {
         println!("Created the first credential. It is shown only this once; store it now.");

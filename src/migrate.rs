@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::config::redacted_url;
 use crate::store::transfer::{Record, RecordKind, Tally};
 use crate::store::Store;
 
@@ -51,10 +52,10 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     }
     let from = Store::open(&args.from)
         .await
-        .with_context(|| format!("opening the source store {}", args.from))?;
+        .with_context(|| format!("opening the source store {}", redacted_url(&args.from)))?;
     let to = Store::open(&args.to)
         .await
-        .with_context(|| format!("opening the target store {}", args.to))?;
+        .with_context(|| format!("opening the target store {}", redacted_url(&args.to)))?;
     let started = Instant::now();
     let report = copy_store(&from, &to, progress_bar).await?;
     println!(
@@ -72,7 +73,10 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         );
     }
     if !report.verified() {
-        bail!("the copy in {} differs from the source", args.to);
+        bail!(
+            "the copy in {} differs from the source",
+            redacted_url(&args.to)
+        );
     }
     println!(
         "Copied and verified {} records in {:.1} s.",
@@ -81,7 +85,7 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     );
     println!(
         "Skill evidence is derived from tags: run `lrsgate retag --tenant NAME --store {}` for each tenant to rebuild it.",
-        args.to
+        redacted_url(&args.to)
     );
     Ok(())
 }

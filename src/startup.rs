@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::auth::{self, Authenticator};
 use crate::competency::Competencies;
-use crate::config::Settings;
+use crate::config::{redacted_url, Settings};
 use crate::error::ApiError;
 use crate::http::{self, AppState};
 use crate::lrs::Lrs;
@@ -27,7 +27,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = Store::open(&settings.store)
             .await
-            .with_context(|| format!("opening store {}", settings.store))?;
+            .with_context(|| format!("opening store {}", redacted_url(&settings.store)))?;
         let initial_credential =
             auth::bootstrap(store.credentials.as_ref(), &settings.credentials).await?;
         let validator = Arc::new(Validator::new()?);

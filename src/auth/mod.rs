@@ -346,7 +346,7 @@ pub async fn bootstrap(
             secret_hash: hash_secret(&c.secret)?,
             authority: authority_for(&c.key, &name),
             name,
-            scopes: "all".into(),
+            scopes: Scopes::operator().to_string(),
         };
         store.save_credential(credential).await?;
     }
@@ -361,7 +361,7 @@ pub async fn bootstrap(
             secret_hash: hash_secret(&secret)?,
             name: "initial".into(),
             authority: authority_for(&key, "initial"),
-            scopes: "all".into(),
+            scopes: Scopes::operator().to_string(),
         })
         .await?;
     Ok(Some((key, secret)))

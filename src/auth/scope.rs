@@ -113,6 +113,22 @@ impl Scopes {
         Scopes(scopes.iter().copied().collect())
     }
 
+    /// What the operator's own credentials get (the one created at first start and those
+    /// configured with `LRSGATE_CREDENTIALS`): everything in their tenant, the xAPI
+    /// resources and every gateway API. Reaching other tenants stays with the operator's
+    /// admin credential; credentials made for partners are given narrower scopes.
+    pub fn operator() -> Self {
+        use Scope::*;
+        Scopes::of(&[
+            All,
+            EvidenceRead,
+            FrameworksRead,
+            FrameworksWrite,
+            PeopleWrite,
+            Admin,
+        ])
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -215,6 +231,14 @@ mod tests {
         assert!(scopes("xapi:write").can_write_statements());
         assert!(scopes("xapi:write").statement_reads().is_none());
         assert_eq!(Scopes::parse("all bogus"), Err("bogus".into()));
+    }
+
+    #[test]
+    fn the_operator_credential_has_every_scope() {
+        let every = Scopes::of(&NAMES.map(|(scope, _)| scope));
+        assert!(Scopes::operator().covers(&every));
+        let stored = Scopes::operator().to_string();
+        assert_eq!(Scopes::parse(&stored), Ok(Scopes::operator()));
     }
 
     #[test]

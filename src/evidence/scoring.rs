@@ -12,6 +12,12 @@ pub const TREND_DAYS: i64 = 90;
 
 const DAY_MILLIS: i64 = 86_400_000;
 
+/// The sum of `values`, starting from +0.0: `Iterator::sum` of floats starts from −0.0,
+/// so an empty sum would be answered as `-0.0`.
+pub fn total(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, |sum, v| sum + v)
+}
+
 /// One statement's part in a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Proof {
@@ -87,7 +93,7 @@ pub fn score<'a>(
             }
         })
         .collect();
-    let score: f64 = proofs.iter().map(|p| p.contribution).sum();
+    let score = total(proofs.iter().map(|p| p.contribution));
     let trend = trend(&items, score, weights, now_millis);
     proofs.sort_by(|a, b| {
         b.contribution
@@ -98,7 +104,7 @@ pub fn score<'a>(
     let rest = proofs.split_off(proof_limit.min(proofs.len()));
     let other_proofs = (!rest.is_empty()).then(|| OtherProofs {
         count: rest.len() as u64,
-        contribution: rest.iter().map(|p| p.contribution).sum(),
+        contribution: total(rest.iter().map(|p| p.contribution)),
     });
     Some(Scored {
         score,
@@ -119,11 +125,12 @@ fn trend(
     now_millis: i64,
 ) -> Trend {
     let then_millis = now_millis - TREND_DAYS * DAY_MILLIS;
-    let then: f64 = items
-        .iter()
-        .filter(|e| e.at_millis <= then_millis)
-        .map(|e| e.weight.value * weights.decay(then_millis - e.at_millis))
-        .sum();
+    let then = total(
+        items
+            .iter()
+            .filter(|e| e.at_millis <= then_millis)
+            .map(|e| e.weight.value * weights.decay(then_millis - e.at_millis)),
+    );
     let change = now_score - then;
     let direction = if change > 0.01 {
         "rising"
@@ -172,6 +179,18 @@ mod tests {
             at_millis,
             normalized: 0.0,
         }
+    }
+
+    /// Evidence newer than the trend window: the score then is zero, answered as `0`,
+    /// never `-0.0`.
+    #[test]
+    fn a_trend_with_nothing_before_its_window_starts_at_positive_zero() {
+        let w = EvidenceWeights::default();
+        let now = 1_790_000_000_000;
+        let s = score(&[item("s1", 0.9, now - DAY_MILLIS)], &w, now, 5).unwrap();
+        let json = serde_json::to_value(&s.trend).unwrap();
+        assert_eq!(json["then"].to_string(), "0.0");
+        assert!(s.trend.then.is_sign_positive());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::scoring::total;
 use super::service::{item_ref, Basis, Evidence, ItemRef};
 use crate::competency::ItemKind;
 use crate::error::{ApiError, ApiResult};
@@ -260,7 +261,7 @@ impl Evidence {
                     item: item_ref(&tagger, &item),
                     members,
                     coverage: members as f64 / size.max(1) as f64,
-                    strength: positive.iter().map(|s| s.score).sum::<f64>() / members.max(1) as f64,
+                    strength: total(positive.iter().map(|s| s.score)) / members.max(1) as f64,
                     best_level: scores.iter().map(|s| s.level).max().unwrap_or(0),
                     scores,
                 }

@@ -40,8 +40,10 @@ impl Resource {
         }
     }
 
-    /// What a write without `If-Match`/`If-None-Match` gets: 1.0.3 wants profile PUTs to
-    /// always carry one; 2.0 refuses a blind PUT over an existing document of any kind.
+    /// What a PUT without `If-Match`/`If-None-Match` gets: 409 over an existing profile
+    /// (1.0.3 Communication 3.1.s4.b13) or, in 2.0 (IEEE 9274.1.1 4.1.4), over an existing
+    /// document of any kind; a document that does not exist yet is created. 1.0.3 lets
+    /// State documents be replaced without headers (Communication 3.1.s3).
     fn when_precondition_missing(
         self,
         version: XapiVersion,
@@ -50,8 +52,7 @@ impl Resource {
         match (self, version) {
             _ if *method != Method::PUT => MissingPrecondition::Allowed,
             (Resource::State, XapiVersion::V1) => MissingPrecondition::Allowed,
-            (_, XapiVersion::V1) => MissingPrecondition::Required,
-            (_, XapiVersion::V2) => MissingPrecondition::Conflict,
+            _ => MissingPrecondition::Conflict,
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The storage contract: one trait per xAPI resource, backend-neutral (no SQL above this
-//! module). The backend is chosen by the store URL's scheme.
+//! The storage contract: backend-neutral traits (no SQL or MongoDB above this module), one
+//! per kind of record — statements, documents, actors, credentials, tenants, and in
+//! submodules competencies, people, evidence and transfer. The backend is chosen by the
+//! store URL's scheme.
 
 pub mod competency;
 pub mod evidence;
@@ -16,13 +18,14 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::xapi::document::{MissingPrecondition, PreconditionError, Preconditions, WriteMode};
+use crate::xapi::document::{PreconditionError, Preconditions, WriteMode};
 use crate::xapi::{PreparedStatement, Violation};
 
 /// A tenant's numeric id. Every row of every table is keyed by one.
 pub type TenantId = i64;
 
-/// The tenant that owns everything until tenants can be managed.
+/// The tenant created with every store: it owns what the operator's credentials write, and
+/// everything written before other tenants were made (`lrsgate tenant`, the admin API).
 pub const DEFAULT_TENANT: TenantId = 1;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +46,7 @@ impl From<PreconditionError> for StoreError {
     fn from(e: PreconditionError) -> Self {
         match e {
             PreconditionError::Failed(msg) => StoreError::PreconditionFailed(msg),
-            PreconditionError::Missing(MissingPrecondition::Required) => {
-                StoreError::Invalid(Violation::new(
-                    "If-None-Match",
-                    "precondition-header",
-                    "send If-None-Match: * to create this document (or If-Match with its ETag to replace it)",
-                ))
-            }
-            PreconditionError::Missing(_) => StoreError::Conflict(
+            PreconditionError::Conflict => StoreError::Conflict(
                 "the document exists: send If-Match with its ETag (or If-None-Match: *) to change it"
                     .into(),
             ),
@@ -382,10 +378,12 @@ impl Store {
             }
             #[cfg(not(feature = "mongodb"))]
             Some(("mongodb" | "mongodb+srv", _)) => Err(anyhow::anyhow!(
-                "store URL `{url}`: the MongoDB backend is not compiled into this build (build with `--features mongodb`)"
+                "store URL `{}`: the MongoDB backend is not compiled into this build (build with `--features mongodb`)",
+                crate::config::redacted_url(url)
             )),
             Some((scheme, _)) => Err(anyhow::anyhow!(
-                "store URL `{url}`: unknown scheme `{scheme}` (use sqlite://PATH or mongodb://HOST/DATABASE)"
+                "store URL `{}`: unknown scheme `{scheme}` (use sqlite://PATH or mongodb://HOST/DATABASE)",
+                crate::config::redacted_url(url)
             )),
         }
     }

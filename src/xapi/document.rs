@@ -18,11 +18,9 @@ pub enum WriteMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissingPrecondition {
     Allowed,
-    /// Refused with 409 Conflict when the document exists (PUT).
+    /// Refused with 409 Conflict when the document exists (PUT); a document that does not
+    /// exist yet is created.
     Conflict,
-    /// Always refused: 409 when the document exists, 400 when it does not (xAPI 1.0.3
-    /// profile PUTs must say whether they create or replace).
-    Required,
 }
 
 /// The precondition headers of a request, parsed.
@@ -37,7 +35,8 @@ pub struct Preconditions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PreconditionError {
     Failed(String),
-    Missing(MissingPrecondition),
+    /// A write without precondition headers over an existing document.
+    Conflict,
 }
 
 impl Preconditions {
@@ -86,12 +85,7 @@ impl Preconditions {
         }
         let has_header = self.if_match.is_some() || self.if_none_match.is_some();
         match (has_header, self.when_missing, current) {
-            (false, MissingPrecondition::Conflict | MissingPrecondition::Required, Some(_)) => {
-                Err(PreconditionError::Missing(MissingPrecondition::Conflict))
-            }
-            (false, MissingPrecondition::Required, None) => {
-                Err(PreconditionError::Missing(MissingPrecondition::Required))
-            }
+            (false, MissingPrecondition::Conflict, Some(_)) => Err(PreconditionError::Conflict),
             _ => Ok(()),
         }
     }
@@ -178,18 +172,15 @@ mod tests {
         assert!(p.check(Some("abc")).is_err());
     }
 
+    /// 1.0.3 Communication 3.1.s4.b13 (IEEE 9274.1.1 4.1.4): 409 only for a document
+    /// that exists; a blind write creates one that does not.
     #[test]
-    fn missing_header_on_existing_document() {
+    fn missing_header_conflicts_only_with_an_existing_document() {
         let p = pre(None, None, MissingPrecondition::Conflict);
         assert!(p.check(None).is_ok());
-        let conflict = Err(PreconditionError::Missing(MissingPrecondition::Conflict));
-        assert_eq!(p.check(Some("x")), conflict);
-        let p = pre(None, None, MissingPrecondition::Required);
-        assert_eq!(
-            p.check(None),
-            Err(PreconditionError::Missing(MissingPrecondition::Required))
-        );
-        assert_eq!(p.check(Some("x")), conflict);
+        assert_eq!(p.check(Some("x")), Err(PreconditionError::Conflict));
+        let p = pre(None, None, MissingPrecondition::Allowed);
+        assert!(p.check(None).is_ok() && p.check(Some("x")).is_ok());
     }
 
     #[test]

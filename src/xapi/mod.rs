@@ -1,5 +1,6 @@
 //! The xAPI data model and its rules: versions, validation, statement preparation and output
-//! formats. Pure: no HTTP, no storage.
+//! formats. No HTTP and no storage code; `PreparedStatement` still carries the tags,
+//! evidence and teams derived from a statement at ingest, which ties it to those layers.
 
 pub mod agent;
 pub mod document;

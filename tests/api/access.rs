@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{ids_of, json_of, statement, status_of, TestApp};
+use crate::helpers::{ids_of, json_of, statement, status_of, TestApp, KEY, SECRET};
 
 fn state_query() -> Vec<(&'static str, String)> {
     vec![
@@ -280,11 +280,12 @@ async fn the_admin_api_manages_tenants_and_credentials_and_revocation_is_immedia
         .unwrap();
     assert_eq!(creating.status(), 403);
 
-    // An xAPI credential without `admin`, and a wrong admin secret.
+    // A partner's xAPI credential (`all`, no `admin`), and a wrong admin secret.
+    let (partner_key, partner_secret) = app.credential("acme", &["all"]).await;
     let plain = app
         .client
         .get(format!("{}/api/v1/admin/tenants", app.address))
-        .basic_auth(crate::helpers::KEY, Some(crate::helpers::SECRET))
+        .basic_auth(&partner_key, Some(&partner_secret))
         .send()
         .await
         .unwrap();
@@ -436,4 +437,56 @@ async fn tenants_never_see_or_touch_each_others_data() {
         still["object"]["id"],
         "http://example.com/activities/secret-course"
     );
+}
+
+/// The operator's own credentials (configured at start, or created at first start when
+/// none is) reach every API of their tenant: the xAPI resources and the gateway's
+/// evidence, framework, people and tenant-admin APIs; managing tenants stays with the
+/// operator's admin credential.
+#[tokio::test]
+async fn the_operators_credentials_reach_every_api_of_their_tenant() {
+    let configured = TestApp::spawn().await;
+    let created = TestApp::spawn_with(|s| s.credentials.clear()).await;
+    let initial = created
+        .initial_credential
+        .clone()
+        .expect("created at first start");
+    let agent = json!({"mbox": "mailto:ops@example.com"}).to_string();
+    for (app, (key, secret)) in [
+        (&configured, (KEY, SECRET)),
+        (&created, (initial.0.as_str(), initial.1.as_str())),
+    ] {
+        let get = |path: &str, query: &[(&str, &str)]| {
+            app.client
+                .get(format!("{}/api/v1/{path}", app.address))
+                .basic_auth(key, Some(secret))
+                .query(query)
+                .send()
+        };
+        for (path, query) in [
+            ("frameworks", vec![]),
+            ("profiles", vec![("agent", agent.as_str())]),
+            ("people", vec![("agent", agent.as_str())]),
+            ("teams", vec![]),
+            ("admin/tenants", vec![]),
+        ] {
+            let status = get(path, &query).await.unwrap().status();
+            assert_eq!(status, 200, "{path} with the operator's credential");
+        }
+        let statements = app
+            .xapi_as((key, secret), Method::GET, "statements")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(statements.status(), 200);
+        let new_tenant = app
+            .client
+            .post(format!("{}/api/v1/admin/tenants", app.address))
+            .basic_auth(key, Some(secret))
+            .json(&json!({"name": "other"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(new_tenant.status(), 403, "tenants are the operator admin's");
+    }
 }

@@ -207,17 +207,6 @@ async fn profile_writes_respect_etags() {
         .unwrap();
     assert_eq!(got, json!({"v": 5}));
 
-    // 1.0.3 Communication 2.6/2.7: a profile PUT without any precondition is refused even
-    // for a new document.
-    let fresh = [("activityId", ACTIVITY), ("profileId", "fresh")];
-    let r = app
-        .document(Method::PUT, "activities/profile", &fresh)
-        .json(&json!({"v": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-
     // xAPI 2.0 (4.1.4): a blind PUT over an existing document is 409, for State too.
     let v2 = app.with_version("2.0.0");
     let agent = agent_param("a@example.com");
@@ -315,4 +304,71 @@ async fn document_parameters_are_validated() {
             .status(),
         400
     );
+}
+
+/// 1.0.3 Communication 3.1.s4.b13 and IEEE 9274.1.1 4.1.4: a PUT without `If-Match` or
+/// `If-None-Match` is refused (409) only when the document already exists; otherwise it
+/// creates the document, as client libraries that create profiles with a plain PUT expect.
+/// 1.0.3 (Communication 3.1.s3) lets State documents be replaced without either header.
+#[tokio::test]
+async fn a_plain_put_creates_a_document_and_conflicts_only_with_an_existing_one() {
+    let agent = agent_param("plain@example.com");
+    for version in ["1.0.3", "2.0.0"] {
+        let app = TestApp::spawn().await.with_version(version);
+        let resources: [(&str, Vec<(&str, &str)>); 3] = [
+            (
+                "activities/profile",
+                vec![("activityId", ACTIVITY), ("profileId", "plain")],
+            ),
+            (
+                "agents/profile",
+                vec![("agent", agent.as_str()), ("profileId", "plain")],
+            ),
+            (
+                "activities/state",
+                vec![
+                    ("activityId", ACTIVITY),
+                    ("agent", agent.as_str()),
+                    ("stateId", "plain"),
+                ],
+            ),
+        ];
+        for (resource, query) in &resources {
+            let put = |body: Value| app.document(Method::PUT, resource, query).json(&body);
+            let created = put(json!({"v": 1})).send().await.unwrap();
+            assert_eq!(
+                created.status(),
+                204,
+                "{version} {resource}: plain PUT creates"
+            );
+
+            let again = put(json!({"v": 2})).send().await.unwrap();
+            let blind_replace_allowed = version == "1.0.3" && *resource == "activities/state";
+            let (status, stored) = if blind_replace_allowed {
+                (204, json!({"v": 2}))
+            } else {
+                (409, json!({"v": 1}))
+            };
+            assert_eq!(
+                again.status(),
+                status,
+                "{version} {resource}: plain PUT again"
+            );
+            if status == 409 {
+                assert!(
+                    !again.text().await.unwrap().is_empty(),
+                    "409 explains itself"
+                );
+            }
+            let got: Value = app
+                .document(Method::GET, resource, query)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(got, stored, "{version} {resource}: stored document");
+        }
+    }
 }

@@ -19,6 +19,9 @@ pub struct TestApp {
     pub store: String,
     pub client: reqwest::Client,
     pub version: &'static str,
+    /// Key and secret of the credential created at start when none was configured.
+    #[allow(dead_code)]
+    pub initial_credential: Option<(String, String)>,
     _dir: TempDir,
 }
 
@@ -47,12 +50,14 @@ impl TestApp {
             .await
             .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let initial_credential = app.initial_credential.clone();
         tokio::spawn(app.run());
         TestApp {
             address,
             store,
             client: reqwest::Client::new(),
             version: "1.0.3",
+            initial_credential,
             _dir: dir,
         }
     }

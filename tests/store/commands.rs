@@ -98,3 +98,85 @@ fn tenants_and_credentials_are_managed_from_the_shell() {
     ))
     .contains(&key));
 }
+
+/// `serve` with its standard output on a pipe: plain log lines (no terminal colour codes),
+/// and the start-up line names the store.
+#[test]
+fn serve_logs_plain_text_to_a_pipe() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("lrs.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lrsgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", &store])
+        .args(["--log", "info", "--log-format", "text"])
+        .env("LRSGATE_CREDENTIALS", "k:s")
+        .env_remove("LRSGATE_CONFIG")
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Bounded: the start-up line comes within the first few lines (or the pipe closes).
+    let mut lines = Vec::new();
+    let mut started = false;
+    for line in BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take(50)
+    {
+        started = line.contains("lrsgate listening");
+        lines.push(line);
+        if started {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started, "no start-up line: {lines:?}");
+    assert!(
+        lines.last().is_some_and(|l| l.contains("lrs.db")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains('\u{1b}')),
+        "colour codes in piped logs: {lines:?}"
+    );
+}
+
+/// The store URL's password never reaches logs or error messages.
+#[cfg(feature = "mongodb")]
+#[test]
+fn a_store_password_is_not_shown_in_errors() {
+    let url =
+        "mongodb://ops:s3cret-pw@127.0.0.1:9/lrs?serverSelectionTimeoutMS=200&connectTimeoutMS=200";
+    let out = Command::new(env!("CARGO_BIN_EXE_lrsgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store", url])
+        .env_remove("LRSGATE_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(shown.contains("ops:***@127.0.0.1:9"), "{shown}");
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+}
+
+/// `--help` names both store backends.
+#[test]
+fn help_names_both_store_urls() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lrsgate"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = stdout(&out);
+    assert!(
+        help.contains("sqlite://PATH") && help.contains("mongodb://"),
+        "{help}"
+    );
+}
