@@ -68,6 +68,43 @@ pub fn checks() -> Vec<Check> {
         .v2(&["4.1.7#5", "4.1.7#6"]),
         Check::new(
             Area::Headers,
+            "headers.every-resource-answers",
+            "Every resource answers GET at its path under the endpoint",
+            every_resource_answers,
+        )
+        .v1(&[
+            "Communication 2.0.s1.b1",
+            "Communication B.s1.table1.row2",
+            "Communication B.s1.table1.row3",
+            "Communication B.s1.table1.row4",
+            "Communication B.s1.table1.row5",
+            "Communication B.s1.table1.row6",
+        ])
+        .v2(&["4.1#3", "4.1.6#1"]),
+        Check::new(
+            Area::Headers,
+            "headers.rejected-request-changes-nothing",
+            "A refused statement request stores nothing",
+            rejected_request_changes_nothing,
+        )
+        .v2(&["4.1#1"]),
+        Check::new(
+            Area::Headers,
+            "headers.error-content-negotiation",
+            "An error answer follows the Accept header (JSON or plain text)",
+            error_content_negotiation,
+        )
+        .v1(&["Communication 3.2.s3.b3", "Communication 3.2.s3.b4"])
+        .v2(&["4.1.5#3", "4.1.5#4"]),
+        Check::new(
+            Area::Headers,
+            "headers.content-type-mismatch-400",
+            "A statement sent with a Content-Type that does not match its JSON body gets 400",
+            content_type_mismatch,
+        )
+        .v1(&["Communication 3.2.s3.b6"]),
+        Check::new(
+            Area::Headers,
             "headers.head-like-get",
             "HEAD answers as GET would, without a body",
             head_like_get,
@@ -334,21 +371,56 @@ async fn rejects_later_version(cx: Ctx) -> Verdict {
     .await
 }
 
-async fn head_like_get(cx: Ctx) -> Verdict {
-    let id = common::post_statement(&cx, &cx.fx.statement()).await?;
-    let targets: Vec<(&str, Vec<(&str, String)>)> = vec![
+/// A GET of every resource with valid parameters, about things a statement just made known.
+async fn resource_gets(
+    cx: &Ctx,
+) -> Result<Vec<(&'static str, Vec<(&'static str, String)>)>, Failure> {
+    let statement = cx.fx.statement();
+    let id = common::post_statement(cx, &statement).await?;
+    let agent = statement["actor"].to_string();
+    let activity = statement["object"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(vec![
         ("about", vec![]),
         ("statements", vec![("statementId", id)]),
         ("statements", vec![("limit", "1".to_owned())]),
-    ];
-    for (path, params) in targets {
-        let mut get = cx.get(path);
-        let mut head = cx.head(path);
-        for (name, value) in &params {
-            get = get.query(name, value.clone());
-            head = head.query(name, value.clone());
-        }
-        let (get, head) = (get.send().await?, head.send().await?);
+        ("agents", vec![("agent", agent.clone())]),
+        ("activities", vec![("activityId", activity.clone())]),
+        ("agents/profile", vec![("agent", agent.clone())]),
+        ("activities/profile", vec![("activityId", activity.clone())]),
+        (
+            "activities/state",
+            vec![("activityId", activity), ("agent", agent)],
+        ),
+    ])
+}
+
+fn with_params(
+    mut request: crate::client::Request,
+    params: &[(&str, String)],
+) -> crate::client::Request {
+    for (name, value) in params {
+        request = request.query(name, value.clone());
+    }
+    request
+}
+
+async fn every_resource_answers(cx: Ctx) -> Verdict {
+    for (path, params) in resource_gets(&cx).await? {
+        with_params(cx.get(path), &params)
+            .send()
+            .await?
+            .expect(200, &format!("GET /{path} with valid parameters"))?;
+    }
+    Ok(())
+}
+
+async fn head_like_get(cx: Ctx) -> Verdict {
+    for (path, params) in resource_gets(&cx).await? {
+        let get = with_params(cx.get(path), &params).send().await?;
+        let head = with_params(cx.head(path), &params).send().await?;
         ensure!(
             get.status == head.status,
             "HEAD /{path}: status {}, while GET answered {}",
@@ -367,6 +439,61 @@ async fn head_like_get(cx: Ctx) -> Verdict {
             get.media_type()
         );
     }
+    Ok(())
+}
+
+async fn rejected_request_changes_nothing(cx: Ctx) -> Verdict {
+    let id = cx.fx.uuid();
+    let mut statement = cx.fx.statement();
+    statement["verb"] =
+        json!({ "id": cx.fx.iri("verb"), "display": { "not a language tag!": "x" } });
+    cx.put("statements")
+        .query("statementId", &id)
+        .json(&statement)
+        .send()
+        .await?
+        .expect(400, "PUT of a statement with an invalid language tag")?;
+    cx.get("statements")
+        .query("statementId", &id)
+        .send()
+        .await?
+        .expect(404, "GET of the refused statement's id")?;
+    Ok(())
+}
+
+async fn error_content_negotiation(cx: Ctx) -> Verdict {
+    for (accept, wanted) in [
+        ("application/json", "application/json"),
+        ("text/plain", "text/plain"),
+    ] {
+        let response = cx
+            .get("statements")
+            .query("limit", "many")
+            .header("Accept", accept)
+            .send()
+            .await?
+            .expect(
+                400,
+                &format!("GET /statements?limit=many with Accept: {accept}"),
+            )?;
+        ensure!(
+            response.media_type().as_deref() == Some(wanted),
+            "an error asked for with Accept: {accept} came as {:?}",
+            response.media_type()
+        );
+    }
+    Ok(())
+}
+
+async fn content_type_mismatch(cx: Ctx) -> Verdict {
+    cx.post("statements")
+        .body(
+            "application/x-www-form-urlencoded",
+            cx.fx.statement().to_string(),
+        )
+        .send()
+        .await?
+        .expect(400, "POST of a JSON statement labelled text/csv")?;
     Ok(())
 }
 

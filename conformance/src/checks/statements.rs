@@ -20,10 +20,9 @@ pub fn checks() -> Vec<Check> {
         .v1(&[
             "Communication 2.1.1.s1",
             "Communication 1.5.1.s1.b1",
-            "Communication 2.0.s1.b1",
             "Communication B.s1.table1.row1",
         ])
-        .v2(&["4.1.6.1#2", "4.1.6.1#11", "4.1.3#1", "4.1.6#1"]),
+        .v2(&["4.1.6.1#2", "4.1.6.1#11", "4.1.3#1"]),
         Check::new(
             Area::Statements,
             "statements.put-without-statement-id-400",
@@ -171,6 +170,106 @@ pub fn checks() -> Vec<Check> {
             version_outside_line_rejected,
         )
         .v1(&["Data 2.4.10.s3.b2"]),
+        Check::new(
+            Area::Statements,
+            "statements.put-id-mismatch-400",
+            "PUT of a statement whose id differs from the statementId parameter gets 400",
+            put_id_mismatch,
+        )
+        .v1(&["Communication 2.1.1.s3.b3"]),
+        Check::new(
+            Area::Statements,
+            "statements.full-statement-round-trip",
+            "A statement using every property comes back with every property as sent",
+            full_statement_round_trip,
+        )
+        .v1(&["Data 2.2.s2.b5"])
+        .v2(&["4.2.4.2#1", "4.2#1"]),
+        Check::new(
+            Area::Statements,
+            "statements.context-activities-as-arrays",
+            "A single Activity given as a contextActivities value comes back as a one-element array",
+            context_activities_as_arrays,
+        )
+        .v1(&["Data 2.4.6.2.s4.b3", "Data 2.4.6.2.s4.b4"])
+        .v2(&["4.2.4.2#19", "4.2.4.2#20"]),
+        Check::new(
+            Area::Statements,
+            "statements.numbers-keep-precision",
+            "Scores come back with at least single-precision accuracy",
+            numbers_keep_precision,
+        )
+        .v2(&["4.2.4.2#5"]),
+        Check::new(
+            Area::Statements,
+            "statements.object-without-type-is-activity",
+            "An object without objectType is stored and found as an Activity",
+            object_without_type_is_activity,
+        )
+        .v1(&["Data 2.4.4.s2"])
+        .v2(&["4.2.2.3#1"]),
+        Check::new(
+            Area::Statements,
+            "statements.future-timestamp-accepted",
+            "A timestamp a little ahead of the LRS's clock is accepted",
+            future_timestamp_accepted,
+        )
+        .v1(&["Data 2.4.7.s3.b6"])
+        .v2(&["4.2.4.1#7"]),
+        Check::new(
+            Area::Statements,
+            "statements.timestamp-converted-to-utc",
+            "A timestamp with a UTC offset is accepted and returned as the same instant in UTC",
+            timestamp_converted_to_utc,
+        )
+        .v1(&["Data 4.5.s1.b6"])
+        .v2(&["4.2.7#8"]),
+        Check::new(
+            Area::Statements,
+            "statements.timestamp-keeps-milliseconds",
+            "A timestamp with milliseconds comes back with them",
+            timestamp_keeps_milliseconds,
+        )
+        .v1(&["Data 4.5.s1.b3"])
+        .v2(&["4.2.7#9"]),
+        Check::new(
+            Area::Statements,
+            "statements.lrs-timestamps-rfc3339",
+            "stored and a default timestamp are RFC 3339 with a time zone, and stored is not in the future",
+            lrs_timestamps_rfc3339,
+        )
+        .v1(&["Data 4.5.s1.b2", "Data 4.5.s1.b4", "Data 2.4.8.s3.b3"]),
+        Check::new(
+            Area::Statements,
+            "statements.stored-value-validated",
+            "A statement with a malformed stored value gets 400",
+            stored_value_validated,
+        )
+        .v2(&["4.2.4.2#12"]),
+        Check::new(
+            Area::Statements,
+            "statements.authority-from-credentials",
+            "The authority is an Agent, the same for every statement sent with the same credentials",
+            authority_from_credentials,
+        )
+        .v1(&["Data 2.4.9.s3.b2"])
+        .v2(&["4.2.4.2#16"]),
+        Check::new(
+            Area::Statements,
+            "statements.equivalent-statement-no-conflict",
+            "Reusing an id for a statement differing only where immutability allows is not a conflict",
+            equivalent_statement_no_conflict,
+        )
+        .v1(&["Data 2.3.1.s9.b1"])
+        .v2(&["4.2#2"]),
+        Check::new(
+            Area::Statements,
+            "statements.duration-precision-ignored",
+            "Reusing an id with a duration differing beyond 0.01 s is not a conflict",
+            duration_precision_ignored,
+        )
+        .v1(&["Data 4.6.s1.b5"])
+        .v2(&["4.2.7#14"]),
         Check::new(
             Area::Statements,
             "statements.other-version-accepted",
@@ -533,5 +632,279 @@ async fn other_version_accepted(cx: Ctx) -> Verdict {
             response.status
         );
     }
+    Ok(())
+}
+
+async fn put_id_mismatch(cx: Ctx) -> Verdict {
+    let mut statement = cx.fx.statement();
+    statement["id"] = json!(cx.fx.uuid());
+    let parameter = cx.fx.uuid();
+    cx.put("statements")
+        .query("statementId", &parameter)
+        .json(&statement)
+        .send()
+        .await?
+        .expect(
+            400,
+            "PUT /statements?statementId=A of a statement with id B",
+        )?;
+    Ok(())
+}
+
+/// A statement using every Statement property a client may send.
+fn full_statement(cx: &Ctx) -> Value {
+    let mut statement = cx.fx.statement();
+    statement["result"] = json!({
+        "score": { "scaled": 0.75, "raw": 75, "min": 0, "max": 100 },
+        "success": true,
+        "completion": true,
+        "response": "We agreed on a plan",
+        "duration": "PT1H2M3.45S",
+        "extensions": { cx.fx.iri("extension"): { "nested": [1, "two", null, false] } }
+    });
+    statement["context"] = json!({
+        "registration": cx.fx.uuid(),
+        "instructor": cx.fx.agent(),
+        "team": { "objectType": "Group", "name": "Team", "member": [cx.fx.agent()] },
+        "contextActivities": {
+            "parent": [cx.fx.activity()],
+            "grouping": [cx.fx.activity()],
+            "category": [{ "id": cx.fx.iri("category"), "objectType": "Activity" }],
+            "other": [cx.fx.activity()]
+        },
+        "revision": "r2",
+        "platform": "lrs-conformance",
+        "language": "en-US",
+        "statement": { "objectType": "StatementRef", "id": cx.fx.uuid() },
+        "extensions": { cx.fx.iri("extension"): 42 }
+    });
+    statement["object"]["definition"]["description"] = json!({ "en-US": "All properties" });
+    statement["object"]["definition"]["moreInfo"] = json!(cx.fx.iri("more-info"));
+    statement["object"]["definition"]["extensions"] = json!({ cx.fx.iri("extension"): "x" });
+    statement
+}
+
+async fn full_statement_round_trip(cx: Ctx) -> Verdict {
+    let statement = full_statement(&cx);
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = common::get_statement(&cx, &id).await?;
+    ensure_same_statement(&statement, &got, "the statement read back")
+}
+
+async fn context_activities_as_arrays(cx: Ctx) -> Verdict {
+    let parent = cx.fx.activity();
+    let mut statement = cx.fx.statement();
+    statement["context"] =
+        json!({ "contextActivities": { "parent": parent, "other": [cx.fx.activity()] } });
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = common::get_statement(&cx, &id).await?;
+    let activities = &got["context"]["contextActivities"];
+    for key in ["parent", "other"] {
+        match activities[key].as_array().map(Vec::as_slice) {
+            Some([one]) => {
+                let sent = if key == "parent" {
+                    &parent
+                } else {
+                    &statement["context"]["contextActivities"]["other"][0]
+                };
+                if let Some(diff) = common::difference(sent, one) {
+                    fail!("contextActivities.{key}[0]{diff}");
+                }
+            }
+            _ => fail!(
+                "contextActivities.{key} must come back as an array of one Activity, got {}",
+                activities[key]
+            ),
+        }
+    }
+    Ok(())
+}
+
+async fn numbers_keep_precision(cx: Ctx) -> Verdict {
+    let mut statement = cx.fx.statement();
+    statement["result"] =
+        json!({ "score": { "scaled": 0.123456, "raw": 12345.67, "min": -1000.5, "max": 99999.5 } });
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = common::get_statement(&cx, &id).await?;
+    for key in ["scaled", "raw", "min", "max"] {
+        let sent = statement["result"]["score"][key]
+            .as_f64()
+            .unwrap_or_default();
+        let Some(back) = got["result"]["score"][key].as_f64() else {
+            fail!("score.{key} came back as {}", got["result"]["score"][key]);
+        };
+        // Single precision keeps about 7 significant digits.
+        let close = ((back - sent) / sent).abs() < 1e-6;
+        ensure!(close, "score.{key} sent as {sent}, returned as {back}");
+    }
+    Ok(())
+}
+
+async fn object_without_type_is_activity(cx: Ctx) -> Verdict {
+    let activity_id = cx.fx.iri("activity");
+    let mut statement = cx.fx.statement();
+    statement["object"] = json!({ "id": activity_id });
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = common::get_statement(&cx, &id).await?;
+    let object_type = got["object"].get("objectType");
+    ensure!(
+        object_type.is_none_or(|t| t == "Activity"),
+        "an object sent without objectType came back with objectType {}",
+        got["object"]["objectType"]
+    );
+    let found = common::query(&cx, &[("activity", &activity_id)]).await?;
+    ensure!(
+        common::ids_of(&found) == [id.clone()],
+        "the activity filter does not find the statement whose object has no objectType: {:?}",
+        common::ids_of(&found)
+    );
+    Ok(())
+}
+
+async fn future_timestamp_accepted(cx: Ctx) -> Verdict {
+    let ahead = chrono::Utc::now() + chrono::Duration::seconds(90);
+    let mut statement = cx.fx.statement();
+    statement["timestamp"] = json!(ahead.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    cx.post("statements")
+        .json(&statement)
+        .send()
+        .await?
+        .expect(200, "POST of a statement timestamped 90 s ahead")?;
+    Ok(())
+}
+
+async fn timestamp_converted_to_utc(cx: Ctx) -> Verdict {
+    let sent = "2024-05-01T14:30:00.250+02:00";
+    let mut statement = cx.fx.statement();
+    statement["timestamp"] = json!(sent);
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = common::get_statement(&cx, &id).await?;
+    let back = timestamp(&got["timestamp"], "the returned timestamp")?;
+    ensure!(
+        back == timestamp(&json!(sent), "the sent timestamp")?,
+        "timestamp sent as {sent} came back as {}, another instant",
+        got["timestamp"]
+    );
+    ensure!(
+        back.offset().local_minus_utc() == 0,
+        "timestamp sent as {sent} came back as {}, not in UTC",
+        got["timestamp"]
+    );
+    Ok(())
+}
+
+async fn timestamp_keeps_milliseconds(cx: Ctx) -> Verdict {
+    let sent = "2024-05-01T12:00:00.123Z";
+    let mut statement = cx.fx.statement();
+    statement["timestamp"] = json!(sent);
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = common::get_statement(&cx, &id).await?;
+    let back = timestamp(&got["timestamp"], "the returned timestamp")?;
+    ensure!(
+        back.timestamp_subsec_millis() == 123 && back.timestamp() == 1_714_564_800,
+        "timestamp sent as {sent} came back as {}",
+        got["timestamp"]
+    );
+    Ok(())
+}
+
+async fn lrs_timestamps_rfc3339(cx: Ctx) -> Verdict {
+    let id = common::post_statement(&cx, &cx.fx.statement()).await?;
+    let response = cx
+        .get("statements")
+        .query("statementId", &id)
+        .send()
+        .await?
+        .expect(200, "GET /statements?statementId=…")?;
+    let got = response.json()?;
+    let stored = timestamp(&got["stored"], "stored")?;
+    timestamp(&got["timestamp"], "timestamp")?;
+    // The LRS's own clock, from its Date header: stored must not be ahead of it.
+    if let Some(date) = response
+        .header("Date")
+        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+    {
+        ensure!(
+            stored.timestamp() <= date.timestamp() + 1,
+            "stored {stored} is later than the LRS's own Date header {date}"
+        );
+    }
+    Ok(())
+}
+
+async fn stored_value_validated(cx: Ctx) -> Verdict {
+    let mut statement = cx.fx.statement();
+    statement["stored"] = json!("yesterday at noon");
+    cx.post("statements")
+        .json(&statement)
+        .send()
+        .await?
+        .expect(
+            400,
+            "POST of a statement whose stored value is not a timestamp",
+        )?;
+    Ok(())
+}
+
+async fn authority_from_credentials(cx: Ctx) -> Verdict {
+    let ids = common::post_statements(&cx, &json!([cx.fx.statement()])).await?;
+    let again = common::post_statement(&cx, &cx.fx.statement()).await?;
+    let first = common::get_statement(&cx, &ids[0]).await?["authority"].clone();
+    let second = common::get_statement(&cx, &again).await?["authority"].clone();
+    ensure!(
+        is_agent(&first),
+        "with direct credentials the authority must be one Agent, got {first}"
+    );
+    ensure!(
+        common::difference(&first, &second).is_none()
+            && common::difference(&second, &first).is_none(),
+        "the same credentials gave two authorities: {first} and {second}"
+    );
+    Ok(())
+}
+
+/// Stores `original` under a fresh id, PUTs `variant` under the same id and returns the
+/// status of that second PUT.
+async fn put_twice(cx: &Ctx, original: &Value, variant: &Value) -> Result<u16, crate::Failure> {
+    let id = cx.fx.uuid();
+    common::put_statement(cx, &id, original).await?;
+    Ok(cx
+        .put("statements")
+        .query("statementId", &id)
+        .json(variant)
+        .send()
+        .await?
+        .status)
+}
+
+async fn equivalent_statement_no_conflict(cx: Ctx) -> Verdict {
+    let (a, b) = (cx.fx.agent(), cx.fx.agent());
+    let mut original = cx.fx.statement();
+    original["actor"] = json!({ "objectType": "Group", "name": "Pair", "member": [a, b] });
+    original["timestamp"] = json!("2024-05-01T12:00:00.000Z");
+    original["verb"]["display"] = json!({ "en-US": "experienced" });
+    let mut variant = original.clone();
+    // Allowed differences: member order, verb display, the timestamp's time zone.
+    variant["actor"]["member"] = json!([b, a]);
+    variant["verb"]["display"] = json!({ "en-GB": "experienced" });
+    variant["timestamp"] = json!("2024-05-01T14:00:00.000+02:00");
+    let status = put_twice(&cx, &original, &variant).await?;
+    ensure!(
+        status == 204,
+        "a statement equal but for group member order, verb display and time zone was answered {status}, expected 204"
+    );
+    Ok(())
+}
+
+async fn duration_precision_ignored(cx: Ctx) -> Verdict {
+    let mut original = cx.fx.statement();
+    original["result"] = json!({ "duration": "PT1.23S" });
+    let mut variant = original.clone();
+    variant["result"] = json!({ "duration": "PT1.2345S" });
+    let status = put_twice(&cx, &original, &variant).await?;
+    ensure!(
+        status == 204,
+        "durations PT1.23S and PT1.2345S differ only beyond 0.01 s, yet the second PUT was answered {status}"
+    );
     Ok(())
 }
