@@ -170,7 +170,41 @@ pub fn checks() -> Vec<Check> {
             "Communication 2.1.3.s4.b1",
             "Communication 2.1.3.s4.b5",
         ])
-        .v2(&["4.1.6.1#26", "4.1.6.1#40", "4.1.6.1#44"]),
+        .v2(&["4.1.6.1#26", "4.1.6.1#40", "4.1.6.1#43", "4.1.6.1#44"]),
+        Check::new(
+            Area::Queries,
+            "queries.format-canonical-verb-display",
+            "format=canonical returns a verb display of one language",
+            format_canonical_verb_display,
+        )
+        .v1(&[
+            "Data 2.4.3.s6.b3",
+            "Communication 2.1.3.s4.b3",
+            "Communication 2.1.3.s4.b4",
+        ]),
+        Check::new(
+            Area::Queries,
+            "queries.voided-statement-id-returns-voided",
+            "voidedStatementId returns the voided statement itself",
+            voided_statement_id_returns_voided,
+        )
+        .v1(&["Communication 2.1.3.s1.table1.row2"]),
+        Check::new(
+            Area::Queries,
+            "queries.attachments-parameter",
+            "attachments=false answers application/json; attachments=true the multipart format",
+            attachments_parameter,
+        )
+        .v1(&["Communication 2.1.3.s2.b6", "Communication 2.1.3.s2.b7"])
+        .v2(&["4.1.6.1#34", "4.1.6.1#35"]),
+        Check::new(
+            Area::Queries,
+            "queries.more-link-short",
+            "more links stay short (under 2 048 characters)",
+            more_link_short,
+        )
+        .v1(&["Data 2.5.s3.b3"])
+        .v2(&["4.2.4.3#7"]),
         Check::new(
             Area::Queries,
             "queries.statement-ref-matches-target",
@@ -955,6 +989,10 @@ async fn consistent_through(cx: Ctx) -> Verdict {
                 .send()
                 .await?,
         ),
+        (
+            "GET /statements?limit=many (a 400)",
+            cx.get("statements").query("limit", "many").send().await?,
+        ),
     ];
     for (what, response) in answers {
         let Some(value) = response.header("X-Experience-API-Consistent-Through") else {
@@ -1017,6 +1055,105 @@ async fn last_modified_query(cx: Ctx) -> Verdict {
     ensure!(
         modified == latest,
         "Last-Modified is {modified} s since the epoch, the latest stored time returned {latest} s"
+    );
+    Ok(())
+}
+
+async fn format_canonical_verb_display(cx: Ctx) -> Verdict {
+    let statement = rich_statement(&cx);
+    let id = common::post_statement(&cx, &statement).await?;
+    let got = in_format(&cx, &statement, &id, Some("canonical"), Some("de-DE")).await?;
+    let display = &got["verb"]["display"];
+    ensure!(
+        display.as_object().is_some_and(|m| m.len() == 1),
+        "format=canonical: the verb display should hold one language, got {display}"
+    );
+    Ok(())
+}
+
+async fn voided_statement_id_returns_voided(cx: Ctx) -> Verdict {
+    let statement = cx.fx.statement();
+    let id = common::post_statement(&cx, &statement).await?;
+    let voiding = json!({
+        "actor": cx.fx.agent(),
+        "verb": { "id": "http://adlnet.gov/expapi/verbs/voided", "display": { "en-US": "voided" } },
+        "object": { "objectType": "StatementRef", "id": id }
+    });
+    common::post_statement(&cx, &voiding).await?;
+    let got = common::get_voided_statement(&cx, &id).await?;
+    ensure!(
+        got["id"] == id.as_str(),
+        "voidedStatementId={id} returned {}",
+        excerpt(&got.to_string(), 300)
+    );
+    common::ensure_same_statement(&statement, &got, "the voided statement")
+}
+
+async fn attachments_parameter(cx: Ctx) -> Verdict {
+    let id = common::post_statement(&cx, &cx.fx.statement()).await?;
+    for value in [None, Some("false")] {
+        let mut request = cx.get("statements").query("statementId", &id);
+        if let Some(value) = value {
+            request = request.query("attachments", value);
+        }
+        let response = request
+            .send()
+            .await?
+            .expect(200, "GET /statements?statementId=…")?;
+        ensure!(
+            response.media_type().as_deref() == Some("application/json"),
+            "attachments={}: expected application/json, got {:?}",
+            value.unwrap_or("(absent)"),
+            response.media_type()
+        );
+    }
+    let response = cx
+        .get("statements")
+        .query("statementId", &id)
+        .query("attachments", "true")
+        .send()
+        .await?
+        .expect(200, "GET /statements?statementId=…&attachments=true")?;
+    let content_type = response
+        .header("content-type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    ensure!(
+        content_type.starts_with("multipart/mixed") && content_type.contains("boundary="),
+        "attachments=true: expected multipart/mixed with a boundary, got {content_type:?}"
+    );
+    ensure!(
+        response.text().contains(&id),
+        "attachments=true: the multipart answer does not hold the statement {id}"
+    );
+    Ok(())
+}
+
+async fn more_link_short(cx: Ctx) -> Verdict {
+    let agent = cx.fx.agent();
+    let ids = common::post_statements(
+        &cx,
+        &Value::Array((0..2).map(|_| cx.fx.statement_by(&agent)).collect()),
+    )
+    .await?;
+    let agent = agent_param(&agent);
+    settled(&cx, &[("agent", &agent)], &ids).await?;
+    let page = common::query(
+        &cx,
+        &[
+            ("agent", &agent),
+            ("verb", crate::fixtures::EXPERIENCED),
+            ("since", "2000-01-01T00:00:00Z"),
+            ("limit", "1"),
+        ],
+    )
+    .await?;
+    let more = page["more"].as_str().unwrap_or_default();
+    ensure!(!more.is_empty(), "limit=1 of 2 matches gave no more link");
+    ensure!(
+        more.len() < 2048,
+        "the more link is {} characters long",
+        more.len()
     );
     Ok(())
 }
