@@ -313,6 +313,27 @@ mod tests {
     }
 
     #[test]
+    fn every_must_is_covered_by_a_check_or_explained() {
+        let checks = crate::checks::all();
+        let mut gaps = Vec::new();
+        for catalogue in catalogues() {
+            let covering = catalogue.covering(&checks);
+            for r in &catalogue.requirements {
+                let covered = covering.get(r.id.as_str()).is_some_and(|c| !c.is_empty());
+                if r.level == Level::Must && !covered && r.manual.is_none() {
+                    gaps.push(format!("xAPI {} [{}] {}", catalogue.version, r.area, r.id));
+                }
+            }
+        }
+        assert!(
+            gaps.is_empty(),
+            "{} MUST requirements have neither a check nor a manual reason:\n{}",
+            gaps.len(),
+            gaps.join("\n")
+        );
+    }
+
+    #[test]
     fn a_check_reports_with_its_strongest_level() {
         let v1 = Catalogue::load(XapiVersion::V1_0_3).unwrap();
         let ok = |_cx: crate::check::Ctx| async { Ok(()) };
@@ -321,5 +342,44 @@ mod tests {
         assert_eq!(v1.level_of(&should), Level::Should);
         let both = should.clone().v1(&["Communication 2.1.1.s2.b2"]);
         assert_eq!(v1.level_of(&both), Level::Must);
+    }
+}
+
+#[cfg(test)]
+mod readme {
+    //! README.md shows the coverage block between two markers; this keeps it equal to the
+    //! generated one. `LRS_CONFORMANCE_BLESS=1 cargo test -p lrs-conformance readme`
+    //! rewrites the block (and nothing else) when checks or catalogues change.
+
+    use super::*;
+
+    const BEGIN: &str = "<!-- conformance-coverage:begin -->\n";
+    const END: &str = "<!-- conformance-coverage:end -->";
+
+    #[test]
+    fn readme_shows_the_generated_coverage() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let start = readme
+            .find(BEGIN)
+            .expect("README.md has the coverage begin marker")
+            + BEGIN.len();
+        let end = readme[start..]
+            .find(END)
+            .expect("README.md has the coverage end marker")
+            + start;
+        let generated = readme_block(&crate::checks::all()).unwrap();
+        if readme[start..end] == generated {
+            return;
+        }
+        if std::env::var_os("LRS_CONFORMANCE_BLESS").is_some() {
+            let updated = format!("{}{generated}{}", &readme[..start], &readme[end..]);
+            std::fs::write(path, updated).unwrap();
+            return;
+        }
+        panic!(
+            "README.md's conformance coverage is stale; run \
+             `LRS_CONFORMANCE_BLESS=1 cargo test -p lrs-conformance readme` to regenerate it"
+        );
     }
 }
