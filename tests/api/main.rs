@@ -10,6 +10,7 @@ mod backend {
 
 mod access;
 mod competency;
+mod conformance;
 mod documents;
 mod durability;
 mod evidence;

@@ -16,6 +16,8 @@ mod backend {
 mod access;
 #[path = "../api/competency.rs"]
 mod competency;
+#[path = "../api/conformance.rs"]
+mod conformance;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/evidence.rs"]
