@@ -5,8 +5,23 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::{authority_for, hash_secret, random_token, Scopes};
-use crate::error::{ApiError, ApiResult};
-use crate::store::{Credential, Store, Tenant};
+use crate::store::{Credential, Store, StoreError, Tenant};
+use crate::xapi::Violation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A tenant name or scope list that breaks a rule; names the field.
+    #[error("{0}")]
+    Invalid(#[from] Violation),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AccountResult<T> = Result<T, AccountError>;
 
 /// A tenant as shown to operators.
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +70,7 @@ fn view(c: Credential, tenant: &Tenant) -> CredentialView {
 }
 
 /// Tenant names: 1–63 of `a-z 0-9 - _ .`, starting with a letter or digit.
-pub fn check_tenant_name(name: &str) -> ApiResult<()> {
+pub fn check_tenant_name(name: &str) -> AccountResult<()> {
     let ok = (1..=63).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
@@ -64,43 +79,41 @@ pub fn check_tenant_name(name: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(Violation::new(
             "name",
             "tenant-name",
             format!("`{name}` is not a tenant name: 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"),
-        ))
+        ).into())
     }
 }
 
-pub async fn create_tenant(store: &Store, name: &str) -> ApiResult<TenantView> {
+pub async fn create_tenant(store: &Store, name: &str) -> AccountResult<TenantView> {
     check_tenant_name(name)?;
     Ok(store.tenants.create_tenant(name).await?.into())
 }
 
 /// The tenant of this name; `NotFound` otherwise.
-pub async fn tenant(store: &Store, name: &str) -> ApiResult<Tenant> {
+pub async fn tenant(store: &Store, name: &str) -> AccountResult<Tenant> {
     store
         .tenants
         .tenant_named(name)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no tenant `{name}`")))
+        .ok_or_else(|| AccountError::NotFound(format!("no tenant `{name}`")))
 }
 
 /// Parses and checks the scopes a credential is given (at least one).
-pub fn parse_scopes(text: &str) -> ApiResult<Scopes> {
+pub fn parse_scopes(text: &str) -> AccountResult<Scopes> {
     let scopes = Scopes::parse(text).map_err(|unknown| {
-        ApiError::invalid(
+        Violation::new(
             "scopes",
             "scope",
             format!("`{unknown}` is not a scope (statements/write, statements/read, statements/read/mine, state, define, profile, all/read, all, evidence:read, frameworks:read, frameworks:write, admin, or xapi:read|write|all)"),
         )
     })?;
     if scopes.is_empty() {
-        return Err(ApiError::invalid(
-            "scopes",
-            "scope",
-            "a credential needs at least one scope",
-        ));
+        return Err(
+            Violation::new("scopes", "scope", "a credential needs at least one scope").into(),
+        );
     }
     Ok(scopes)
 }
@@ -111,14 +124,15 @@ pub async fn issue_credential(
     tenant: &Tenant,
     name: &str,
     scopes: &str,
-) -> ApiResult<IssuedCredential> {
+) -> AccountResult<IssuedCredential> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid(
+        return Err(Violation::new(
             "name",
             "credential-name",
             "a credential needs a name of 1 to 200 characters",
-        ));
+        )
+        .into());
     }
     let scopes = parse_scopes(scopes)?;
     let (key, secret) = (random_token(10), random_token(20));
@@ -140,7 +154,7 @@ pub async fn issue_credential(
     })
 }
 
-pub async fn credentials(store: &Store, tenant: &Tenant) -> ApiResult<Vec<CredentialView>> {
+pub async fn credentials(store: &Store, tenant: &Tenant) -> AccountResult<Vec<CredentialView>> {
     Ok(store
         .credentials
         .credentials(tenant.id)
@@ -150,11 +164,11 @@ pub async fn credentials(store: &Store, tenant: &Tenant) -> ApiResult<Vec<Creden
         .collect())
 }
 
-pub async fn revoke_credential(store: &Store, tenant: &Tenant, key: &str) -> ApiResult<()> {
+pub async fn revoke_credential(store: &Store, tenant: &Tenant, key: &str) -> AccountResult<()> {
     if store.credentials.delete_credential(tenant.id, key).await? {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!(
+        Err(AccountError::NotFound(format!(
             "tenant `{}` has no credential `{key}`",
             tenant.name
         )))

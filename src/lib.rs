@@ -6,7 +6,6 @@ pub mod auth;
 pub mod bench;
 pub mod competency;
 pub mod config;
-pub mod error;
 pub mod evidence;
 pub mod http;
 pub mod lrs;

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use crate::auth::{self, Authenticator};
 use crate::competency::Competencies;
 use crate::config::{redacted_url, Settings};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::http::{self, AppState};
 use crate::lrs::Lrs;
 use crate::store::{Store, DEFAULT_TENANT};

@@ -10,9 +10,9 @@ use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
+use super::AuthError;
 use super::{token_error, Scopes};
 use crate::config::IssuerConfig;
-use crate::error::ApiError;
 
 /// A verification key and the one algorithm it verifies.
 struct PinnedKey {
@@ -144,13 +144,13 @@ impl ExternalIssuer {
 
     /// Verifies signature, algorithm, `exp`, `nbf`, `iss` and `aud`, then reads the tenant
     /// and the scopes from their claims.
-    pub fn verify(&self, token: &str) -> Result<ExternalIdentity, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<ExternalIdentity, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(token_error)?;
         let pinned = self
             .key_for(header.kid.as_deref())
-            .ok_or_else(|| ApiError::InvalidToken("the token's signing key is unknown".into()))?;
+            .ok_or_else(|| AuthError::InvalidToken("the token's signing key is unknown".into()))?;
         if header.alg != pinned.algorithm {
-            return Err(ApiError::InvalidToken(format!(
+            return Err(AuthError::InvalidToken(format!(
                 "the token is signed with {:?}; this issuer's key accepts only {:?}",
                 header.alg, pinned.algorithm
             )));
@@ -168,14 +168,14 @@ impl ExternalIssuer {
             .and_then(Value::as_str);
         let tenant = match (&self.config.tenant, claimed_tenant) {
             (Some(fixed), Some(claimed)) if claimed != fixed => {
-                return Err(ApiError::InvalidToken(format!(
+                return Err(AuthError::InvalidToken(format!(
                     "this issuer's tokens act only in tenant `{fixed}`"
                 )))
             }
             (Some(fixed), _) => fixed.clone(),
             (None, Some(claimed)) => claimed.to_owned(),
             (None, None) => {
-                return Err(ApiError::InvalidToken(format!(
+                return Err(AuthError::InvalidToken(format!(
                     "the token has no `{}` claim naming its tenant",
                     self.config.tenant_claim
                 )))

@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::error::ApiError;
+use super::AuthError;
 
 pub struct RateLimit {
     limiter: DefaultKeyedRateLimiter<String>,
@@ -29,7 +29,7 @@ impl RateLimit {
     }
 
     /// Counts a request of `key`; `TooManyRequests` with the seconds to wait when over.
-    pub fn check(&self, key: &str) -> Result<(), ApiError> {
+    pub fn check(&self, key: &str) -> Result<(), AuthError> {
         if self.limiter.len() >= PRUNE_AT {
             self.limiter.retain_recent();
         }
@@ -37,7 +37,7 @@ impl RateLimit {
             .check_key(&key.to_owned())
             .map_err(|not_until| {
                 let wait = not_until.wait_time_from(self.clock.now());
-                ApiError::TooManyRequests {
+                AuthError::TooManyRequests {
                     retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
                 }
             })
@@ -58,7 +58,7 @@ mod tests {
             assert!(limit.check("a").is_ok());
         }
         match limit.check("a") {
-            Err(ApiError::TooManyRequests { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
+            Err(AuthError::TooManyRequests { retry_after_secs }) => assert_eq!(retry_after_secs, 1),
             other => panic!("expected 429, got {other:?}"),
         }
         assert!(limit.check("b").is_ok());

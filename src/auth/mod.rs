@@ -3,11 +3,13 @@
 //! providers. A verified principal carries its tenant, its scopes and the `authority`
 //! written into its statements.
 
+mod error;
 mod issuer;
 mod limit;
 pub mod scope;
 mod token;
 
+pub use error::{AuthError, AuthResult};
 pub use issuer::ExternalIdentity;
 pub use scope::{Scope, Scopes, StatementReads};
 pub use token::Claims;
@@ -23,7 +25,6 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::config::{CredentialConfig, Settings};
-use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore, Store, TenantId, TenantStore, DEFAULT_TENANT};
 use issuer::ExternalIssuer;
 use limit::RateLimit;
@@ -55,11 +56,11 @@ impl Principal {
     }
 
     /// `Forbidden` unless `allowed`; `what` names the action in the answer.
-    pub fn require(&self, allowed: bool, what: &str) -> Result<(), ApiError> {
+    pub fn require(&self, allowed: bool, what: &str) -> Result<(), AuthError> {
         if allowed {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
+            Err(AuthError::Forbidden(format!(
                 "the credential's scopes ({}) do not allow {what}",
                 self.scopes
             )))
@@ -152,29 +153,29 @@ impl Authenticator {
     }
 
     /// Authenticates an `Authorization` header value and counts the request.
-    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ApiError> {
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         let principal = match authorization.and_then(Presented::parse) {
             Some(Presented::Basic(key, secret)) => Principal::of(self.client(&key, secret).await?),
             Some(Presented::Bearer(token)) => self.bearer(token).await?,
-            None => return Err(ApiError::Unauthorized),
+            None => return Err(AuthError::Unauthorized),
         };
         self.count(&principal.key)?;
         Ok(principal)
     }
 
     /// Counts a request of the credential or token subject against its rate.
-    pub fn count(&self, key: &str) -> Result<(), ApiError> {
+    pub fn count(&self, key: &str) -> Result<(), AuthError> {
         self.limit.as_ref().map_or(Ok(()), |limit| limit.check(key))
     }
 
     /// The credential with this key and secret; `Unauthorized` when there is none.
-    pub async fn client(&self, key: &str, secret: String) -> Result<Credential, ApiError> {
+    pub async fn client(&self, key: &str, secret: String) -> Result<Credential, AuthError> {
         let fingerprint: [u8; 32] = Sha256::digest(format!("{key}\0{secret}")).into();
         let credential = self
             .credentials
             .credential(key)
             .await?
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(AuthError::Unauthorized)?;
         if self.remembered(&fingerprint, &credential) {
             return Ok(credential);
         }
@@ -185,9 +186,9 @@ impl Authenticator {
         let hash = credential.secret_hash.clone();
         let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
             .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            .map_err(|e| AuthError::from(anyhow::Error::from(e)))?;
         if !ok {
-            return Err(ApiError::Unauthorized);
+            return Err(AuthError::Unauthorized);
         }
         self.remember(fingerprint, credential.secret_hash.clone());
         Ok(credential)
@@ -198,16 +199,16 @@ impl Authenticator {
         &self,
         credential: &Credential,
         scopes: &Scopes,
-    ) -> Result<(String, u64), ApiError> {
+    ) -> Result<(String, u64), AuthError> {
         let token = self.tokens.issue(credential, scopes)?;
         Ok((token, self.tokens.lifetime_secs()))
     }
 
     /// A bearer token: ours, or one of a trusted issuer (chosen by its `iss`).
-    async fn bearer(&self, token: &str) -> Result<Principal, ApiError> {
+    async fn bearer(&self, token: &str) -> Result<Principal, AuthError> {
         let issuer = unverified_claims(token)
             .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_owned))
-            .ok_or_else(|| ApiError::InvalidToken("not a JWT with an `iss` claim".into()))?;
+            .ok_or_else(|| AuthError::InvalidToken("not a JWT with an `iss` claim".into()))?;
         if issuer == self.tokens.issuer() {
             let (credential, scopes) = self.tokens.verify(token).await?;
             return Ok(Principal::with_scopes(credential, scopes));
@@ -217,7 +218,7 @@ impl Authenticator {
             .iter()
             .find(|i| i.issuer() == issuer)
             .ok_or_else(|| {
-                ApiError::InvalidToken(format!("tokens of issuer `{issuer}` are not trusted"))
+                AuthError::InvalidToken(format!("tokens of issuer `{issuer}` are not trusted"))
             })?;
         let identity = trusted.verify(token)?;
         let tenant = self
@@ -225,7 +226,7 @@ impl Authenticator {
             .tenant_named(&identity.tenant)
             .await?
             .ok_or_else(|| {
-                ApiError::InvalidToken(format!("there is no tenant `{}`", identity.tenant))
+                AuthError::InvalidToken(format!("there is no tenant `{}`", identity.tenant))
             })?;
         Ok(Principal {
             tenant: tenant.id,
@@ -246,7 +247,7 @@ fn unverified_claims(token: &str) -> Option<serde_json::Map<String, Value>> {
 }
 
 /// Why a token failed, in words a client developer can act on.
-fn token_error(e: jsonwebtoken::errors::Error) -> ApiError {
+fn token_error(e: jsonwebtoken::errors::Error) -> AuthError {
     use jsonwebtoken::errors::ErrorKind;
     let reason = match e.kind() {
         ErrorKind::ExpiredSignature => "the token has expired".to_owned(),
@@ -260,7 +261,7 @@ fn token_error(e: jsonwebtoken::errors::Error) -> ApiError {
         ErrorKind::MissingRequiredClaim(claim) => format!("the token has no `{claim}` claim"),
         _ => "the token is malformed or its algorithm is not supported".to_owned(),
     };
-    ApiError::InvalidToken(reason)
+    AuthError::InvalidToken(reason)
 }
 
 /// The `authority` of statements stored with a provider's token: the subject as an account

@@ -10,8 +10,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::AuthError;
 use super::{random_token, token_error, Scopes};
-use crate::error::ApiError;
 use crate::store::{Credential, CredentialStore, SigningKey, TenantId};
 
 /// The claims of an issued token.
@@ -90,10 +90,10 @@ impl OwnTokens {
     }
 
     /// A token for the credential carrying `scopes`.
-    pub fn issue(&self, credential: &Credential, scopes: &Scopes) -> Result<String, ApiError> {
+    pub fn issue(&self, credential: &Credential, scopes: &Scopes) -> Result<String, AuthError> {
         let secret = self
             .key(&self.current)
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the signing key is missing")))?;
+            .ok_or_else(|| AuthError::Internal(anyhow::anyhow!("the signing key is missing")))?;
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -112,16 +112,16 @@ impl OwnTokens {
             ..Header::new(Algorithm::HS256)
         };
         jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&secret))
-            .map_err(|e| ApiError::Internal(e.into()))
+            .map_err(|e| AuthError::from(anyhow::Error::from(e)))
     }
 
     /// Verifies a token of ours and returns its still-valid credential and the scopes the
     /// token grants within what the credential grants now.
-    pub async fn verify(&self, token: &str) -> Result<(Credential, Scopes), ApiError> {
+    pub async fn verify(&self, token: &str) -> Result<(Credential, Scopes), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(token_error)?;
-        let kid = header
-            .kid
-            .ok_or_else(|| ApiError::InvalidToken("the token names no signing key (kid)".into()))?;
+        let kid = header.kid.ok_or_else(|| {
+            AuthError::InvalidToken("the token names no signing key (kid)".into())
+        })?;
         let secret = match self.key(&kid) {
             Some(secret) => secret,
             None => self.reload(&kid).await?,
@@ -143,20 +143,20 @@ impl OwnTokens {
             .filter(|c| {
                 c.tenant == claims.tenant && secret_fingerprint(&c.secret_hash) == claims.cfp
             })
-            .ok_or_else(|| ApiError::InvalidToken("the token's client has been revoked".into()))?;
+            .ok_or_else(|| AuthError::InvalidToken("the token's client has been revoked".into()))?;
         let granted = Scopes::parse(&credential.scopes).unwrap_or_default();
         let asked = Scopes::parse(&claims.scope).unwrap_or_default();
         Ok((credential, granted.narrowed_to(&asked)))
     }
 
     /// Reads the keys again (another gateway may have added one) and returns `kid`'s.
-    async fn reload(&self, kid: &str) -> Result<Vec<u8>, ApiError> {
+    async fn reload(&self, kid: &str) -> Result<Vec<u8>, AuthError> {
         let keys = self.credentials.signing_keys().await?;
         let found = keys.iter().find(|k| k.kid == kid).map(|k| k.secret.clone());
         if let Ok(mut cached) = self.keys.write() {
             cached.extend(keys.into_iter().map(|k| (k.kid, k.secret)));
         }
-        found.ok_or_else(|| ApiError::InvalidToken("the token's signing key is unknown".into()))
+        found.ok_or_else(|| AuthError::InvalidToken("the token's signing key is unknown".into()))
     }
 }
 

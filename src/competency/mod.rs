@@ -2,6 +2,7 @@
 //! Expertise they are evidence for.
 
 pub mod case;
+mod error;
 pub mod jobs;
 pub mod model;
 pub mod rules;
@@ -9,6 +10,7 @@ pub mod service;
 pub mod tagger;
 pub mod text;
 
+pub use error::{CompetencyError, CompetencyResult};
 pub use model::{default_framework, Framework, FrameworkValidator, Item, ItemKind};
 pub use rules::Rule;
 pub use service::{object_activity_id, Competencies};

@@ -14,11 +14,11 @@ use super::case;
 use super::model::{default_framework, Framework, FrameworkValidator};
 use super::rules::Rule;
 use super::tagger::{preferred_text, ActivityFacts, Alignment, Tag, Tagger, TextSettings};
+use super::{CompetencyError, CompetencyResult};
 use crate::config::Settings;
-use crate::error::{ApiError, ApiResult};
 use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights};
 use crate::store::competency::{FrameworkRecord, Retagged, RuleRecord};
-use crate::store::{Store, TenantId};
+use crate::store::{Store, StoreError, TenantId};
 use crate::xapi::validate::Violation;
 
 /// How stale a gateway's view of another gateway's tagging changes may be.
@@ -79,8 +79,8 @@ pub struct TagView {
     pub detail: Option<String>,
 }
 
-fn parse_stored(record: &FrameworkRecord) -> ApiResult<Framework> {
-    serde_json::from_str(&record.body).map_err(|e| ApiError::Internal(e.into()))
+fn parse_stored(record: &FrameworkRecord) -> CompetencyResult<Framework> {
+    serde_json::from_str(&record.body).map_err(|e| CompetencyError::from(anyhow::Error::from(e)))
 }
 
 fn summary_of(record: &FrameworkRecord, framework: &Framework) -> FrameworkSummary {
@@ -146,7 +146,7 @@ impl Competencies {
 
     /// The tenant's tagger, current to within [`REVISION_CHECK`] (at once for changes
     /// made through this gateway). A tenant never configured gets the default framework.
-    pub async fn tagger(&self, tenant: TenantId) -> ApiResult<Arc<Tagger>> {
+    pub async fn tagger(&self, tenant: TenantId) -> CompetencyResult<Arc<Tagger>> {
         if let Some(fresh) = self.cached(tenant, |c| c.checked.elapsed() < REVISION_CHECK) {
             return Ok(fresh);
         }
@@ -199,16 +199,16 @@ impl Competencies {
         }
     }
 
-    async fn install_default(&self, tenant: TenantId) -> ApiResult<()> {
+    async fn install_default(&self, tenant: TenantId) -> CompetencyResult<()> {
         let framework = default_framework()?;
         match self.insert(tenant, framework, true).await {
             // Another gateway installed it first.
-            Ok(_) | Err(ApiError::Conflict(_)) => Ok(()),
+            Ok(_) | Err(CompetencyError::Store(StoreError::Conflict(_))) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    async fn compile(&self, tenant: TenantId) -> ApiResult<Tagger> {
+    async fn compile(&self, tenant: TenantId) -> CompetencyResult<Tagger> {
         let frameworks = self
             .store
             .competencies
@@ -217,7 +217,7 @@ impl Competencies {
             .iter()
             .filter(|r| r.active)
             .map(parse_stored)
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<CompetencyResult<Vec<_>>>()?;
         let rules = self
             .store
             .competencies
@@ -242,7 +242,7 @@ impl Competencies {
         &self,
         tenant: TenantId,
         statements: &[Value],
-    ) -> ApiResult<Vec<Vec<Tag>>> {
+    ) -> CompetencyResult<Vec<Vec<Tag>>> {
         if !self.at_ingest {
             return Ok(vec![Vec::new(); statements.len()]);
         }
@@ -255,7 +255,7 @@ impl Competencies {
         &self,
         tenant: TenantId,
         statements: &[Value],
-    ) -> ApiResult<Vec<Vec<Tag>>> {
+    ) -> CompetencyResult<Vec<Vec<Tag>>> {
         let tagger = self.tagger(tenant).await?;
         let mut object_ids: Vec<String> = statements
             .iter()
@@ -296,13 +296,17 @@ impl Competencies {
     }
 
     /// A statement's tags with item names; `NotFound` when the tenant has no such statement.
-    pub async fn statement_tags(&self, tenant: TenantId, id: &str) -> ApiResult<Vec<TagView>> {
+    pub async fn statement_tags(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> CompetencyResult<Vec<TagView>> {
         let tags = self
             .store
             .competencies
             .statement_tags(tenant, &id.to_ascii_lowercase())
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no statement {id}")))?;
+            .ok_or_else(|| CompetencyError::NotFound(format!("no statement {id}")))?;
         let tagger = self.tagger(tenant).await?;
         Ok(tags
             .into_iter()
@@ -330,14 +334,18 @@ impl Competencies {
         tenant: TenantId,
         body: &Value,
         active: bool,
-    ) -> ApiResult<FrameworkView> {
+    ) -> CompetencyResult<FrameworkView> {
         let framework = if case::is_case_package(body) {
-            let converted = case::import(body).map_err(ApiError::Invalid)?;
-            let as_json =
-                serde_json::to_value(&converted).map_err(|e| ApiError::Internal(e.into()))?;
-            self.validator.parse(&as_json).map_err(ApiError::Invalid)?
+            let converted = case::import(body).map_err(CompetencyError::Invalid)?;
+            let as_json = serde_json::to_value(&converted)
+                .map_err(|e| CompetencyError::from(anyhow::Error::from(e)))?;
+            self.validator
+                .parse(&as_json)
+                .map_err(CompetencyError::Invalid)?
         } else {
-            self.validator.parse(body).map_err(ApiError::Invalid)?
+            self.validator
+                .parse(body)
+                .map_err(CompetencyError::Invalid)?
         };
         // Make sure a new tenant's default framework is in before its first own one.
         self.tagger(tenant).await?;
@@ -349,14 +357,15 @@ impl Competencies {
         tenant: TenantId,
         framework: Framework,
         active: bool,
-    ) -> ApiResult<FrameworkView> {
+    ) -> CompetencyResult<FrameworkView> {
         let now = chrono::Utc::now().timestamp_millis();
         let record = FrameworkRecord {
             id: uuid::Uuid::new_v4().to_string(),
             iri: framework.iri.clone(),
             version: framework.version.clone(),
             active,
-            body: serde_json::to_string(&framework).map_err(|e| ApiError::Internal(e.into()))?,
+            body: serde_json::to_string(&framework)
+                .map_err(|e| CompetencyError::from(anyhow::Error::from(e)))?,
             created_millis: now,
             updated_millis: now,
         };
@@ -371,7 +380,7 @@ impl Competencies {
         })
     }
 
-    pub async fn frameworks(&self, tenant: TenantId) -> ApiResult<Vec<FrameworkSummary>> {
+    pub async fn frameworks(&self, tenant: TenantId) -> CompetencyResult<Vec<FrameworkSummary>> {
         self.tagger(tenant).await?;
         self.store
             .competencies
@@ -382,13 +391,13 @@ impl Competencies {
             .collect()
     }
 
-    pub async fn framework(&self, tenant: TenantId, id: &str) -> ApiResult<FrameworkView> {
+    pub async fn framework(&self, tenant: TenantId, id: &str) -> CompetencyResult<FrameworkView> {
         let record = self
             .store
             .competencies
             .framework(tenant, id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no framework {id}")))?;
+            .ok_or_else(|| CompetencyError::NotFound(format!("no framework {id}")))?;
         let framework = parse_stored(&record)?;
         Ok(FrameworkView {
             summary: summary_of(&record, &framework),
@@ -401,22 +410,22 @@ impl Competencies {
         tenant: TenantId,
         id: &str,
         active: bool,
-    ) -> ApiResult<FrameworkView> {
+    ) -> CompetencyResult<FrameworkView> {
         if !self
             .store
             .competencies
             .set_framework_active(tenant, id, active)
             .await?
         {
-            return Err(ApiError::NotFound(format!("no framework {id}")));
+            return Err(CompetencyError::NotFound(format!("no framework {id}")));
         }
         self.invalidate(tenant);
         self.framework(tenant, id).await
     }
 
-    pub async fn delete_framework(&self, tenant: TenantId, id: &str) -> ApiResult<()> {
+    pub async fn delete_framework(&self, tenant: TenantId, id: &str) -> CompetencyResult<()> {
         if !self.store.competencies.delete_framework(tenant, id).await? {
-            return Err(ApiError::NotFound(format!("no framework {id}")));
+            return Err(CompetencyError::NotFound(format!("no framework {id}")));
         }
         self.invalidate(tenant);
         Ok(())
@@ -425,13 +434,14 @@ impl Competencies {
     // --- rules ---
 
     /// Creates or replaces a rule after checking it names only known items; whether new.
-    pub async fn put_rule(&self, tenant: TenantId, body: &Value) -> ApiResult<(Rule, bool)> {
-        let rule = Rule::parse(body).map_err(ApiError::Invalid)?;
+    pub async fn put_rule(&self, tenant: TenantId, body: &Value) -> CompetencyResult<(Rule, bool)> {
+        let rule = Rule::parse(body).map_err(CompetencyError::Invalid)?;
         self.check_items(tenant, rule.items.iter(), "/items")
             .await?;
         let record = RuleRecord {
             id: rule.id.clone(),
-            body: serde_json::to_string(&rule).map_err(|e| ApiError::Internal(e.into()))?,
+            body: serde_json::to_string(&rule)
+                .map_err(|e| CompetencyError::from(anyhow::Error::from(e)))?,
             updated_millis: chrono::Utc::now().timestamp_millis(),
         };
         let created = self.store.competencies.put_rule(tenant, record).await?;
@@ -439,28 +449,31 @@ impl Competencies {
         Ok((rule, created))
     }
 
-    pub async fn rules(&self, tenant: TenantId) -> ApiResult<Vec<Value>> {
+    pub async fn rules(&self, tenant: TenantId) -> CompetencyResult<Vec<Value>> {
         self.store
             .competencies
             .rules(tenant)
             .await?
             .iter()
-            .map(|r| serde_json::from_str(&r.body).map_err(|e| ApiError::Internal(e.into())))
+            .map(|r| {
+                serde_json::from_str(&r.body)
+                    .map_err(|e| CompetencyError::from(anyhow::Error::from(e)))
+            })
             .collect()
     }
 
-    pub async fn rule(&self, tenant: TenantId, id: &str) -> ApiResult<Value> {
+    pub async fn rule(&self, tenant: TenantId, id: &str) -> CompetencyResult<Value> {
         let rules = self.store.competencies.rules(tenant).await?;
         let found = rules
             .iter()
             .find(|r| r.id == id)
-            .ok_or_else(|| ApiError::NotFound(format!("no tagging rule {id}")))?;
-        serde_json::from_str(&found.body).map_err(|e| ApiError::Internal(e.into()))
+            .ok_or_else(|| CompetencyError::NotFound(format!("no tagging rule {id}")))?;
+        serde_json::from_str(&found.body).map_err(|e| CompetencyError::from(anyhow::Error::from(e)))
     }
 
-    pub async fn delete_rule(&self, tenant: TenantId, id: &str) -> ApiResult<()> {
+    pub async fn delete_rule(&self, tenant: TenantId, id: &str) -> CompetencyResult<()> {
         if !self.store.competencies.delete_rule(tenant, id).await? {
-            return Err(ApiError::NotFound(format!("no tagging rule {id}")));
+            return Err(CompetencyError::NotFound(format!("no tagging rule {id}")));
         }
         self.invalidate(tenant);
         Ok(())
@@ -473,14 +486,15 @@ impl Competencies {
         tenant: TenantId,
         activity_id: &str,
         alignments: Vec<Alignment>,
-    ) -> ApiResult<()> {
+    ) -> CompetencyResult<()> {
         for (i, a) in alignments.iter().enumerate() {
             if !(0.0..=1.0).contains(&a.confidence) {
-                return Err(ApiError::invalid(
+                return Err(Violation::new(
                     format!("/alignments/{i}/confidence"),
                     "confidence-range",
                     "confidence is between 0 and 1",
-                ));
+                )
+                .into());
             }
         }
         self.check_items(tenant, alignments.iter().map(|a| &a.item), "/alignments")
@@ -496,14 +510,14 @@ impl Competencies {
         &self,
         tenant: TenantId,
         activity_id: &str,
-    ) -> ApiResult<Vec<Alignment>> {
+    ) -> CompetencyResult<Vec<Alignment>> {
         let mut found = self
             .store
             .competencies
             .alignments(tenant, &[activity_id.to_owned()])
             .await?;
         found.remove(activity_id).ok_or_else(|| {
-            ApiError::NotFound(format!("activity {activity_id} has no catalog entry"))
+            CompetencyError::NotFound(format!("activity {activity_id} has no catalog entry"))
         })
     }
 
@@ -512,7 +526,7 @@ impl Competencies {
         tenant: TenantId,
         after: Option<&str>,
         limit: usize,
-    ) -> ApiResult<Vec<(String, Vec<Alignment>)>> {
+    ) -> CompetencyResult<Vec<(String, Vec<Alignment>)>> {
         Ok(self
             .store
             .competencies
@@ -526,11 +540,11 @@ impl Competencies {
         tenant: TenantId,
         items: impl Iterator<Item = &'a String>,
         pointer: &str,
-    ) -> ApiResult<()> {
+    ) -> CompetencyResult<()> {
         let tagger = self.tagger(tenant).await?;
         for (i, item) in items.enumerate() {
             if tagger.item(item).is_none() {
-                return Err(ApiError::Invalid(Violation::new(
+                return Err(CompetencyError::Invalid(Violation::new(
                     format!("{pointer}/{i}"),
                     "known-item",
                     format!("`{item}` is not a taggable item of an active framework"),
@@ -548,7 +562,7 @@ impl Competencies {
         &self,
         tenant: TenantId,
         mut progress: impl FnMut(u64, u64),
-    ) -> ApiResult<(u64, u64)> {
+    ) -> CompetencyResult<(u64, u64)> {
         const PAGE: usize = 500;
         let (mut seen, mut changed) = (0_u64, 0_u64);
         let mut after = None;
@@ -563,7 +577,7 @@ impl Competencies {
                 .iter()
                 .map(|s| serde_json::from_str::<Value>(&s.body))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ApiError::Internal(e.into()))?;
+                .map_err(|e| CompetencyError::from(anyhow::Error::from(e)))?;
             let fresh = self.tag_statements(tenant, &bodies).await?;
             seen += bodies.len() as u64;
             // Evidence is rewritten for every statement, so new weights take effect too.

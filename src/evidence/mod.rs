@@ -1,6 +1,7 @@
 //! Skill evidence: what each tag of each statement says about its actor, per person, and
 //! the answers built from it.
 
+mod error;
 pub mod feed;
 pub mod items;
 pub mod people;
@@ -9,6 +10,7 @@ pub mod service;
 pub mod teams;
 pub mod weights;
 
+pub use error::{EvidenceError, EvidenceResult};
 pub use feed::{Feed, FeedEvent, FeedFilter};
 pub use items::{evidence_of, EvidenceItem, Outcome};
 pub use people::{People, Person};

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, ApiResult};
+use super::{EvidenceError, EvidenceResult};
 pub use crate::store::people::own_person;
 use crate::store::people::LinkedIdentity;
 use crate::store::{Store, StoreResult, TenantId};
 use crate::xapi::agent::{ids_only, ifi_key, is_group};
+use crate::xapi::Violation;
 
 /// A person and the identities known to be it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,16 +29,17 @@ pub struct People {
 }
 
 /// An identity of an agent given to the API: its IFI key and its IFI-only Agent.
-fn identity(agent: &Value, pointer: &str) -> ApiResult<(String, Value)> {
+fn identity(agent: &Value, pointer: &str) -> EvidenceResult<(String, Value)> {
     if is_group(agent) {
-        return Err(ApiError::invalid(
+        return Err(Violation::new(
             pointer,
             "agent",
             "a person's identity is an Agent, not a Group",
-        ));
+        )
+        .into());
     }
     let key = ifi_key(agent).ok_or_else(|| {
-        ApiError::invalid(
+        Violation::new(
             pointer,
             "agent-ifi",
             "an Agent needs exactly one of mbox, mbox_sha1sum, openid or account",
@@ -68,7 +70,7 @@ impl People {
     }
 
     /// The identities linked to a person, as Agents.
-    async fn linked(&self, tenant: TenantId, person: &str) -> ApiResult<Vec<LinkedIdentity>> {
+    async fn linked(&self, tenant: TenantId, person: &str) -> EvidenceResult<Vec<LinkedIdentity>> {
         Ok(self.store.people.person_identities(tenant, person).await?)
     }
 
@@ -80,7 +82,7 @@ impl People {
     }
 
     /// The person an agent is, with all its identities.
-    pub async fn person(&self, tenant: TenantId, agent: &Value) -> ApiResult<Person> {
+    pub async fn person(&self, tenant: TenantId, agent: &Value) -> EvidenceResult<Person> {
         let (ifi, agent) = identity(agent, "agent")?;
         let id = self.person_of(tenant, &ifi).await?;
         let linked = self.linked(tenant, &id).await?;
@@ -93,10 +95,10 @@ impl People {
     }
 
     /// A person by id; `NotFound` unless identities are linked to it.
-    pub async fn person_by_id(&self, tenant: TenantId, id: &str) -> ApiResult<Person> {
+    pub async fn person_by_id(&self, tenant: TenantId, id: &str) -> EvidenceResult<Person> {
         let linked = self.linked(tenant, id).await?;
         if linked.is_empty() {
-            return Err(ApiError::NotFound(format!(
+            return Err(EvidenceError::NotFound(format!(
                 "no linked identities for person {id}; look a person up by agent"
             )));
         }
@@ -108,19 +110,20 @@ impl People {
 
     /// Makes the agents one person: the first agent's, joined by every identity of the
     /// others' persons.
-    pub async fn link(&self, tenant: TenantId, agents: &[Value]) -> ApiResult<Person> {
+    pub async fn link(&self, tenant: TenantId, agents: &[Value]) -> EvidenceResult<Person> {
         if agents.len() < 2 {
-            return Err(ApiError::invalid(
+            return Err(Violation::new(
                 "/agents",
                 "link-agents",
                 "linking needs at least two agents",
-            ));
+            )
+            .into());
         }
         let given = agents
             .iter()
             .enumerate()
             .map(|(i, a)| identity(a, &format!("/agents/{i}")))
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<EvidenceResult<Vec<_>>>()?;
         let target = self.person_of(tenant, &given[0].0).await?;
         let mut members: HashMap<String, String> = HashMap::new();
         for (ifi, agent) in &given {
@@ -145,11 +148,16 @@ impl People {
     /// Takes an identity out of a person: it becomes its own person again. The rest keep
     /// the person's id unless it was the unlinked identity's own; then they take the id
     /// of the first remaining identity (a single one left is simply its own person).
-    pub async fn unlink(&self, tenant: TenantId, person: &str, agent: &Value) -> ApiResult<()> {
+    pub async fn unlink(
+        &self,
+        tenant: TenantId,
+        person: &str,
+        agent: &Value,
+    ) -> EvidenceResult<()> {
         let (ifi, _) = identity(agent, "agent")?;
         let linked = self.linked(tenant, person).await?;
         if !linked.iter().any(|i| i.ifi == ifi) {
-            return Err(ApiError::NotFound(format!(
+            return Err(EvidenceError::NotFound(format!(
                 "the agent is not linked to person {person}"
             )));
         }

@@ -11,11 +11,12 @@ use serde_json::Value;
 use super::people::{People, Person};
 use super::scoring::{lift, score, Scored};
 use super::EvidenceWeights;
+use super::{EvidenceError, EvidenceResult};
 use crate::competency::{Competencies, ItemKind, Tagger};
-use crate::error::{ApiError, ApiResult};
 use crate::store::evidence::{ActivityStats, EvidenceRow};
 use crate::store::{Store, TenantId};
 use crate::xapi::agent::agent_of_ifi;
+use crate::xapi::Violation;
 
 /// An item as answers name it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -196,8 +197,8 @@ impl Evidence {
         }
     }
 
-    pub async fn tagger(&self, tenant: TenantId) -> ApiResult<Arc<Tagger>> {
-        self.competencies.tagger(tenant).await
+    pub async fn tagger(&self, tenant: TenantId) -> EvidenceResult<Arc<Tagger>> {
+        Ok(self.competencies.tagger(tenant).await?)
     }
 
     /// The person an agent is, or a person by id: linked identities, else the identities
@@ -207,28 +208,31 @@ impl Evidence {
         tenant: TenantId,
         agent: Option<&Value>,
         id: Option<&str>,
-    ) -> ApiResult<Person> {
+    ) -> EvidenceResult<Person> {
         match (agent, id) {
             (Some(agent), None) => self.people.person(tenant, agent).await,
             (None, Some(id)) => match self.people.person_by_id(tenant, id).await {
-                Err(ApiError::NotFound(_)) => {
+                Err(EvidenceError::NotFound(_)) => {
                     let rows = self
                         .store
                         .evidence
                         .person_evidence(tenant, id, None)
                         .await?;
                     if rows.is_empty() {
-                        return Err(ApiError::NotFound(format!("no evidence for person {id}")));
+                        return Err(EvidenceError::NotFound(format!(
+                            "no evidence for person {id}"
+                        )));
                     }
                     Ok(person_from_rows(id, &rows))
                 }
                 other => other,
             },
-            _ => Err(ApiError::invalid(
+            _ => Err(Violation::new(
                 "agent",
                 "person-selector",
                 "give exactly one of `agent` (an xAPI Agent as JSON) or `person` (a person id)",
-            )),
+            )
+            .into()),
         }
     }
 
@@ -238,9 +242,9 @@ impl Evidence {
         tenant: TenantId,
         id: &str,
         rows: &[EvidenceRow],
-    ) -> ApiResult<Person> {
+    ) -> EvidenceResult<Person> {
         match self.people.person_by_id(tenant, id).await {
-            Err(ApiError::NotFound(_)) => Ok(person_from_rows(id, rows)),
+            Err(EvidenceError::NotFound(_)) => Ok(person_from_rows(id, rows)),
             other => other,
         }
     }
@@ -251,7 +255,7 @@ impl Evidence {
         tenant: TenantId,
         person: Person,
         opts: Options,
-    ) -> ApiResult<Profile> {
+    ) -> EvidenceResult<Profile> {
         let tagger = self.tagger(tenant).await?;
         let rows = self
             .store
@@ -298,7 +302,7 @@ impl Evidence {
         offset: u64,
         limit: u64,
         opts: Options,
-    ) -> ApiResult<Experts> {
+    ) -> EvidenceResult<Experts> {
         let tagger = self.tagger(tenant).await?;
         let ranked = self
             .store
@@ -345,7 +349,7 @@ impl Evidence {
         tenant: TenantId,
         item: &str,
         min_people: u64,
-    ) -> ApiResult<Adjacent> {
+    ) -> EvidenceResult<Adjacent> {
         let tagger = self.tagger(tenant).await?;
         let co = self.store.evidence.co_occurrence(tenant, item).await?;
         let holders: HashMap<&str, u64> =
@@ -387,7 +391,7 @@ impl Evidence {
         tenant: TenantId,
         item: &str,
         limit: usize,
-    ) -> ApiResult<Activities> {
+    ) -> EvidenceResult<Activities> {
         let tagger = self.tagger(tenant).await?;
         let stats = self.store.evidence.activity_stats(tenant, item).await?;
         let mut activities = ranked_activities(stats);
@@ -403,7 +407,7 @@ impl Evidence {
         &self,
         tenant: TenantId,
         activities: &mut [ActivityView],
-    ) -> ApiResult<()> {
+    ) -> EvidenceResult<()> {
         for a in activities {
             let definition = self
                 .store
@@ -425,11 +429,13 @@ impl Evidence {
         person: Person,
         role: &str,
         opts: Options,
-    ) -> ApiResult<Gaps> {
+    ) -> EvidenceResult<Gaps> {
         let tagger = self.tagger(tenant).await?;
         let known = tagger
             .role(role)
-            .ok_or_else(|| ApiError::NotFound(format!("no role {role} in an active framework")))?
+            .ok_or_else(|| {
+                EvidenceError::NotFound(format!("no role {role} in an active framework"))
+            })?
             .clone();
         let rows = self
             .store

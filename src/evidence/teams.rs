@@ -9,11 +9,12 @@ use serde_json::{json, Value};
 
 use super::scoring::total;
 use super::service::{item_ref, Basis, Evidence, ItemRef};
+use super::{EvidenceError, EvidenceResult};
 use crate::competency::ItemKind;
-use crate::error::{ApiError, ApiResult};
 use crate::store::evidence::{SeenTeam, Team, TeamOrigin};
 use crate::store::TenantId;
 use crate::xapi::agent::{ids_only, ifi_key, is_group};
+use crate::xapi::Violation;
 
 /// The teams a statement names: its actor and `context.team`, when they are identified
 /// Groups (anonymous ones have nothing to keep them apart).
@@ -158,20 +159,20 @@ impl Evidence {
         tenant: TenantId,
         after: Option<&str>,
         limit: u64,
-    ) -> ApiResult<Vec<TeamView>> {
+    ) -> EvidenceResult<Vec<TeamView>> {
         let teams = self.store().evidence.teams(tenant, after, limit).await?;
         Ok(teams.into_iter().map(TeamView::from).collect())
     }
 
-    async fn stored_team(&self, tenant: TenantId, id: &str) -> ApiResult<Team> {
+    async fn stored_team(&self, tenant: TenantId, id: &str) -> EvidenceResult<Team> {
         self.store()
             .evidence
             .team(tenant, id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no team {id}")))
+            .ok_or_else(|| EvidenceError::NotFound(format!("no team {id}")))
     }
 
-    pub async fn team(&self, tenant: TenantId, id: &str) -> ApiResult<TeamView> {
+    pub async fn team(&self, tenant: TenantId, id: &str) -> EvidenceResult<TeamView> {
         Ok(self.stored_team(tenant, id).await?.into())
     }
 
@@ -181,18 +182,14 @@ impl Evidence {
         tenant: TenantId,
         id: Option<&str>,
         body: TeamBody,
-    ) -> ApiResult<(TeamView, bool)> {
+    ) -> EvidenceResult<(TeamView, bool)> {
         if body.name.trim().is_empty() {
-            return Err(ApiError::invalid(
-                "/name",
-                "team-name",
-                "a team needs a name",
-            ));
+            return Err(Violation::new("/name", "team-name", "a team needs a name").into());
         }
         let mut members = BTreeMap::new();
         for (i, agent) in body.members.iter().enumerate() {
             let (key, agent) = member(agent).ok_or_else(|| {
-                ApiError::invalid(
+                Violation::new(
                     format!("/members/{i}"),
                     "agent-ifi",
                     "a member is an Agent with exactly one of mbox, mbox_sha1sum, openid or account",
@@ -211,9 +208,9 @@ impl Evidence {
         Ok((team.into(), created))
     }
 
-    pub async fn delete_team(&self, tenant: TenantId, id: &str) -> ApiResult<()> {
+    pub async fn delete_team(&self, tenant: TenantId, id: &str) -> EvidenceResult<()> {
         if !self.store().evidence.delete_team(tenant, id).await? {
-            return Err(ApiError::NotFound(format!("no team {id}")));
+            return Err(EvidenceError::NotFound(format!("no team {id}")));
         }
         Ok(())
     }
@@ -225,7 +222,7 @@ impl Evidence {
         id: &str,
         role: Option<&str>,
         now_millis: i64,
-    ) -> ApiResult<TeamSkills> {
+    ) -> EvidenceResult<TeamSkills> {
         let tagger = self.tagger(tenant).await?;
         let team = self.stored_team(tenant, id).await?;
         let ifis: Vec<String> = team.members.iter().map(|(k, _)| k.clone()).collect();
@@ -277,7 +274,7 @@ impl Evidence {
             None => (None, Vec::new()),
             Some(role) => {
                 let known = tagger.role(role).ok_or_else(|| {
-                    ApiError::NotFound(format!("no role {role} in an active framework"))
+                    EvidenceError::NotFound(format!("no role {role} in an active framework"))
                 })?;
                 let needs = known
                     .needs

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use crate::accounts;
 use crate::auth::{parse_basic, Scope};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::{Tenant, TenantId};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -77,7 +77,7 @@ async fn visible_tenant(state: &AppState, admin: &Admin, name: &str) -> ApiResul
         (Admin::Tenant(own), Ok(t)) if t.id != *own => {
             Err(ApiError::NotFound(format!("no tenant `{name}`")))
         }
-        (_, found) => found,
+        (_, found) => Ok(found?),
     }
 }
 

@@ -12,7 +12,7 @@ use super::AppState;
 use crate::auth::{Principal, Scope, StatementReads};
 use crate::competency::case;
 use crate::competency::Alignment;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -42,7 +42,7 @@ pub(super) async fn caller(state: &AppState, req: &HttpRequest) -> ApiResult<Pri
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    state.auth.authenticate(header).await
+    Ok(state.auth.authenticate(header).await?)
 }
 
 async fn reader(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use serde_json::Value;
 
 use super::{http_date, no_content, AppState, XapiRequest};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::lrs::documents::Upload;
 use crate::store::DocumentScope;
 use crate::xapi::agent::ifi_key;

@@ -15,10 +15,10 @@ use tokio::sync::broadcast::error::RecvError;
 use super::competency::caller;
 use super::AppState;
 use crate::auth::{Principal, Scope};
-use crate::error::{ApiError, ApiResult};
 use crate::evidence::service::Options;
 use crate::evidence::teams::TeamBody;
 use crate::evidence::{FeedFilter, Person};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::TenantId;
 use crate::xapi::time::parse_query_timestamp;
 
@@ -120,11 +120,11 @@ fn agent_param(raw: Option<&str>) -> ApiResult<Option<Value>> {
 
 async fn person_of(state: &AppState, tenant: TenantId, q: &PersonParams) -> ApiResult<Person> {
     let agent = agent_param(q.agent.as_deref())?;
-    state
+    Ok(state
         .lrs
         .evidence
         .person(tenant, agent.as_ref(), q.person.as_deref())
-        .await
+        .await?)
 }
 
 async fn profile(

@@ -4,6 +4,7 @@ mod about;
 mod admin;
 mod competency;
 mod documents;
+pub mod error;
 mod evidence;
 pub mod multipart;
 mod oauth;
@@ -24,9 +25,9 @@ use actix_web::{web, HttpResponse};
 use crate::auth::{client_label, Authenticator};
 use crate::competency::jobs::RetagJobs;
 use crate::config::Settings;
-use crate::error::ApiError;
 use crate::lrs::Lrs;
 use crate::xapi::XapiVersion;
+use error::ApiError;
 
 pub use request::XapiRequest;
 

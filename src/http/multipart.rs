@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::AttachmentData;
 
 pub const HASH_HEADER: &str = "X-Experience-API-Hash";

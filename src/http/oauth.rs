@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
-use crate::auth::{parse_basic, Scopes};
-use crate::error::ApiError;
+use crate::auth::{parse_basic, AuthError, Scopes};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/oauth2/token", web::post().to(token));
@@ -80,13 +79,15 @@ impl ResponseError for OAuthError {
 }
 
 /// Failures of the shared authentication code, in OAuth terms.
-impl From<ApiError> for OAuthError {
-    fn from(e: ApiError) -> Self {
+impl From<AuthError> for OAuthError {
+    fn from(e: AuthError) -> Self {
         match e {
-            ApiError::Unauthorized => {
+            AuthError::Unauthorized => {
                 OAuthError::new("invalid_client", "unknown client or wrong secret")
             }
-            ApiError::TooManyRequests { .. } => OAuthError::new("too_many_requests", e.to_string()),
+            AuthError::TooManyRequests { .. } => {
+                OAuthError::new("too_many_requests", e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "token request failed");
                 OAuthError::new("server_error", "the token could not be issued")

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::competency::caller;
 use super::AppState;
 use crate::auth::{Principal, Scope};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -14,7 +14,7 @@ use futures_util::StreamExt as _;
 
 use super::AppState;
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::xapi::version::HEADER as VERSION_HEADER;
 use crate::xapi::XapiVersion;
 

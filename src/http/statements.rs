@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::multipart::{mixed_boundary, parse_mixed, render_mixed};
 use super::{http_date, no_content, AppState, XapiRequest};
 use crate::auth::StatementReads;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::lrs::statements::{PageToken, StatementsPage};
 use crate::store::{Cursor, StatementQuery};
 use crate::xapi::agent::ifi_key;

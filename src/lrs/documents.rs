@@ -5,10 +5,11 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::Lrs;
-use crate::error::{ApiError, ApiResult};
+use super::{LrsError, LrsResult};
 use crate::store::{Document, DocumentScope, TenantId};
 use crate::xapi::agent::{ifi_key as ifi_key_of, IFI_PROPERTIES};
 use crate::xapi::document::{is_json_content_type, Preconditions, WriteMode};
+use crate::xapi::Violation;
 
 /// A document body as a client sent it.
 pub struct Upload {
@@ -22,12 +23,12 @@ impl Lrs {
         tenant: TenantId,
         scope: &DocumentScope,
         id: &str,
-    ) -> ApiResult<Document> {
+    ) -> LrsResult<Document> {
         self.store
             .documents
             .document(tenant, scope, id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no document `{id}`")))
+            .ok_or_else(|| LrsError::NotFound(format!("no document `{id}`")))
     }
 
     pub async fn document_ids(
@@ -35,7 +36,7 @@ impl Lrs {
         tenant: TenantId,
         scope: &DocumentScope,
         since: Option<i64>,
-    ) -> ApiResult<Vec<String>> {
+    ) -> LrsResult<Vec<String>> {
         Ok(self
             .store
             .documents
@@ -52,7 +53,7 @@ impl Lrs {
         upload: Upload,
         mode: WriteMode,
         preconditions: &Preconditions,
-    ) -> ApiResult<Document> {
+    ) -> LrsResult<Document> {
         let Upload {
             content_type,
             content,
@@ -69,11 +70,12 @@ impl Lrs {
                     Ok(Value::Object(_))
                 );
             if !is_object {
-                return Err(ApiError::invalid(
+                return Err(Violation::new(
                     "body",
                     "document-merge",
                     "POST merges JSON: the body must be a JSON object sent as application/json",
-                ));
+                )
+                .into());
             }
         }
         let new = Document {
@@ -95,7 +97,7 @@ impl Lrs {
         scope: &DocumentScope,
         id: Option<&str>,
         preconditions: &Preconditions,
-    ) -> ApiResult<()> {
+    ) -> LrsResult<()> {
         Ok(self
             .store
             .documents
@@ -104,7 +106,7 @@ impl Lrs {
     }
 
     /// The Activity object for an id: its definition merged from every statement seen.
-    pub async fn activity(&self, tenant: TenantId, activity_id: &str) -> ApiResult<Value> {
+    pub async fn activity(&self, tenant: TenantId, activity_id: &str) -> LrsResult<Value> {
         let definition = self
             .store
             .actors
@@ -118,7 +120,7 @@ impl Lrs {
     }
 
     /// The Person object for an agent: every name seen with its identifier.
-    pub async fn person(&self, tenant: TenantId, agent: &Value, ifi_key: &str) -> ApiResult<Value> {
+    pub async fn person(&self, tenant: TenantId, agent: &Value, ifi_key: &str) -> LrsResult<Value> {
         // The agent itself first, then the other identities linked to its person.
         let mut identities = vec![(ifi_key.to_owned(), agent.clone())];
         for other in self.people.person(tenant, agent).await?.identities {

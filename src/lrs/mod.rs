@@ -1,7 +1,10 @@
 //! The LRS operations on top of the store: what the xAPI resources do, independent of HTTP.
 
 pub mod documents;
+mod error;
 pub mod statements;
+
+pub use error::{LrsError, LrsResult};
 
 use std::sync::Arc;
 

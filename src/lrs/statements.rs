@@ -9,13 +9,14 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Lrs;
+use super::{LrsError, LrsResult};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
 use crate::evidence::teams::seen_teams;
 use crate::evidence::{EvidenceItem, FeedEvent};
 use crate::store::{AttachmentData, Cursor, StatementQuery, StoredStatement, TenantId};
 use crate::xapi::signature::{self, SIGNATURE_CONTENT_TYPE, SIGNATURE_USAGE};
 use crate::xapi::statement::{index_keys, prepare, Assigned};
+use crate::xapi::Violation;
 use crate::xapi::{StatementFormat, XapiVersion};
 
 /// Everything a `more` link must remember to serve the next page.
@@ -61,18 +62,18 @@ impl PageToken {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
     }
 
-    pub fn decode(raw: &str) -> ApiResult<Self> {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
+    pub fn decode(raw: &str) -> LrsResult<Self> {
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(raw)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| {
-                ApiError::invalid(
+                Violation::new(
                     "more",
                     "more-token",
                     "the `more` token is not one this LRS issued",
                 )
-            })
+            })?)
     }
 }
 
@@ -93,7 +94,7 @@ impl Lrs {
         statements: Vec<Value>,
         mut parts: Vec<AttachmentData>,
         batch: bool,
-    ) -> ApiResult<Vec<String>> {
+    ) -> LrsResult<Vec<String>> {
         let mut seen = HashSet::new();
         for (i, s) in statements.iter().enumerate() {
             let prefix = if batch {
@@ -103,14 +104,15 @@ impl Lrs {
             };
             self.validator
                 .statement(version, s)
-                .map_err(|v| ApiError::Invalid(v.under(&prefix)))?;
+                .map_err(|v| LrsError::Invalid(v.under(&prefix)))?;
             if let Some(id) = s.get("id").and_then(Value::as_str) {
                 if !seen.insert(id.to_ascii_lowercase()) {
-                    return Err(ApiError::invalid(
+                    return Err(Violation::new(
                         format!("{prefix}/id"),
                         "unique-id",
                         format!("statement id {id} appears twice in the batch"),
-                    ));
+                    )
+                    .into());
                 }
             }
         }
@@ -199,15 +201,15 @@ impl Lrs {
         tenant: TenantId,
         id: &str,
         voided: bool,
-    ) -> ApiResult<StoredStatement> {
+    ) -> LrsResult<StoredStatement> {
         let found = self.store.statements.statement(tenant, id).await?;
         match found {
             Some(s) if s.voided == voided => Ok(s),
-            Some(_) if voided => Err(ApiError::NotFound(format!("statement {id} is not voided"))),
-            Some(_) => Err(ApiError::NotFound(format!(
+            Some(_) if voided => Err(LrsError::NotFound(format!("statement {id} is not voided"))),
+            Some(_) => Err(LrsError::NotFound(format!(
                 "statement {id} is voided; use voidedStatementId"
             ))),
-            None => Err(ApiError::NotFound(format!("no statement {id}"))),
+            None => Err(LrsError::NotFound(format!("no statement {id}"))),
         }
     }
 
@@ -217,7 +219,7 @@ impl Lrs {
         tenant: TenantId,
         token: PageToken,
         first: bool,
-    ) -> ApiResult<StatementsPage> {
+    ) -> LrsResult<StatementsPage> {
         let cursor = if first { None } else { Some(token.cursor) };
         let page = self
             .store
@@ -242,7 +244,7 @@ impl Lrs {
         &self,
         tenant: TenantId,
         statements: &[Value],
-    ) -> ApiResult<Vec<AttachmentData>> {
+    ) -> LrsResult<Vec<AttachmentData>> {
         let mut hashes: Vec<String> = Vec::new();
         for s in statements {
             let listed = s
@@ -269,19 +271,20 @@ fn check_attachments(
     statements: &[Value],
     parts: &mut Vec<AttachmentData>,
     batch: bool,
-) -> ApiResult<()> {
+) -> LrsResult<()> {
     let mut by_hash: HashMap<String, &AttachmentData> = HashMap::new();
     for (i, p) in parts.iter().enumerate() {
         let actual = hex::encode(Sha256::digest(&p.content));
         if actual != p.sha2 {
-            return Err(ApiError::invalid(
+            return Err(Violation::new(
                 format!("attachment part {}", i + 1),
                 "attachment-hash",
                 format!(
                     "the part's content hashes to {actual}, not to the {} it declares",
                     p.sha2
                 ),
-            ));
+            )
+            .into());
         }
         by_hash.insert(p.sha2.clone(), p);
     }
@@ -308,35 +311,38 @@ fn check_attachments(
             declared.insert(sha2.clone());
             let part = by_hash.get(&sha2);
             if part.is_none() && a.get("fileUrl").is_none() {
-                return Err(ApiError::invalid(
+                return Err(Violation::new(
                     format!("{ptr}/sha2"),
                     "attachment-missing",
                     "the attachment has no fileUrl and no multipart part carries its content",
-                ));
+                )
+                .into());
             }
             if a.get("usageType").and_then(Value::as_str) == Some(SIGNATURE_USAGE) {
                 if a.get("contentType").and_then(Value::as_str) != Some(SIGNATURE_CONTENT_TYPE) {
-                    return Err(ApiError::invalid(
+                    return Err(Violation::new(
                         format!("{ptr}/contentType"),
                         "signature",
                         "a signature attachment must have contentType application/octet-stream",
-                    ));
+                    )
+                    .into());
                 }
                 if let Some(part) = part {
-                    signature::verify(s, &part.content, &ptr).map_err(ApiError::Invalid)?;
+                    signature::verify(s, &part.content, &ptr).map_err(LrsError::Invalid)?;
                 }
             }
         }
     }
     if let Some(extra) = parts.iter().find(|p| !declared.contains(&p.sha2)) {
-        return Err(ApiError::invalid(
+        return Err(Violation::new(
             HASH_HEADER_NAME,
             "attachment-undeclared",
             format!(
                 "the part with hash {} matches no attachment of the statements",
                 extra.sha2
             ),
-        ));
+        )
+        .into());
     }
     // One stored copy per content.
     let mut unique = HashSet::new();

@@ -49,6 +49,8 @@ impl fmt::Display for Violation {
     }
 }
 
+impl std::error::Error for Violation {}
+
 const SCHEMA_1_0_3: &str = include_str!("../../schemas/xapi-1.0.3/statement.schema.json");
 const SCHEMA_2_0_0: &str = include_str!("../../schemas/xapi-2.0.0/statement.schema.json");
 

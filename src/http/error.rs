@@ -1,10 +1,16 @@
-//! The one error type of the HTTP surface and the one place that maps it to a status and a JSON body.
+//! The one error type of the HTTP surface and the one place that maps errors to a status
+//! and a JSON body: every service's own error converts into it here.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::accounts::AccountError;
+use crate::auth::AuthError;
+use crate::competency::CompetencyError;
+use crate::evidence::EvidenceError;
+use crate::lrs::LrsError;
 use crate::store::StoreError;
 use crate::xapi::validate::Violation;
 
@@ -76,6 +82,12 @@ impl ApiError {
     }
 }
 
+impl From<Violation> for ApiError {
+    fn from(v: Violation) -> Self {
+        ApiError::Invalid(v)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -83,6 +95,66 @@ impl From<StoreError> for ApiError {
             StoreError::PreconditionFailed(msg) => ApiError::PreconditionFailed(msg),
             StoreError::Invalid(v) => ApiError::Invalid(v),
             StoreError::Backend(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthorized => ApiError::Unauthorized,
+            AuthError::InvalidToken(why) => ApiError::InvalidToken(why),
+            AuthError::TooManyRequests { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            AuthError::Forbidden(why) => ApiError::Forbidden(why),
+            AuthError::Store(e) => e.into(),
+            AuthError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Invalid(v) => ApiError::Invalid(v),
+            AccountError::NotFound(what) => ApiError::NotFound(what),
+            AccountError::Store(e) => e.into(),
+            AccountError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<CompetencyError> for ApiError {
+    fn from(err: CompetencyError) -> Self {
+        match err {
+            CompetencyError::Invalid(v) => ApiError::Invalid(v),
+            CompetencyError::NotFound(what) => ApiError::NotFound(what),
+            CompetencyError::Store(e) => e.into(),
+            CompetencyError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<EvidenceError> for ApiError {
+    fn from(err: EvidenceError) -> Self {
+        match err {
+            EvidenceError::Invalid(v) => ApiError::Invalid(v),
+            EvidenceError::NotFound(what) => ApiError::NotFound(what),
+            EvidenceError::Competency(e) => e.into(),
+            EvidenceError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LrsError> for ApiError {
+    fn from(err: LrsError) -> Self {
+        match err {
+            LrsError::Invalid(v) => ApiError::Invalid(v),
+            LrsError::NotFound(what) => ApiError::NotFound(what),
+            LrsError::Competency(e) => e.into(),
+            LrsError::Evidence(e) => e.into(),
+            LrsError::Store(e) => e.into(),
         }
     }
 }
