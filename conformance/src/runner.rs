@@ -256,6 +256,100 @@ mod tests {
         assert!(select(sample(), v1, &grep("4.1.6.1#2")).is_empty());
     }
 
+    /// An HTTP server on 127.0.0.1 answering every request 200 `{}`; its base URL.
+    async fn stub_lrs() -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    while let Ok(n) = socket.read(&mut buffer).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{address}/xapi")
+    }
+
+    fn failing(id: &'static str, requirement: &'static str) -> Check {
+        Check::new(Area::Statements, id, id, |cx: Ctx| async move {
+            cx.get("statements")
+                .send()
+                .await?
+                .expect(204, "GET /statements")?;
+            Ok(())
+        })
+        .v1(&[requirement])
+    }
+
+    #[tokio::test]
+    async fn should_failures_warn_must_failures_fail_and_keep_their_exchanges() {
+        let config = Config::new(stub_lrs().await, XapiVersion::V1_0_3);
+        let checks = vec![
+            failing("statements.must", "Communication 2.1.1.s2.b2"),
+            failing("statements.should", "Communication 2.1.1.s2.b3"),
+            Check::new(Area::About, "about.ok", "ok", |_cx: Ctx| async { Ok(()) })
+                .v1(&["Communication 2.8.s4"]),
+        ];
+        let report = run_checks(&config, checks).await.unwrap();
+        let outcomes: Vec<Outcome> = report.checks.iter().map(|c| c.outcome).collect();
+        assert_eq!(outcomes, [Outcome::Fail, Outcome::Warn, Outcome::Pass]);
+        assert!(!report.passed());
+        let failed = &report.checks[0];
+        assert_eq!(failed.level, Level::Must);
+        assert!(failed
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("expected 204, got 200"));
+        assert_eq!(failed.exchanges.len(), 1);
+        assert_eq!(failed.exchanges[0].status, Some(200));
+        assert!(
+            report.checks[2].exchanges.is_empty(),
+            "passing checks carry no exchanges"
+        );
+    }
+
+    #[tokio::test]
+    async fn bail_stops_starting_checks_after_a_must_failure() {
+        let mut config = Config::new(stub_lrs().await, XapiVersion::V1_0_3);
+        config.bail = true;
+        config.concurrency = 1;
+        let checks = vec![
+            failing("statements.first", "Communication 2.1.1.s2.b2"),
+            failing("statements.second", "Communication 2.1.1.s2.b2"),
+            failing("statements.third", "Communication 2.1.1.s2.b2"),
+        ];
+        let report = run_checks(&config, checks).await.unwrap();
+        let outcomes: Vec<Outcome> = report.checks.iter().map(|c| c.outcome).collect();
+        assert_eq!(outcomes[0], Outcome::Fail);
+        assert!(outcomes[1..].contains(&Outcome::Skip), "{outcomes:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_a_run_error() {
+        // A port just released: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = Config::new(format!("http://127.0.0.1:{port}/xapi"), XapiVersion::V2_0_0);
+        let error = run(&config).await.unwrap_err();
+        assert!(matches!(error, RunError::Unreachable { .. }), "{error}");
+        let bad = Config::new("ftp://example.org/xapi", XapiVersion::V2_0_0);
+        assert!(matches!(run(&bad).await.unwrap_err(), RunError::Connect(_)));
+    }
+
     #[test]
     fn area_filter_keeps_only_those_areas() {
         let filter = Filter {
