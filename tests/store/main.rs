@@ -7,6 +7,7 @@
 mod commands;
 mod contract;
 mod migration;
+mod schema;
 
 #[cfg(feature = "mongodb")]
 #[path = "../support/mongodb.rs"]

@@ -1,5 +1,7 @@
--- The evidence file: what the journal of the main database says, applied. Everything here
--- is derived; `lrsgate retag` rebuilds it.
+-- The evidence file, schema version 1: what the journal of the main database says,
+-- applied. Everything here is derived; `lrsgate retag` rebuilds it. This is the whole
+-- file as a fresh one is made; a change here needs an upgrade step for existing files
+-- too (see `EVIDENCE_SCHEMA` in mod.rs), which the store tests check.
 CREATE TABLE applied (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     journal INTEGER NOT NULL

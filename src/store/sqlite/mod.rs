@@ -28,19 +28,41 @@ use writer::Writer;
 
 const READERS: usize = 4;
 
-/// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: [&str; 8] = [
-    include_str!("schema.sql"),
-    include_str!("migration-2.sql"),
-    include_str!("migration-3.sql"),
-    include_str!("migration-4.sql"),
-    include_str!("migration-5.sql"),
-    include_str!("migration-6.sql"),
-    include_str!("migration-7.sql"),
-    include_str!("migration-8.sql"),
-];
-/// The evidence file's migrations.
-const EVIDENCE_MIGRATIONS: [&str; 1] = [include_str!("evidence-schema.sql")];
+/// A database file's schema: the current version in full, which a fresh file is made
+/// from, and the upgrades that bring a file of each older version to it. `PRAGMA
+/// user_version` records a file's version.
+struct Schema {
+    current: &'static str,
+    /// `upgrades[i]` takes a file from version `i + 1` to `i + 2`. Shipped upgrades never
+    /// change: files of every version must keep arriving at `current`.
+    upgrades: &'static [&'static str],
+}
+
+impl Schema {
+    const fn version(&self) -> usize {
+        self.upgrades.len() + 1
+    }
+}
+
+/// The main file.
+const MAIN_SCHEMA: Schema = Schema {
+    current: include_str!("schema.sql"),
+    upgrades: &[
+        include_str!("migration-2.sql"),
+        include_str!("migration-3.sql"),
+        include_str!("migration-4.sql"),
+        include_str!("migration-5.sql"),
+        include_str!("migration-6.sql"),
+        include_str!("migration-7.sql"),
+        include_str!("migration-8.sql"),
+    ],
+};
+
+/// The evidence file.
+const EVIDENCE_SCHEMA: Schema = Schema {
+    current: include_str!("evidence-schema.sql"),
+    upgrades: &[],
+};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -94,12 +116,25 @@ fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Res
     Ok(conn)
 }
 
-fn migrate(conn: &Connection, migrations: &[&str]) -> anyhow::Result<()> {
-    let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in migrations.iter().enumerate().skip(done) {
-        let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
+/// Makes a fresh file's schema in one step, or upgrades an older file one version at a
+/// time (each in its own transaction). A file of a newer version is left as it is.
+fn migrate(conn: &Connection, schema: &Schema) -> anyhow::Result<()> {
+    let found: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found == 0 {
+        let script = format!(
+            "BEGIN; {}; PRAGMA user_version = {}; COMMIT;",
+            schema.current,
+            schema.version()
+        );
+        return conn
+            .execute_batch(&script)
+            .with_context(|| format!("creating schema version {}", schema.version()));
+    }
+    for (i, sql) in schema.upgrades.iter().enumerate().skip(found - 1) {
+        let version = i + 2;
+        let script = format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;");
         conn.execute_batch(&script)
-            .with_context(|| format!("applying migration {}", i + 1))?;
+            .with_context(|| format!("applying migration {version}"))?;
     }
     Ok(())
 }
@@ -117,10 +152,10 @@ impl SqliteStore {
                 .with_context(|| format!("creating directory {}", dir.display()))?;
         }
         let write = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
-        migrate(&write, &MIGRATIONS)?;
+        migrate(&write, &MAIN_SCHEMA)?;
         let evidence_path = evidence_file(path);
         let derived = open_connection(&evidence_path, OpenFlags::default(), EVIDENCE_CACHE_KIB)?;
-        migrate(&derived, &EVIDENCE_MIGRATIONS)?;
+        migrate(&derived, &EVIDENCE_SCHEMA)?;
         attach_read_only(&derived, path, "lrs")?;
         // An attached file takes the connection's cache size; the journal is only scanned.
         derived.execute_batch(&format!("PRAGMA lrs.cache_size = -{JOURNAL_CACHE_KIB};"))?;
@@ -317,6 +352,22 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// Version 1 of the main file as first shipped (kept for the store tests).
+    const SCHEMA_V1: &str = include_str!("../../../tests/fixtures/sqlite-schema-v1.sql");
+
+    /// Makes `conn` a main file of an old `version`: version 1 as shipped, upgraded that
+    /// far.
+    fn at_version(conn: &Connection, version: usize) {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA_V1}; PRAGMA user_version = 1; COMMIT;"
+        ))
+        .unwrap();
+        for (i, sql) in MAIN_SCHEMA.upgrades[..version - 1].iter().enumerate() {
+            let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 2);
+            conn.execute_batch(&script).unwrap();
+        }
+    }
+
     /// Evidence recorded under schema version 7 (in the main file) is journaled by
     /// migration 8 and applied to the evidence file when the store opens; applied entries
     /// then leave the journal, all but the newest.
@@ -327,10 +378,7 @@ mod tests {
         let path = dir.path().join("lrs.db");
         {
             let conn = Connection::open(&path).unwrap();
-            for (i, sql) in MIGRATIONS[..7].iter().enumerate() {
-                let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
-                conn.execute_batch(&script).unwrap();
-            }
+            at_version(&conn, 7);
             conn.execute_batch(
                 "INSERT INTO evidence (tenant, seq, statement, item, identity, person, activity,
                      verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
@@ -410,11 +458,7 @@ mod tests {
     #[test]
     fn migration_2_backfills_each_statements_index_keys() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(&format!(
-            "BEGIN; {}; PRAGMA user_version = 1; COMMIT;",
-            MIGRATIONS[0]
-        ))
-        .unwrap();
+        at_version(&conn, 1);
         conn.execute_batch(
             "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body)
                  VALUES (1, 1, 'a', 1, x'00', '{}'), (2, 2, 'b', 2, x'00', '{}');
@@ -422,7 +466,7 @@ mod tests {
                  VALUES (1, 1, 'mbox:ann', 1), (1, 5, 'verb', 1), (2, 3, 'course', 2);",
         )
         .unwrap();
-        migrate(&conn, &MIGRATIONS).unwrap();
+        migrate(&conn, &MAIN_SCHEMA).unwrap();
         let keys = |seq: i64| -> String {
             conn.query_row(
                 "SELECT index_keys FROM statements WHERE seq = ?1",
@@ -436,6 +480,6 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version as usize, MIGRATIONS.len());
+        assert_eq!(version as usize, MAIN_SCHEMA.version());
     }
 }

@@ -1,11 +1,47 @@
--- lrsgate embedded store, schema version 1. Every table is keyed by tenant.
+-- lrsgate embedded store, schema version 8: the whole main file as a fresh one is made.
+-- Every table is keyed by tenant. Files of older versions reach this one through
+-- migration-2.sql … migration-8.sql (they stay as shipped); the store tests check that a
+-- version 1 file migrated ends up with exactly this schema. A change here needs a new
+-- migration file too. Skill evidence lives in another file: see evidence-schema.sql.
+--
+-- Columns added by a migration come last in their table, as ALTER TABLE put them, and
+-- keep the default that migration gave the rows it found.
+
+-- Tenants and their access ------------------------------------------------------------
+
 CREATE TABLE tenants (
-    id   INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO tenants (id, name) VALUES (1, 'default');
 
--- seq is the statements' order: assigned at commit, in `stored` order.
+-- HTTP Basic credentials: the key is public, only a hash of the secret is kept.
+-- `scopes` is space-separated (credentials made before scopes existed hold 'all').
+CREATE TABLE credentials (
+    key         TEXT PRIMARY KEY,
+    tenant      INTEGER NOT NULL,
+    secret_hash TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    authority   TEXT    NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    scopes      TEXT    NOT NULL DEFAULT 'all'
+);
+
+-- The keys the gateway signs its OAuth2 access tokens with, shared by every gateway on
+-- the store. The newest signs; any listed one verifies.
+CREATE TABLE signing_keys (
+    kid        TEXT PRIMARY KEY,
+    secret     BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+
+-- Statements --------------------------------------------------------------------------
+
+-- seq is the statements' order: assigned at commit, in `stored` order. `index_keys` is
+-- the statement's index keys as a JSON array of [kind, key] pairs, so a statement can be
+-- copied whole; `tags` its competency tags as a JSON array beside its immutable body
+-- (NULL when it has none or is voided).
 CREATE TABLE statements (
     seq         INTEGER PRIMARY KEY,
     tenant      INTEGER NOT NULL,
@@ -14,7 +50,9 @@ CREATE TABLE statements (
     voided      INTEGER NOT NULL DEFAULT 0,
     voiding     INTEGER NOT NULL DEFAULT 0,
     fingerprint BLOB    NOT NULL,
-    body        TEXT    NOT NULL
+    body        TEXT    NOT NULL,
+    index_keys  TEXT    NOT NULL DEFAULT '[]',
+    tags        TEXT
 );
 CREATE UNIQUE INDEX statements_by_id ON statements (tenant, id);
 CREATE INDEX statements_by_tenant ON statements (tenant, voided, seq);
@@ -37,6 +75,7 @@ CREATE TABLE attachments (
     PRIMARY KEY (tenant, sha2)
 ) WITHOUT ROWID;
 
+-- The Activities and Agents resources.
 CREATE TABLE activities (
     tenant     INTEGER NOT NULL,
     id         TEXT    NOT NULL,
@@ -50,6 +89,18 @@ CREATE TABLE agent_names (
     name   TEXT    NOT NULL,
     PRIMARY KEY (tenant, ifi, name)
 ) WITHOUT ROWID;
+
+-- Evidence changes caused by statements, voids, retags and links, appended in the
+-- transaction of the write; the evidence thread applies them to the evidence file in
+-- order and removes what it applied (always keeping the newest entry, so ids never
+-- repeat).
+CREATE TABLE evidence_journal (
+    id     INTEGER PRIMARY KEY,
+    tenant INTEGER NOT NULL,
+    change TEXT    NOT NULL
+);
+
+-- Documents ---------------------------------------------------------------------------
 
 -- kind: 1 state, 2 activity profile, 3 agent profile. Unused scope columns hold ''.
 CREATE TABLE documents (
@@ -66,11 +117,73 @@ CREATE TABLE documents (
     PRIMARY KEY (tenant, kind, activity_id, agent, registration, doc_id)
 ) WITHOUT ROWID;
 
-CREATE TABLE credentials (
-    key         TEXT PRIMARY KEY,
+-- Competencies ------------------------------------------------------------------------
+
+CREATE TABLE frameworks (
+    tenant     INTEGER NOT NULL,
+    id         TEXT    NOT NULL,
+    iri        TEXT    NOT NULL,
+    version    TEXT    NOT NULL,
+    active     INTEGER NOT NULL,
+    body       TEXT    NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX frameworks_by_iri ON frameworks (tenant, iri, version);
+
+CREATE TABLE tagging_rules (
+    tenant     INTEGER NOT NULL,
+    id         TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+
+-- The activity catalog.
+CREATE TABLE activity_alignments (
     tenant      INTEGER NOT NULL,
-    secret_hash TEXT    NOT NULL,
-    name        TEXT    NOT NULL,
-    authority   TEXT    NOT NULL,
-    created_ms  INTEGER NOT NULL
+    activity_id TEXT    NOT NULL,
+    alignments  TEXT    NOT NULL,
+    updated_ms  INTEGER NOT NULL,
+    PRIMARY KEY (tenant, activity_id)
+) WITHOUT ROWID;
+
+-- Bumped by every framework or rule change; gateways recompile their tagger when it moves.
+CREATE TABLE tagging_revisions (
+    tenant   INTEGER PRIMARY KEY,
+    revision INTEGER NOT NULL
 );
+
+-- People and teams --------------------------------------------------------------------
+
+-- Agent identities linked into one person (identities never linked are their own person
+-- and have no row).
+CREATE TABLE person_identities (
+    tenant     INTEGER NOT NULL,
+    ifi        TEXT    NOT NULL,
+    person     TEXT    NOT NULL,
+    agent      TEXT    NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, ifi)
+) WITHOUT ROWID;
+CREATE INDEX person_identities_by_person ON person_identities (tenant, person);
+
+-- origin: 'statements' (an identified Group seen in statements, `group_ifi` set) or 'api'.
+CREATE TABLE teams (
+    tenant     INTEGER NOT NULL,
+    id         TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    origin     TEXT    NOT NULL,
+    group_ifi  TEXT,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+
+CREATE TABLE team_members (
+    tenant INTEGER NOT NULL,
+    team   TEXT    NOT NULL,
+    ifi    TEXT    NOT NULL,
+    agent  TEXT    NOT NULL,
+    PRIMARY KEY (tenant, team, ifi)
+) WITHOUT ROWID;
