@@ -18,6 +18,7 @@ use lrsgate::xapi::document::{MissingPrecondition, Preconditions, WriteMode};
 use serde_json::{json, Value};
 
 use crate::contract::{activity, agent, agent_key, document, id_of, prepared, statement, verb};
+use crate::records::stored;
 
 const T: i64 = DEFAULT_TENANT;
 const OTHER: i64 = 2;
@@ -67,8 +68,7 @@ async fn fill(store: &Store) -> (String, String) {
         content_type: "text/plain".into(),
         content: Bytes::from_static(b"slides"),
     };
-    let mut tagged = prepared(rich.clone());
-    tagged.tags = vec![Tag {
+    let tags = vec![Tag {
         item: "https://skills.example.com/meetings".into(),
         framework: "https://skills.example.com".into(),
         confidence: 0.75,
@@ -76,6 +76,7 @@ async fn fill(store: &Store) -> (String, String) {
         rule: None,
         detail: Some("\"kick-off\" in name".into()),
     }];
+    let tagged = stored(rich.clone(), tags, Vec::new(), Vec::new());
     store
         .statements
         .insert_statements(T, vec![tagged], vec![attachment])
