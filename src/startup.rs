@@ -8,13 +8,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 
 use crate::auth::{self, Authenticator};
-use crate::competency::Competencies;
-use crate::config::{redacted_url, Settings};
+use crate::config::Settings;
+use crate::redact::redacted_url;
 use crate::http::error::ApiError;
 use crate::http::{self, AppState};
 use crate::lrs::Lrs;
 use crate::store::{Store, DEFAULT_TENANT};
-use crate::xapi::Validator;
 
 pub struct Application {
     port: u16,
@@ -30,16 +29,15 @@ impl Application {
             .with_context(|| format!("opening store {}", redacted_url(&settings.store)))?;
         let initial_credential =
             auth::bootstrap(store.credentials.as_ref(), &settings.credentials).await?;
-        let validator = Arc::new(Validator::new()?);
-        let competencies = Arc::new(Competencies::from_settings(store.clone(), &settings)?);
+        let lrs = Lrs::from_settings(store.clone(), &settings)?;
         // The default tenant gets the shipped framework on first start.
-        competencies.tagger(DEFAULT_TENANT).await?;
+        lrs.competencies.tagger(DEFAULT_TENANT).await?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             auth: Authenticator::start(&store, &settings).await?,
-            lrs: Lrs::new(store, validator, competencies),
+            lrs,
             settings: Arc::new(settings),
             client_versions: http::ClientVersions::default(),
             retag_jobs: Default::default(),
@@ -60,7 +58,7 @@ impl Application {
                 )
                 .wrap(http::cors())
                 .wrap(tracing_actix())
-                .configure(http::routes)
+                .configure(http::routes::configure)
         })
         .listen(listener)?
         .shutdown_timeout(30)

@@ -2,7 +2,7 @@
 //! admin credential (configured at start-up) reaches every tenant; a credential with the
 //! `admin` scope reaches only its own, and any other tenant looks absent to it.
 
-use actix_web::web::{self, Data, Json, Path};
+use actix_web::web::{Data, Json, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -12,27 +12,6 @@ use crate::accounts;
 use crate::auth::{parse_basic, Scope};
 use crate::http::error::{ApiError, ApiResult};
 use crate::store::{Tenant, TenantId};
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/admin")
-            .route("/tenants", web::get().to(list_tenants))
-            .route("/tenants", web::post().to(create_tenant))
-            .route("/tenants/{tenant}", web::get().to(get_tenant))
-            .route(
-                "/tenants/{tenant}/credentials",
-                web::get().to(list_credentials),
-            )
-            .route(
-                "/tenants/{tenant}/credentials",
-                web::post().to(create_credential),
-            )
-            .route(
-                "/tenants/{tenant}/credentials/{key}",
-                web::delete().to(revoke_credential),
-            ),
-    );
-}
 
 /// Who is administering.
 enum Admin {
@@ -81,7 +60,10 @@ async fn visible_tenant(state: &AppState, admin: &Admin, name: &str) -> ApiResul
     }
 }
 
-async fn list_tenants(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub(super) async fn list_tenants(
+    state: Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let admin = admin(&state, &req).await?;
     let tenants: Vec<accounts::TenantView> = match admin {
         Admin::Operator => state.lrs.store.tenants.tenants().await?,
@@ -102,11 +84,11 @@ async fn list_tenants(state: Data<AppState>, req: HttpRequest) -> ApiResult<Http
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewTenant {
+pub(super) struct NewTenant {
     name: String,
 }
 
-async fn create_tenant(
+pub(super) async fn create_tenant(
     state: Data<AppState>,
     req: HttpRequest,
     body: Json<NewTenant>,
@@ -116,7 +98,7 @@ async fn create_tenant(
     Ok(HttpResponse::Created().json(tenant))
 }
 
-async fn get_tenant(
+pub(super) async fn get_tenant(
     state: Data<AppState>,
     req: HttpRequest,
     name: Path<String>,
@@ -126,7 +108,7 @@ async fn get_tenant(
     Ok(HttpResponse::Ok().json(accounts::TenantView::from(tenant)))
 }
 
-async fn list_credentials(
+pub(super) async fn list_credentials(
     state: Data<AppState>,
     req: HttpRequest,
     name: Path<String>,
@@ -138,13 +120,13 @@ async fn list_credentials(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewCredential {
+pub(super) struct NewCredential {
     name: String,
     /// Scope names, e.g. `["statements/write", "statements/read/mine"]`.
     scopes: Vec<String>,
 }
 
-async fn create_credential(
+pub(super) async fn create_credential(
     state: Data<AppState>,
     req: HttpRequest,
     name: Path<String>,
@@ -162,7 +144,7 @@ async fn create_credential(
     Ok(HttpResponse::Created().json(issued))
 }
 
-async fn revoke_credential(
+pub(super) async fn revoke_credential(
     state: Data<AppState>,
     req: HttpRequest,
     path: Path<(String, String)>,

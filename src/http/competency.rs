@@ -3,7 +3,7 @@
 //! tenant; reads need `frameworks:read` (or `frameworks:write`), changes `frameworks:write`,
 //! and a statement's tags `evidence:read` or the right to read every statement.
 
-use actix_web::web::{self, Data, Json, Path, Query};
+use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -13,28 +13,6 @@ use crate::auth::{Principal, Scope, StatementReads};
 use crate::competency::case;
 use crate::competency::Alignment;
 use crate::http::error::{ApiError, ApiResult};
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/statements/{id}/tags", web::get().to(statement_tags))
-            .route("/frameworks", web::get().to(list_frameworks))
-            .route("/frameworks", web::post().to(create_framework))
-            .route("/frameworks/{id}", web::get().to(get_framework))
-            .route("/frameworks/{id}", web::patch().to(patch_framework))
-            .route("/frameworks/{id}", web::delete().to(delete_framework))
-            .route("/tagging/rules", web::get().to(list_rules))
-            .route("/tagging/rules", web::post().to(create_rule))
-            .route("/tagging/rules/{id}", web::get().to(get_rule))
-            .route("/tagging/rules/{id}", web::put().to(put_rule))
-            .route("/tagging/rules/{id}", web::delete().to(delete_rule))
-            .route("/tagging/retag", web::post().to(retag))
-            .route("/tagging/jobs/{id}", web::get().to(job))
-            .route("/catalog/activities", web::get().to(catalog))
-            .route("/catalog/activities", web::put().to(put_alignments))
-            .route("/catalog/activities", web::delete().to(delete_alignments)),
-    );
-}
 
 /// The authenticated caller of a gateway API.
 pub(super) async fn caller(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
@@ -64,7 +42,7 @@ async fn writer(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
     Ok(p)
 }
 
-async fn statement_tags(
+pub(super) async fn statement_tags(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -79,19 +57,22 @@ async fn statement_tags(
     Ok(HttpResponse::Ok().json(tags))
 }
 
-async fn list_frameworks(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub(super) async fn list_frameworks(
+    state: Data<AppState>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let p = reader(&state, &req).await?;
     Ok(HttpResponse::Ok().json(state.lrs.competencies.frameworks(p.tenant).await?))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateParams {
+pub(super) struct CreateParams {
     /// Whether the new version tags statements at once (default true).
     active: Option<bool>,
 }
 
-async fn create_framework(
+pub(super) async fn create_framework(
     state: Data<AppState>,
     req: HttpRequest,
     params: Query<CreateParams>,
@@ -113,12 +94,12 @@ async fn create_framework(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FormatParams {
+pub(super) struct FormatParams {
     /// `case` for an IMS CASE package; our JSON otherwise.
     format: Option<String>,
 }
 
-async fn get_framework(
+pub(super) async fn get_framework(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -141,11 +122,11 @@ async fn get_framework(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FrameworkPatch {
+pub(super) struct FrameworkPatch {
     active: bool,
 }
 
-async fn patch_framework(
+pub(super) async fn patch_framework(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -160,7 +141,7 @@ async fn patch_framework(
     Ok(HttpResponse::Ok().json(view.summary))
 }
 
-async fn delete_framework(
+pub(super) async fn delete_framework(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -174,12 +155,12 @@ async fn delete_framework(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn list_rules(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub(super) async fn list_rules(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let p = reader(&state, &req).await?;
     Ok(HttpResponse::Ok().json(state.lrs.competencies.rules(p.tenant).await?))
 }
 
-async fn get_rule(
+pub(super) async fn get_rule(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -188,7 +169,7 @@ async fn get_rule(
     Ok(HttpResponse::Ok().json(state.lrs.competencies.rule(p.tenant, &id).await?))
 }
 
-async fn create_rule(
+pub(super) async fn create_rule(
     state: Data<AppState>,
     req: HttpRequest,
     body: Json<Value>,
@@ -207,7 +188,7 @@ async fn create_rule(
         .json(rule))
 }
 
-async fn put_rule(
+pub(super) async fn put_rule(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -234,7 +215,7 @@ async fn put_rule(
     })
 }
 
-async fn delete_rule(
+pub(super) async fn delete_rule(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -244,11 +225,11 @@ async fn delete_rule(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn retag(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub(super) async fn retag(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let p = writer(&state, &req).await?;
     let (job, started) = state
         .retag_jobs
-        .start(state.lrs.competencies.clone(), p.tenant);
+        .start(state.lrs.ingest.clone(), p.tenant);
     let location = ("Location", format!("/api/v1/tagging/jobs/{}", job.id));
     Ok(if started {
         HttpResponse::Accepted().insert_header(location).json(job)
@@ -257,7 +238,11 @@ async fn retag(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpRespons
     })
 }
 
-async fn job(state: Data<AppState>, req: HttpRequest, id: Path<String>) -> ApiResult<HttpResponse> {
+pub(super) async fn job(
+    state: Data<AppState>,
+    req: HttpRequest,
+    id: Path<String>,
+) -> ApiResult<HttpResponse> {
     let p = reader(&state, &req).await?;
     let job = state
         .retag_jobs
@@ -268,14 +253,14 @@ async fn job(state: Data<AppState>, req: HttpRequest, id: Path<String>) -> ApiRe
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CatalogParams {
+pub(super) struct CatalogParams {
     activity_id: Option<String>,
     after: Option<String>,
     limit: Option<usize>,
 }
 
 /// One activity's alignments (`?activityId=`), or a page of the catalog.
-async fn catalog(
+pub(super) async fn catalog(
     state: Data<AppState>,
     req: HttpRequest,
     params: Query<CatalogParams>,
@@ -302,12 +287,12 @@ async fn catalog(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CatalogEntry {
+pub(super) struct CatalogEntry {
     activity_id: String,
     alignments: Vec<Alignment>,
 }
 
-async fn put_alignments(
+pub(super) async fn put_alignments(
     state: Data<AppState>,
     req: HttpRequest,
     body: Json<CatalogEntry>,
@@ -325,7 +310,7 @@ async fn put_alignments(
     Ok(HttpResponse::Ok().json(json!({ "activityId": activity_id, "alignments": alignments })))
 }
 
-async fn delete_alignments(
+pub(super) async fn delete_alignments(
     state: Data<AppState>,
     req: HttpRequest,
     params: Query<CatalogParams>,

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use actix_web::web::{self, Bytes, Data, Json, Path, Query};
+use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -28,32 +28,7 @@ const OPENAPI: &str = include_str!("openapi.json");
 /// How often an idle stream sends a comment, so proxies keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/openapi.json", web::get().to(openapi))
-        .route("/api/v1/profiles", web::get().to(profile))
-        .route("/api/v1/profiles/gaps", web::get().to(gaps))
-        .route(
-            "/api/v1/competencies/{item}/experts",
-            web::get().to(experts),
-        )
-        .route(
-            "/api/v1/competencies/{item}/adjacent",
-            web::get().to(adjacent),
-        )
-        .route(
-            "/api/v1/competencies/{item}/activities",
-            web::get().to(activities),
-        )
-        .route("/api/v1/teams", web::get().to(list_teams))
-        .route("/api/v1/teams", web::post().to(create_team))
-        .route("/api/v1/teams/{id}", web::get().to(get_team))
-        .route("/api/v1/teams/{id}", web::put().to(put_team))
-        .route("/api/v1/teams/{id}", web::delete().to(delete_team))
-        .route("/api/v1/teams/{id}/skills", web::get().to(team_skills))
-        .route("/api/v1/evidence/stream", web::get().to(stream));
-}
-
-async fn openapi() -> HttpResponse {
+pub(super) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(OPENAPI)
@@ -77,7 +52,7 @@ const MAX_PROOFS: usize = 100;
 /// The parameters of person answers.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PersonParams {
+pub(super) struct PersonParams {
     /// An xAPI Agent as JSON.
     agent: Option<String>,
     /// A person id.
@@ -127,7 +102,7 @@ async fn person_of(state: &AppState, tenant: TenantId, q: &PersonParams) -> ApiR
         .await?)
 }
 
-async fn profile(
+pub(super) async fn profile(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<PersonParams>,
@@ -139,7 +114,7 @@ async fn profile(
     Ok(HttpResponse::Ok().json(profile))
 }
 
-async fn gaps(
+pub(super) async fn gaps(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<PersonParams>,
@@ -185,7 +160,7 @@ async fn item_of(state: &AppState, tenant: TenantId, req: &HttpRequest) -> ApiRe
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExpertParams {
+pub(super) struct ExpertParams {
     limit: Option<u64>,
     offset: Option<u64>,
     at: Option<String>,
@@ -211,7 +186,7 @@ fn page_limit(limit: Option<u64>, default: u64) -> ApiResult<u64> {
     }
 }
 
-async fn experts(
+pub(super) async fn experts(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<ExpertParams>,
@@ -230,12 +205,12 @@ async fn experts(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AdjacentParams {
+pub(super) struct AdjacentParams {
     /// Co-occurring items need at least this many people with both (default 1).
     min_people: Option<u64>,
 }
 
-async fn adjacent(
+pub(super) async fn adjacent(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<AdjacentParams>,
@@ -252,11 +227,11 @@ async fn adjacent(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LimitParams {
+pub(super) struct LimitParams {
     limit: Option<u64>,
 }
 
-async fn activities(
+pub(super) async fn activities(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<LimitParams>,
@@ -274,13 +249,13 @@ async fn activities(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TeamListParams {
+pub(super) struct TeamListParams {
     /// The last team id of the previous page.
     after: Option<String>,
     limit: Option<u64>,
 }
 
-async fn list_teams(
+pub(super) async fn list_teams(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<TeamListParams>,
@@ -298,7 +273,7 @@ async fn list_teams(
     Ok(HttpResponse::Ok().json(serde_json::json!({ "teams": teams, "next_after": after })))
 }
 
-async fn create_team(
+pub(super) async fn create_team(
     state: Data<AppState>,
     req: HttpRequest,
     body: Json<TeamBody>,
@@ -312,7 +287,7 @@ async fn create_team(
     Ok(HttpResponse::Created().json(team))
 }
 
-async fn get_team(
+pub(super) async fn get_team(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -321,7 +296,7 @@ async fn get_team(
     Ok(HttpResponse::Ok().json(state.lrs.evidence.team(p.tenant, &id).await?))
 }
 
-async fn put_team(
+pub(super) async fn put_team(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -340,7 +315,7 @@ async fn put_team(
     })
 }
 
-async fn delete_team(
+pub(super) async fn delete_team(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -352,12 +327,12 @@ async fn delete_team(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TeamSkillParams {
+pub(super) struct TeamSkillParams {
     role: Option<String>,
     at: Option<String>,
 }
 
-async fn team_skills(
+pub(super) async fn team_skills(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -375,7 +350,7 @@ async fn team_skills(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StreamParams {
+pub(super) struct StreamParams {
     agent: Option<String>,
     person: Option<String>,
     team: Option<String>,
@@ -409,7 +384,7 @@ async fn stream_people(
 
 /// Server-Sent Events: `evidence` events (JSON) as statements are stored, `lagged` when
 /// the subscriber fell behind, and a comment every 15 s while idle.
-async fn stream(
+pub(super) async fn stream(
     state: Data<AppState>,
     req: HttpRequest,
     q: Query<StreamParams>,

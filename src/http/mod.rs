@@ -1,4 +1,5 @@
-//! The HTTP surface: one route table, thin handlers, the xAPI version header on every answer.
+//! The HTTP surface: one route table (`routes`), thin handlers, the xAPI version header on
+//! every answer.
 
 mod about;
 mod admin;
@@ -10,6 +11,7 @@ pub mod multipart;
 mod oauth;
 mod people;
 mod request;
+pub mod routes;
 mod statements;
 
 use std::collections::HashMap;
@@ -23,11 +25,10 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
 use crate::auth::{client_label, Authenticator};
-use crate::competency::jobs::RetagJobs;
+use crate::ingest::jobs::RetagJobs;
 use crate::config::Settings;
 use crate::lrs::Lrs;
 use crate::xapi::XapiVersion;
-use error::ApiError;
 
 pub use request::XapiRequest;
 
@@ -68,55 +69,6 @@ impl ClientVersions {
     fn last(&self, key: &str) -> Option<XapiVersion> {
         self.last.read().ok().and_then(|m| m.get(key).copied())
     }
-}
-
-/// The route table.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    admin::routes(cfg);
-    oauth::routes(cfg);
-    // Before the competency APIs: their `/api/v1` scope would take these paths too.
-    people::routes(cfg);
-    evidence::routes(cfg);
-    competency::routes(cfg);
-    cfg.service(
-        web::scope("/xapi")
-            .wrap(actix_web::middleware::from_fn(version_header))
-            .route("/about", web::get().to(about::get_about))
-            .route("/about", web::head().to(about::get_about))
-            .service(
-                web::resource("/statements")
-                    .wrap(actix_web::middleware::from_fn(consistent_through))
-                    .route(any(statements::statements)),
-            )
-            .service(web::resource("/activities/state").route(any(documents::state)))
-            .service(web::resource("/activities/profile").route(any(documents::activity_profile)))
-            .service(web::resource("/activities").route(any(documents::activities)))
-            .service(web::resource("/agents/profile").route(any(documents::agent_profile)))
-            .service(web::resource("/agents").route(any(documents::agents)))
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::NotFound("no such xAPI resource".into()))
-            })),
-    );
-}
-
-/// A route for every method xAPI uses; the handler dispatches (the alternate request
-/// syntax can turn a POST into any of them).
-fn any<F, Args>(handler: F) -> actix_web::Route
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    use actix_web::guard;
-    web::route()
-        .guard(
-            guard::Any(guard::Get())
-                .or(guard::Head())
-                .or(guard::Put())
-                .or(guard::Post())
-                .or(guard::Delete()),
-        )
-        .to(handler)
 }
 
 /// CORS for browser-based content: any origin, the xAPI headers allowed and exposed.

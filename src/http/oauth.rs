@@ -12,12 +12,8 @@ use serde_json::json;
 use super::AppState;
 use crate::auth::{parse_basic, AuthError, Scopes};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth2/token", web::post().to(token));
-}
-
 #[derive(Deserialize)]
-struct TokenRequest {
+pub(super) struct TokenRequest {
     grant_type: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -25,7 +21,7 @@ struct TokenRequest {
 }
 
 #[derive(Serialize)]
-struct TokenResponse {
+pub(super) struct TokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: u64,
@@ -35,7 +31,7 @@ struct TokenResponse {
 /// An RFC 6749 §5.2 error.
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {description}")]
-struct OAuthError {
+pub(super) struct OAuthError {
     code: &'static str,
     description: String,
     /// Set when the client tried Basic authentication: §5.2 answers its failure with a
@@ -96,7 +92,7 @@ impl From<AuthError> for OAuthError {
     }
 }
 
-async fn token(
+pub(super) async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,

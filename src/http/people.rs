@@ -1,7 +1,7 @@
 //! People under `/api/v1/people`: who an agent is, and linking the identities one learner
 //! uses on different systems. Reads need `evidence:read`, links `people:write`.
 
-use actix_web::web::{self, Data, Json, Path, Query};
+use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -10,16 +10,6 @@ use super::competency::caller;
 use super::AppState;
 use crate::auth::{Principal, Scope};
 use crate::http::error::{ApiError, ApiResult};
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/people")
-            .route("", web::get().to(person_of_agent))
-            .route("/link", web::post().to(link))
-            .route("/{id}", web::get().to(person))
-            .route("/{id}/identities", web::delete().to(unlink)),
-    );
-}
 
 async fn reader(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
     let p = caller(state, req).await?;
@@ -35,7 +25,7 @@ async fn writer(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AgentParam {
+pub(super) struct AgentParam {
     /// An xAPI Agent as JSON.
     agent: String,
 }
@@ -45,7 +35,7 @@ fn agent_of(param: &AgentParam) -> ApiResult<Value> {
         .map_err(|e| ApiError::invalid("agent", "json", format!("agent is not JSON: {e}")))
 }
 
-async fn person_of_agent(
+pub(super) async fn person_of_agent(
     state: Data<AppState>,
     req: HttpRequest,
     params: Query<AgentParam>,
@@ -59,7 +49,7 @@ async fn person_of_agent(
     Ok(HttpResponse::Ok().json(person))
 }
 
-async fn person(
+pub(super) async fn person(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,
@@ -70,12 +60,12 @@ async fn person(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LinkBody {
+pub(super) struct LinkBody {
     /// Agents that are one person; the first one's person id is kept.
     agents: Vec<Value>,
 }
 
-async fn link(
+pub(super) async fn link(
     state: Data<AppState>,
     req: HttpRequest,
     body: Json<LinkBody>,
@@ -85,7 +75,7 @@ async fn link(
     Ok(HttpResponse::Ok().json(person))
 }
 
-async fn unlink(
+pub(super) async fn unlink(
     state: Data<AppState>,
     req: HttpRequest,
     id: Path<String>,

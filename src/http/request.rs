@@ -12,6 +12,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 
+use super::routes::Served;
 use super::AppState;
 use crate::auth::Principal;
 use crate::http::error::ApiError;
@@ -234,6 +235,9 @@ impl FromRequest for XapiRequest {
                 .auth
                 .authenticate(header("authorization").as_deref())
                 .await?;
+            if let Some(served) = req.app_data::<Served>() {
+                served.check(&method)?;
+            }
             Ok(XapiRequest {
                 method,
                 params,
@@ -244,5 +248,25 @@ impl FromRequest for XapiRequest {
                 http: req,
             })
         })
+    }
+}
+
+impl Served {
+    /// A 400 for a method the resource does not serve, e.g. "agents accept GET and HEAD".
+    pub fn check(&self, method: &Method) -> Result<(), ApiError> {
+        if self.methods.contains(method) {
+            return Ok(());
+        }
+        let names: Vec<&str> = self.methods.iter().map(Method::as_str).collect();
+        let list = match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "no method".to_owned(),
+        };
+        Err(ApiError::invalid(
+            "method",
+            "method",
+            format!("{} accept {list}", self.noun),
+        ))
     }
 }
