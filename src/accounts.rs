@@ -174,3 +174,33 @@ pub async fn revoke_credential(store: &Store, tenant: &Tenant, key: &str) -> Acc
         )))
     }
 }
+
+/// Who administers: the operator (every tenant), or a credential with the `admin` scope, to
+/// which every tenant but its own looks absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Administrator {
+    Operator,
+    Tenant(crate::store::TenantId),
+}
+
+impl Administrator {
+    /// The tenants this administrator sees.
+    pub async fn tenants(self, store: &Store) -> AccountResult<Vec<TenantView>> {
+        let tenants = match self {
+            Administrator::Operator => store.tenants.tenants().await?,
+            Administrator::Tenant(own) => store.tenants.tenant(own).await?.into_iter().collect(),
+        };
+        Ok(tenants.into_iter().map(Into::into).collect())
+    }
+
+    /// The named tenant, if this administrator sees it; `NotFound` otherwise.
+    pub async fn tenant(self, store: &Store, name: &str) -> AccountResult<Tenant> {
+        let found = tenant(store, name).await?;
+        match self {
+            Administrator::Tenant(own) if found.id != own => {
+                Err(AccountError::NotFound(format!("no tenant `{name}`")))
+            }
+            _ => Ok(found),
+        }
+    }
+}

@@ -5,8 +5,8 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::accounts::{self, IssuedCredential};
-use crate::competency::Competencies;
 use crate::config::Settings;
+use crate::lrs::Lrs;
 use crate::store::Store;
 
 #[derive(Subcommand, Debug, Clone)]
@@ -102,7 +102,7 @@ pub async fn credential(store: &Store, command: CredentialCommand) -> anyhow::Re
 /// statements' tags moved.
 pub async fn retag(store: &Store, tenant: &str, settings: &Settings) -> anyhow::Result<()> {
     let tenant = accounts::tenant(store, tenant).await?;
-    let competencies = Competencies::from_settings(store.clone(), settings)?;
+    let lrs = Lrs::from_settings(store.clone(), settings)?;
     let spinner = ProgressBar::new_spinner().with_message(format!("retagging {}", tenant.name));
     if let Ok(style) =
         ProgressStyle::with_template("{spinner} {msg}: {human_pos} statements ({per_sec}) {prefix}")
@@ -110,7 +110,8 @@ pub async fn retag(store: &Store, tenant: &str, settings: &Settings) -> anyhow::
         spinner.set_style(style);
     }
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let (seen, changed) = competencies
+    let (seen, changed) = lrs
+        .ingest
         .retag(tenant.id, |seen, changed| {
             spinner.set_position(seen);
             spinner.set_prefix(format!("{changed} changed"));

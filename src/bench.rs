@@ -152,7 +152,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         for store in stores {
             println!(
                 "measuring on {}, mode {}",
-                crate::config::redacted_url(&store),
+                crate::redact::redacted_url(&store),
                 mode.name()
             );
             all.push(measure(&args, store, mode).await?);

@@ -5,7 +5,8 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use lrsgate::config::{config_path, redacted_url, Layer, LogFormat};
+use lrsgate::config::{config_path, Layer, LogFormat};
+use lrsgate::redact::redacted_url;
 use lrsgate::store::Store;
 use lrsgate::{Application, Settings};
 use tracing_subscriber::EnvFilter;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::redacted_url;
+use crate::redact::redacted_url;
 use crate::store::transfer::{Record, RecordKind, Tally};
 use crate::store::Store;
 

@@ -3,7 +3,6 @@
 
 pub mod case;
 mod error;
-pub mod jobs;
 pub mod model;
 pub mod rules;
 pub mod service;
@@ -17,3 +16,4 @@ pub use service::{object_activity_id, Competencies};
 pub use tagger::{
     ActivityFacts, Alignment, KnownItem, KnownRole, Method, Tag, Tagger, TextSettings,
 };
+mod lookup;

@@ -1,7 +1,8 @@
 //! What the HTTP surface, ingest and the CLI ask of competencies: each tenant's compiled
 //! tagger (recompiled when the tenant's tagging revision moves, checked at most once a
 //! second, so a change made through another gateway applies within a second), the
-//! management of frameworks, rules and the catalog with their validation, and retagging.
+//! management of frameworks, rules and the catalog with their validation, and the tags of
+//! statements, which the ingest pipeline asks for.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -15,9 +16,7 @@ use super::model::{default_framework, Framework, FrameworkValidator};
 use super::rules::Rule;
 use super::tagger::{preferred_text, ActivityFacts, Alignment, Tag, Tagger, TextSettings};
 use super::{CompetencyError, CompetencyResult};
-use crate::config::Settings;
-use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights};
-use crate::store::competency::{FrameworkRecord, Retagged, RuleRecord};
+use crate::store::competency::{FrameworkRecord, RuleRecord};
 use crate::store::{Store, StoreError, TenantId};
 use crate::xapi::validate::Violation;
 
@@ -37,10 +36,6 @@ pub struct Competencies {
     /// Whether ingest tags statements (retagging works either way).
     at_ingest: bool,
     compiled: RwLock<HashMap<TenantId, Compiled>>,
-    /// How tags weigh as evidence, for the evidence recorded with them.
-    weights: EvidenceWeights,
-    /// Whether ingest records evidence (retagging does either way).
-    evidence_at_ingest: bool,
 }
 
 /// A framework version as listed.
@@ -97,51 +92,20 @@ fn summary_of(record: &FrameworkRecord, framework: &Framework) -> FrameworkSumma
 }
 
 impl Competencies {
-    pub fn new(
-        store: Store,
-        text: TextSettings,
-        at_ingest: bool,
-        weights: EvidenceWeights,
-    ) -> anyhow::Result<Self> {
+    /// `text` tunes the text method; `at_ingest` says whether ingest tags statements.
+    pub fn new(store: Store, text: TextSettings, at_ingest: bool) -> anyhow::Result<Self> {
         Ok(Competencies {
             store,
             validator: FrameworkValidator::new()?,
             text,
             at_ingest,
             compiled: RwLock::new(HashMap::new()),
-            weights,
-            evidence_at_ingest: true,
         })
     }
 
-    /// As the settings say: text threshold, tagging at ingest, evidence weights.
-    pub fn from_settings(store: Store, settings: &Settings) -> anyhow::Result<Self> {
-        let text = TextSettings {
-            threshold: settings.tagging_text_threshold,
-            ..TextSettings::default()
-        };
-        let mut competencies = Self::new(store, text, settings.tagging, settings.evidence.clone())?;
-        competencies.evidence_at_ingest = settings.evidence_recording;
-        Ok(competencies)
-    }
-
-    /// The evidence statement `id` being stored gives with its tags (none when recording
-    /// evidence at ingest is off).
-    pub fn evidence_at_ingest(
-        &self,
-        statement: &Value,
-        id: &str,
-        tags: &[Tag],
-        now: i64,
-    ) -> Vec<EvidenceItem> {
-        if !self.evidence_at_ingest || tags.is_empty() {
-            return Vec::new();
-        }
-        evidence_of(statement, id, tags, &self.weights, now)
-    }
-
-    pub fn weights(&self) -> &EvidenceWeights {
-        &self.weights
+    /// Whether ingest tags the statements it stores.
+    pub fn tags_at_ingest(&self) -> bool {
+        self.at_ingest
     }
 
     /// The tenant's tagger, current to within [`REVISION_CHECK`] (at once for changes
@@ -235,18 +199,6 @@ impl Competencies {
             })
             .collect();
         Ok(Tagger::new(&frameworks, rules, self.text))
-    }
-
-    /// The tags of each statement being stored (none when tagging at ingest is off).
-    pub async fn tag_at_ingest(
-        &self,
-        tenant: TenantId,
-        statements: &[Value],
-    ) -> CompetencyResult<Vec<Vec<Tag>>> {
-        if !self.at_ingest {
-            return Ok(vec![Vec::new(); statements.len()]);
-        }
-        self.tag_statements(tenant, statements).await
     }
 
     /// The tags of each statement, with the catalog's alignments and stored activity
@@ -552,62 +504,6 @@ impl Competencies {
             }
         }
         Ok(())
-    }
-
-    // --- retagging ---
-
-    /// Recomputes the tags of every non-voided statement of the tenant, page by page;
-    /// `progress` hears (statements seen, statements whose tags changed) after each page.
-    pub async fn retag(
-        &self,
-        tenant: TenantId,
-        mut progress: impl FnMut(u64, u64),
-    ) -> CompetencyResult<(u64, u64)> {
-        const PAGE: usize = 500;
-        let (mut seen, mut changed) = (0_u64, 0_u64);
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .competencies
-                .retag_page(tenant, after, PAGE)
-                .await?;
-            let bodies = page
-                .statements
-                .iter()
-                .map(|s| serde_json::from_str::<Value>(&s.body))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| CompetencyError::from(anyhow::Error::from(e)))?;
-            let fresh = self.tag_statements(tenant, &bodies).await?;
-            seen += bodies.len() as u64;
-            // Evidence is rewritten for every statement, so new weights take effect too.
-            let now = chrono::Utc::now().timestamp_millis();
-            let retagged: Vec<Retagged> = page
-                .statements
-                .into_iter()
-                .zip(fresh)
-                .zip(&bodies)
-                .map(|((old, tags), body)| {
-                    changed += u64::from(old.tags != tags);
-                    Retagged {
-                        evidence: evidence_of(body, &old.id, &tags, &self.weights, now),
-                        id: old.id,
-                        tags,
-                    }
-                })
-                .collect();
-            if !retagged.is_empty() {
-                self.store
-                    .competencies
-                    .replace_tags(tenant, retagged)
-                    .await?;
-            }
-            progress(seen, changed);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok((seen, changed)),
-            }
-        }
     }
 }
 

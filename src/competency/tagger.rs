@@ -6,83 +6,17 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::model::{Framework, ItemKind, Relation, RoleNeed};
 use super::rules::{Rule, StatementFacts};
 use super::text::{TermWeights, TextMatcher};
+use crate::store::competency::default_alignment_confidence;
+pub use crate::store::competency::{Alignment, Method, Tag};
 
 /// The extension in an activity definition that names the items the activity builds: an
 /// array of item IRIs, or of `{"item": IRI, "confidence": number}`.
 pub const ALIGNMENTS_EXTENSION: &str = "https://w3id.org/lrsgate/extensions/alignments";
-
-/// How a tag was found, strongest kind of evidence first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// The statement names the item itself (object or context activity).
-    Explicit,
-    /// The activity's catalog entry or definition extension aligns it with the item.
-    Catalog,
-    /// A tagging rule matched.
-    Rule,
-    /// The activity's name or description matched the item's words.
-    Text,
-}
-
-impl Method {
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Explicit => "explicit",
-            Method::Catalog => "catalog",
-            Method::Rule => "rule",
-            Method::Text => "text",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Method::Explicit,
-            Method::Catalog,
-            Method::Rule,
-            Method::Text,
-        ]
-        .into_iter()
-        .find(|m| m.name() == name)
-    }
-}
-
-/// One tag of a statement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tag {
-    pub item: String,
-    pub framework: String,
-    pub confidence: f64,
-    pub method: Method,
-    /// The rule's id, for `rule` tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// What matched: the context slot, the catalog source, or the terms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// An alignment of an activity with an item, kept in the activity catalog.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Alignment {
-    pub item: String,
-    #[serde(default = "default_alignment_confidence")]
-    pub confidence: f64,
-    /// Where it came from, e.g. `linkedin-learning` or `manual`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-}
-
-fn default_alignment_confidence() -> f64 {
-    0.9
-}
 
 /// Tagging settings of the text method.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,39 +1,13 @@
 //! Evidence items: each tag of a statement, weighed, for the statement's actor, at the time
 //! the statement says the experience happened.
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::weights::{EvidenceWeights, Weight};
+use super::weights::EvidenceWeights;
 use crate::competency::{object_activity_id, Tag};
+pub use crate::store::evidence::{EvidenceItem, Outcome};
 use crate::xapi::agent::{ifi_key, is_group};
 use crate::xapi::time::parse_timestamp;
-
-/// One statement's evidence for one item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EvidenceItem {
-    pub statement: String,
-    /// The actor's identity (IFI key); its person is resolved when the item is stored.
-    pub identity: String,
-    pub item: String,
-    /// The object activity's id; empty when the object is not an Activity.
-    pub activity: String,
-    pub verb: String,
-    pub outcome: Outcome,
-    pub weight: Weight,
-    /// When it happened (the statement's `timestamp`, else `stored`), Unix ms.
-    pub at_millis: i64,
-    /// The weight expressed at the epoch, for sums that rank without decaying.
-    pub normalized: f64,
-}
-
-/// What the statement's result says of the activity, for its completion and success rates.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Outcome {
-    pub completed: bool,
-    pub success: Option<bool>,
-    pub scaled: Option<f64>,
-}
 
 impl Outcome {
     fn of(statement: &Value, verb: &str) -> Self {

@@ -16,3 +16,4 @@ pub use items::{evidence_of, EvidenceItem, Outcome};
 pub use people::{People, Person};
 pub use service::Evidence;
 pub use weights::{EvidenceWeights, Weight};
+pub mod following;

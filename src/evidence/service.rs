@@ -169,19 +169,27 @@ pub struct Evidence {
     store: Store,
     competencies: Arc<Competencies>,
     people: People,
+    /// How evidence is weighed, decays and makes levels.
+    weights: EvidenceWeights,
 }
 
 impl Evidence {
-    pub fn new(store: Store, competencies: Arc<Competencies>, people: People) -> Self {
+    pub fn new(
+        store: Store,
+        competencies: Arc<Competencies>,
+        people: People,
+        weights: EvidenceWeights,
+    ) -> Self {
         Evidence {
             store,
             competencies,
             people,
+            weights,
         }
     }
 
     pub fn weights(&self) -> &EvidenceWeights {
-        self.competencies.weights()
+        &self.weights
     }
 
     pub(super) fn store(&self) -> &Store {

@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::store::evidence::Weight;
+
 /// The moment normalized sums are expressed at (2020-01-01T00:00:00Z, Unix ms).
 pub const EPOCH_MILLIS: i64 = 1_577_836_800_000;
 
@@ -82,17 +84,6 @@ impl Default for EvidenceWeights {
             level_from: [1.0, 2.5, 5.0, 8.0],
         }
     }
-}
-
-/// One evidence item's weight, with every factor shown so an answer can explain it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Weight {
-    pub verb: f64,
-    pub result: f64,
-    pub confidence: f64,
-    pub trust: f64,
-    /// The product: what the item adds (or, when negative, takes away) at its time.
-    pub value: f64,
 }
 
 impl EvidenceWeights {

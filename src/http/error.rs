@@ -10,6 +10,7 @@ use crate::accounts::AccountError;
 use crate::auth::AuthError;
 use crate::competency::CompetencyError;
 use crate::evidence::EvidenceError;
+use crate::ingest::IngestError;
 use crate::lrs::LrsError;
 use crate::store::StoreError;
 use crate::xapi::validate::Violation;
@@ -147,6 +148,16 @@ impl From<EvidenceError> for ApiError {
     }
 }
 
+impl From<IngestError> for ApiError {
+    fn from(err: IngestError) -> Self {
+        match err {
+            IngestError::Invalid(v) => ApiError::Invalid(v),
+            IngestError::Competency(e) => e.into(),
+            IngestError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<LrsError> for ApiError {
     fn from(err: LrsError) -> Self {
         match err {
@@ -154,6 +165,7 @@ impl From<LrsError> for ApiError {
             LrsError::NotFound(what) => ApiError::NotFound(what),
             LrsError::Competency(e) => e.into(),
             LrsError::Evidence(e) => e.into(),
+            LrsError::Ingest(e) => e.into(),
             LrsError::Store(e) => e.into(),
         }
     }

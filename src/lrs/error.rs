@@ -2,6 +2,7 @@
 
 use crate::competency::CompetencyError;
 use crate::evidence::EvidenceError;
+use crate::ingest::IngestError;
 use crate::store::StoreError;
 use crate::xapi::Violation;
 
@@ -16,6 +17,8 @@ pub enum LrsError {
     Competency(#[from] CompetencyError),
     #[error(transparent)]
     Evidence(#[from] EvidenceError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

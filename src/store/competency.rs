@@ -6,9 +6,77 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
+use serde::{Deserialize, Serialize};
+
+use super::evidence::EvidenceItem;
 use super::{StoreError, StoreResult, TenantId};
-use crate::competency::{Alignment, Tag};
-use crate::evidence::EvidenceItem;
+
+/// How a tag was found, strongest kind of evidence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The statement names the item itself (object or context activity).
+    Explicit,
+    /// The activity's catalog entry or definition extension aligns it with the item.
+    Catalog,
+    /// A tagging rule matched.
+    Rule,
+    /// The activity's name or description matched the item's words.
+    Text,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Explicit => "explicit",
+            Method::Catalog => "catalog",
+            Method::Rule => "rule",
+            Method::Text => "text",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Method::Explicit,
+            Method::Catalog,
+            Method::Rule,
+            Method::Text,
+        ]
+        .into_iter()
+        .find(|m| m.name() == name)
+    }
+}
+
+/// One tag of a statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tag {
+    pub item: String,
+    pub framework: String,
+    pub confidence: f64,
+    pub method: Method,
+    /// The rule's id, for `rule` tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// What matched: the context slot, the catalog source, or the terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// An alignment of an activity with an item, kept in the activity catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alignment {
+    pub item: String,
+    #[serde(default = "default_alignment_confidence")]
+    pub confidence: f64,
+    /// Where it came from, e.g. `linkedin-learning` or `manual`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+pub fn default_alignment_confidence() -> f64 {
+    0.9
+}
 
 /// Tags as backends keep them: a JSON array, `None` for none.
 pub fn tags_json(tags: &[Tag]) -> StoreResult<Option<String>> {

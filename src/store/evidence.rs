@@ -12,7 +12,43 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{StoreResult, TenantId};
-use crate::evidence::{EvidenceItem, Outcome, Weight};
+
+/// One statement's evidence for one item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceItem {
+    pub statement: String,
+    /// The actor's identity (IFI key); its person is resolved when the item is stored.
+    pub identity: String,
+    pub item: String,
+    /// The object activity's id; empty when the object is not an Activity.
+    pub activity: String,
+    pub verb: String,
+    pub outcome: Outcome,
+    pub weight: Weight,
+    /// When it happened (the statement's `timestamp`, else `stored`), Unix ms.
+    pub at_millis: i64,
+    /// The weight expressed at the epoch, for sums that rank without decaying.
+    pub normalized: f64,
+}
+
+/// What the statement's result says of the activity, for its completion and success rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    pub completed: bool,
+    pub success: Option<bool>,
+    pub scaled: Option<f64>,
+}
+
+/// One evidence item's weight, with every factor shown so an answer can explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Weight {
+    pub verb: f64,
+    pub result: f64,
+    pub confidence: f64,
+    pub trust: f64,
+    /// The product: what the item adds (or, when negative, takes away) at its time.
+    pub value: f64,
+}
 
 /// One evidence item as stored: the item itself and the person it counts for.
 #[derive(Debug, Clone, PartialEq)]

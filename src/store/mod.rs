@@ -46,12 +46,30 @@ impl From<PreconditionError> for StoreError {
     fn from(e: PreconditionError) -> Self {
         match e {
             PreconditionError::Failed(msg) => StoreError::PreconditionFailed(msg),
+            PreconditionError::Required => StoreError::Invalid(Violation::new(
+                "If-None-Match",
+                "precondition-header",
+                "send If-None-Match: * to create this document (or If-Match with its ETag to replace it)",
+            )),
             PreconditionError::Conflict => StoreError::Conflict(
                 "the document exists: send If-Match with its ETag (or If-None-Match: *) to change it"
                     .into(),
             ),
         }
     }
+}
+
+/// A statement to store: the prepared xAPI statement and what ingest derived from it,
+/// which the store keeps beside it (the statement itself stays as the client sent it).
+#[derive(Debug, Clone)]
+pub struct NewStatement {
+    pub statement: PreparedStatement,
+    /// The framework items it is evidence for.
+    pub tags: Vec<competency::Tag>,
+    /// What the tags say of the actor.
+    pub evidence: Vec<evidence::EvidenceItem>,
+    /// Identified Groups it names, kept as teams.
+    pub teams: Vec<evidence::SeenTeam>,
 }
 
 /// Raw attachment content, addressed by its SHA-2 hash.
@@ -134,7 +152,7 @@ pub trait StatementStore: Send + Sync {
     async fn insert_statements(
         &self,
         tenant: TenantId,
-        batch: Vec<PreparedStatement>,
+        batch: Vec<NewStatement>,
         attachments: Vec<AttachmentData>,
     ) -> StoreResult<()>;
 
@@ -379,11 +397,11 @@ impl Store {
             #[cfg(not(feature = "mongodb"))]
             Some(("mongodb" | "mongodb+srv", _)) => Err(anyhow::anyhow!(
                 "store URL `{}`: the MongoDB backend is not compiled into this build (build with `--features mongodb`)",
-                crate::config::redacted_url(url)
+                crate::redact::redacted_url(url)
             )),
             Some((scheme, _)) => Err(anyhow::anyhow!(
                 "store URL `{}`: unknown scheme `{scheme}` (use sqlite://PATH or mongodb://HOST/DATABASE)",
-                crate::config::redacted_url(url)
+                crate::redact::redacted_url(url)
             )),
         }
     }

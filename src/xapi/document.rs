@@ -21,6 +21,9 @@ pub enum MissingPrecondition {
     /// Refused with 409 Conflict when the document exists (PUT); a document that does not
     /// exist yet is created.
     Conflict,
+    /// Always refused: 409 when the document exists, 400 when it does not (the strict
+    /// reading of xAPI 1.0.3's client rule for profile PUTs, Communication 3.1.s3.b1).
+    Required,
 }
 
 /// The precondition headers of a request, parsed.
@@ -37,6 +40,8 @@ pub enum PreconditionError {
     Failed(String),
     /// A write without precondition headers over an existing document.
     Conflict,
+    /// A write without precondition headers where they are required.
+    Required,
 }
 
 impl Preconditions {
@@ -85,7 +90,10 @@ impl Preconditions {
         }
         let has_header = self.if_match.is_some() || self.if_none_match.is_some();
         match (has_header, self.when_missing, current) {
-            (false, MissingPrecondition::Conflict, Some(_)) => Err(PreconditionError::Conflict),
+            (false, MissingPrecondition::Conflict | MissingPrecondition::Required, Some(_)) => {
+                Err(PreconditionError::Conflict)
+            }
+            (false, MissingPrecondition::Required, None) => Err(PreconditionError::Required),
             _ => Ok(()),
         }
     }
@@ -181,6 +189,9 @@ mod tests {
         assert_eq!(p.check(Some("x")), Err(PreconditionError::Conflict));
         let p = pre(None, None, MissingPrecondition::Allowed);
         assert!(p.check(None).is_ok() && p.check(Some("x")).is_ok());
+        let p = pre(None, None, MissingPrecondition::Required);
+        assert_eq!(p.check(None), Err(PreconditionError::Required));
+        assert_eq!(p.check(Some("x")), Err(PreconditionError::Conflict));
     }
 
     #[test]

@@ -82,12 +82,6 @@ pub struct PreparedStatement {
     /// (IFI key, name) pairs for the Agents resource.
     pub agent_names: Vec<(String, String)>,
     pub fingerprint: Fingerprint,
-    /// The framework items the statement is evidence for, stored beside it.
-    pub tags: Vec<crate::competency::Tag>,
-    /// What the tags say of the actor, recorded with the statement.
-    pub evidence: Vec<crate::evidence::EvidenceItem>,
-    /// Identified Groups the statement names, kept as teams.
-    pub teams: Vec<crate::store::evidence::SeenTeam>,
 }
 
 /// An activity definition as it appeared in a statement.
@@ -128,14 +122,26 @@ pub struct Assigned<'a> {
     pub version: XapiVersion,
 }
 
-/// Fills in `id`, `authority` and `version` and derives index keys.
-/// `statement` must already be valid.
-pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStatement {
-    let fingerprint = Fingerprint::of(&statement);
+/// Gives a statement the properties the LRS assigns before it is read: its id when the
+/// client sent none (a random UUID), and `authority`. Returns the id in lower case, the
+/// form it is looked up by; the client's own id is kept as sent.
+pub fn assign_id(statement: &mut Value, authority: &Value) -> String {
     let id = match statement.get("id").and_then(Value::as_str) {
         Some(id) => id.to_ascii_lowercase(),
         None => Uuid::new_v4().to_string(),
     };
+    if let Some(obj) = statement.as_object_mut() {
+        obj.entry("id").or_insert_with(|| Value::String(id.clone()));
+        obj.insert("authority".into(), authority.clone());
+    }
+    id
+}
+
+/// Fills in `id`, `authority` and `version` and derives index keys.
+/// `statement` must already be valid.
+pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStatement {
+    let fingerprint = Fingerprint::of(&statement);
+    let id = assign_id(&mut statement, assigned.authority);
     normalize_context_activities(&mut statement);
     if let Some(obj) = statement
         .get_mut("object")
@@ -145,8 +151,6 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
     }
     let timestamp_assigned = statement.get("timestamp").is_none();
     if let Some(obj) = statement.as_object_mut() {
-        obj.entry("id").or_insert_with(|| Value::String(id.clone()));
-        obj.insert("authority".into(), assigned.authority.clone());
         obj.entry("version")
             .or_insert_with(|| Value::String(assigned.version.statement_default().into()));
         // Last, in this order: set_stored finds them by their distance from the end.
@@ -206,9 +210,6 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
             .collect(),
         agent_names,
         fingerprint,
-        tags: Vec::new(),
-        evidence: Vec::new(),
-        teams: Vec::new(),
     }
 }
 

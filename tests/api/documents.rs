@@ -372,3 +372,31 @@ async fn a_plain_put_creates_a_document_and_conflicts_only_with_an_existing_one(
         }
     }
 }
+
+/// With `strict_profile_preconditions`, the client rule of 1.0.3 Communication 3.1.s3.b1
+/// (a profile PUT carries If-Match or If-None-Match) is enforced: a plain PUT of a new
+/// profile is 400 naming the header. 2.0 states no such rule, so it still creates.
+#[tokio::test]
+async fn strict_mode_requires_a_precondition_on_1_0_3_profile_puts() {
+    let fresh = [("activityId", ACTIVITY), ("profileId", "strict")];
+    let app = TestApp::spawn_with(|s| s.strict_profile_preconditions = true).await;
+    let refused = app
+        .document(Method::PUT, "activities/profile", &fresh)
+        .json(&json!({"v": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["pointer"], "If-None-Match");
+    assert_eq!(body["error"]["rule"], "precondition-header");
+
+    let v2 = app.with_version("2.0.0");
+    let created = v2
+        .document(Method::PUT, "activities/profile", &fresh)
+        .json(&json!({"v": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 204);
+}

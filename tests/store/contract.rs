@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use lrsgate::store::people::LinkedIdentity;
 use lrsgate::store::{
-    AttachmentData, Credential, Document, DocumentScope, SigningKey, StatementQuery, Store,
-    StoreError, DEFAULT_TENANT,
+    AttachmentData, Credential, Document, DocumentScope, NewStatement, SigningKey, StatementQuery,
+    Store, StoreError, DEFAULT_TENANT,
 };
 use lrsgate::xapi::agent::ifi_key;
 use lrsgate::xapi::document::{MissingPrecondition, Preconditions, WriteMode};
 use lrsgate::xapi::statement::{prepare, Assigned};
-use lrsgate::xapi::{PreparedStatement, XapiVersion};
+use lrsgate::xapi::XapiVersion;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -43,15 +43,22 @@ pub fn statement(actor: &str, v: &str, a: &str) -> Value {
     })
 }
 
-pub fn prepared(s: Value) -> PreparedStatement {
+/// A statement as ingest hands it to the store, with nothing derived from it.
+pub fn prepared(s: Value) -> NewStatement {
     let authority = agent("authority");
-    prepare(
+    let statement = prepare(
         s,
         &Assigned {
             authority: &authority,
             version: XapiVersion::V1,
         },
-    )
+    );
+    NewStatement {
+        statement,
+        tags: Vec::new(),
+        evidence: Vec::new(),
+        teams: Vec::new(),
+    }
 }
 
 fn query() -> StatementQuery {

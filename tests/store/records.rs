@@ -6,9 +6,8 @@ use lrsgate::competency::{Method, Tag};
 use lrsgate::evidence::{EvidenceItem, Outcome, Weight};
 use lrsgate::store::evidence::SeenTeam;
 use lrsgate::store::people::own_person;
-use lrsgate::store::{Store, StoreResult, TenantId};
+use lrsgate::store::{NewStatement, Store, StoreResult, TenantId};
 use lrsgate::xapi::agent::ifi_key;
-use lrsgate::xapi::PreparedStatement;
 use serde_json::Value;
 
 use crate::contract::{agent_key, prepared};
@@ -22,20 +21,17 @@ pub fn stored(
     tags: Vec<Tag>,
     evidence: Vec<EvidenceItem>,
     teams: Vec<SeenTeam>,
-) -> PreparedStatement {
-    let mut prepared = prepared(statement);
-    prepared.tags = tags;
-    prepared.evidence = evidence;
-    prepared.teams = teams;
-    prepared
+) -> NewStatement {
+    NewStatement {
+        tags,
+        evidence,
+        teams,
+        ..prepared(statement)
+    }
 }
 
 /// Stores one batch of [`stored`] statements in a tenant.
-pub async fn insert(
-    store: &Store,
-    tenant: TenantId,
-    batch: Vec<PreparedStatement>,
-) -> StoreResult<()> {
+pub async fn insert(store: &Store, tenant: TenantId, batch: Vec<NewStatement>) -> StoreResult<()> {
     store
         .statements
         .insert_statements(tenant, batch, Vec::new())
@@ -113,7 +109,7 @@ pub fn tagged(
     items: &[(&str, f64)],
     at_millis: i64,
     o: Outcome,
-) -> PreparedStatement {
+) -> NewStatement {
     let tags = items.iter().map(|(name, _)| tag(name, 0.75)).collect();
     let evidence = items
         .iter()

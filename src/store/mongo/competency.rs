@@ -11,11 +11,11 @@ use mongodb::bson::{doc, Bson, Document as BsonDocument};
 use mongodb::results::UpdateResult;
 
 use super::{backend, collect, get_i64, get_str, is_duplicate_key, MongoStore};
-use crate::competency::{Alignment, Tag};
 use crate::store::competency::{
     parse_tags, tags_json, CompetencyStore, FrameworkRecord, RetagPage, Retagged, RuleRecord,
     TaggedStatement,
 };
+use crate::store::competency::{Alignment, Tag};
 use crate::store::{StoreError, StoreResult, TenantId};
 
 pub(super) fn framework_of(d: &BsonDocument) -> StoreResult<FrameworkRecord> {

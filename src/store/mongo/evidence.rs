@@ -15,7 +15,7 @@ use mongodb::bson::{doc, Bson, Document as BsonDocument};
 use mongodb::IndexModel;
 
 use super::{backend, collect, get_i64, get_str, index, is_duplicate_key, MongoStore};
-use crate::evidence::EvidenceItem;
+use crate::store::evidence::EvidenceItem;
 use crate::store::evidence::{
     outcome_bits, outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow,
     EvidenceStore, PersonItem, SeenTeam, Team, TeamOrigin,

@@ -129,7 +129,7 @@ impl MongoStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let mut options = ClientOptions::parse(url)
             .await
-            .with_context(|| format!("parsing MongoDB URL {}", crate::config::redacted_url(url)))?;
+            .with_context(|| format!("parsing MongoDB URL {}", crate::redact::redacted_url(url)))?;
         // A 2xx means durable: unless the URL says otherwise, wait for a majority of the
         // replica set and the journal, and read only majority-committed data.
         if options.write_concern.is_none() {

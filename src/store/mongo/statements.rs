@@ -24,16 +24,16 @@ use super::{
     backend, binary, collect, get_bytes, get_i64, get_str, insert_ignoring_duplicates,
     is_duplicate_key,
 };
-use crate::evidence::EvidenceItem;
 use crate::store::competency::tags_json;
+use crate::store::evidence::EvidenceItem;
 use crate::store::evidence::SeenTeam;
 use crate::store::transfer::normalize_index;
 use crate::store::{
-    seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
-    StoreResult, StoredStatement, TenantId,
+    seq_window, AttachmentData, Cursor, NewStatement, StatementPage, StatementQuery,
+    StatementStore, StoreError, StoreResult, StoredStatement, TenantId,
 };
 use crate::xapi::statement::merge_definition;
-use crate::xapi::{Fingerprint, IndexKey, IndexKind, PreparedStatement};
+use crate::xapi::{Fingerprint, IndexKey, IndexKind};
 
 /// The statement fields holding index keys, one per query parameter. A `related_*` field
 /// holds the direct keys too, so `related_agents=true` is a single multikey lookup.
@@ -240,12 +240,12 @@ impl MongoStore {
     async fn store_batch(
         &self,
         tenant: TenantId,
-        mut batch: Vec<PreparedStatement>,
+        mut batch: Vec<NewStatement>,
         attachments: Vec<AttachmentData>,
     ) -> StoreResult<()> {
-        let ids = batch.iter().map(|s| s.id.as_str()).collect();
+        let ids = batch.iter().map(|s| s.statement.id.as_str()).collect();
         let existing = self.fingerprints(tenant, ids).await?;
-        for st in &batch {
+        for st in batch.iter().map(|new| &new.statement) {
             if let Some(prior) = existing.get(&st.id) {
                 if !st.fingerprint.matches(prior) {
                     return Err(conflict(&st.id));
@@ -268,7 +268,7 @@ impl MongoStore {
         insert_ignoring_duplicates(&self.coll("attachments"), attachment_docs).await?;
 
         let fresh: Vec<usize> = (0..batch.len())
-            .filter(|i| !existing.contains_key(&batch[*i].id))
+            .filter(|i| !existing.contains_key(&batch[*i].statement.id))
             .collect();
         if !fresh.is_empty() {
             let (first_seq, stored) = self
@@ -281,7 +281,7 @@ impl MongoStore {
                 .collect::<StoreResult<Vec<_>>>()?;
             let mut docs = Vec::with_capacity(fresh.len());
             for (n, i) in fresh.iter().enumerate() {
-                let st = &mut batch[*i];
+                let st = &mut batch[*i].statement;
                 st.set_stored(millis_to_time(stored));
                 let fields = StatementFields {
                     tenant,
@@ -306,9 +306,12 @@ impl MongoStore {
                     return Err(e.into());
                 }
                 // Another writer stored some of these ids since we looked.
-                let fresh_ids: Vec<&str> = fresh.iter().map(|i| batch[*i].id.as_str()).collect();
+                let fresh_ids: Vec<&str> = fresh
+                    .iter()
+                    .map(|i| batch[*i].statement.id.as_str())
+                    .collect();
                 let now = self.fingerprints(tenant, fresh_ids).await?;
-                if let Some(st) = fresh.iter().map(|i| &batch[*i]).find(|st| {
+                if let Some(st) = fresh.iter().map(|i| &batch[*i].statement).find(|st| {
                     now.get(&st.id)
                         .is_some_and(|fp| !st.fingerprint.matches(fp))
                 }) {
@@ -328,12 +331,11 @@ impl MongoStore {
     }
 
     /// Voids, activity definitions and agent names of a batch; idempotent.
-    async fn apply_effects(
-        &self,
-        tenant: TenantId,
-        batch: &[PreparedStatement],
-    ) -> StoreResult<()> {
-        let targets: Vec<&str> = batch.iter().filter_map(|s| s.voids.as_deref()).collect();
+    async fn apply_effects(&self, tenant: TenantId, batch: &[NewStatement]) -> StoreResult<()> {
+        let targets: Vec<&str> = batch
+            .iter()
+            .filter_map(|s| s.statement.voids.as_deref())
+            .collect();
         if !targets.is_empty() {
             let voidable =
                 doc! {"tenant": tenant, "id": {"$in": &targets}, "voiding": false, "voided": false};
@@ -369,11 +371,11 @@ impl MongoStore {
         self.keep_teams(tenant, &teams).await?;
         let names = batch
             .iter()
-            .flat_map(|s| &s.agent_names)
+            .flat_map(|s| &s.statement.agent_names)
             .map(|(ifi, name)| doc! {"tenant": tenant, "ifi": ifi, "name": name})
             .collect();
         insert_ignoring_duplicates(&self.coll("agent_names"), names).await?;
-        for definition in batch.iter().flat_map(|s| &s.activities) {
+        for definition in batch.iter().flat_map(|s| &s.statement.activities) {
             self.merge_activity(
                 tenant,
                 &definition.id,
@@ -445,7 +447,7 @@ impl StatementStore for MongoStore {
     async fn insert_statements(
         &self,
         tenant: TenantId,
-        batch: Vec<PreparedStatement>,
+        batch: Vec<NewStatement>,
         attachments: Vec<AttachmentData>,
     ) -> StoreResult<()> {
         let now = Utc::now().timestamp_millis();

@@ -7,11 +7,11 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::writer::WriteCtx;
 use super::{backend, evidence, SqliteStore};
-use crate::competency::{Alignment, Tag};
 use crate::store::competency::{
     parse_tags, tags_json, CompetencyStore, FrameworkRecord, RetagPage, Retagged, RuleRecord,
     TaggedStatement,
 };
+use crate::store::competency::{Alignment, Tag};
 use crate::store::{StoreError, StoreResult, TenantId};
 
 fn bump_revision(conn: &Connection, tenant: TenantId) -> rusqlite::Result<()> {

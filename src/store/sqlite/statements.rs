@@ -10,18 +10,18 @@ use super::evidence;
 use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
 use crate::store::{
-    seq_window, AttachmentData, Cursor, StatementPage, StatementQuery, StatementStore, StoreError,
-    StoreResult, StoredStatement, TenantId,
+    seq_window, AttachmentData, Cursor, NewStatement, StatementPage, StatementQuery,
+    StatementStore, StoreError, StoreResult, StoredStatement, TenantId,
 };
 use crate::xapi::statement::{merge_definition, ActivityDefinition};
-use crate::xapi::{Fingerprint, IndexKey, IndexKind, PreparedStatement};
+use crate::xapi::{Fingerprint, IndexKey, IndexKind};
 
 #[async_trait]
 impl StatementStore for SqliteStore {
     async fn insert_statements(
         &self,
         tenant: TenantId,
-        batch: Vec<PreparedStatement>,
+        batch: Vec<NewStatement>,
         attachments: Vec<AttachmentData>,
     ) -> StoreResult<()> {
         self.inner
@@ -114,7 +114,7 @@ impl StatementStore for SqliteStore {
 fn insert_batch(
     conn: &Connection,
     tenant: TenantId,
-    batch: Vec<PreparedStatement>,
+    batch: Vec<NewStatement>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
     let mut existing =
@@ -132,7 +132,13 @@ fn insert_batch(
         "INSERT OR IGNORE INTO agent_names (tenant, ifi, name) VALUES (?1, ?2, ?3)",
     )?;
 
-    for mut st in batch {
+    for new in batch {
+        let NewStatement {
+            statement: mut st,
+            tags,
+            evidence: items,
+            teams,
+        } = new;
         let prior: Option<Vec<u8>> = existing
             .query_row(params![tenant, st.id], |r| r.get(0))
             .optional()?;
@@ -155,14 +161,14 @@ fn insert_batch(
             st.fingerprint.to_bytes(),
             st.json,
             index_keys_json(&st.index),
-            tags_json(&st.tags)?,
+            tags_json(&tags)?,
         ])?;
         let seq = conn.last_insert_rowid();
         for key in &st.index {
             index.execute(params![tenant, key.kind.code(), key.key, seq])?;
         }
-        evidence::record(conn, tenant, seq, &st.evidence)?;
-        evidence::keep_teams(conn, tenant, &st.teams, now.timestamp_millis())?;
+        evidence::record(conn, tenant, seq, &items)?;
+        evidence::keep_teams(conn, tenant, &teams, now.timestamp_millis())?;
         if let Some(target) = &st.voids {
             let voided: Option<i64> = void
                 .query_row(params![tenant, target], |r| r.get(0))

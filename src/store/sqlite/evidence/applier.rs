@@ -16,8 +16,8 @@ use tokio::sync::watch;
 
 use super::journal::{Change, StoredRow};
 use super::{evidence_row, COLUMNS};
-use crate::evidence::Outcome;
 use crate::store::evidence::outcome_from;
+use crate::store::evidence::Outcome;
 use crate::store::sqlite::writer::Writer;
 use crate::store::TenantId;
 

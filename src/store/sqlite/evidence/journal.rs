@@ -5,8 +5,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::EvidenceItem;
 use crate::store::evidence::outcome_bits;
+use crate::store::evidence::EvidenceItem;
 use crate::store::people::own_person;
 use crate::store::TenantId;
 

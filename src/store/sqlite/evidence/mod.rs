@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::SqliteStore;
-use crate::evidence::EvidenceItem;
+use crate::store::evidence::EvidenceItem;
 use crate::store::evidence::{
     outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow, EvidenceStore, PersonItem,
     SeenTeam, Team, TeamOrigin,

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use super::Competencies;
+use super::Ingest;
 use crate::store::TenantId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,11 +49,7 @@ fn now_text() -> String {
 
 impl RetagJobs {
     /// Starts a retag of the tenant, or returns the one running; whether it is new.
-    pub fn start(
-        self: &Arc<Self>,
-        competencies: Arc<Competencies>,
-        tenant: TenantId,
-    ) -> (RetagJob, bool) {
+    pub fn start(self: &Arc<Self>, ingest: Arc<Ingest>, tenant: TenantId) -> (RetagJob, bool) {
         let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(running) = jobs
             .values()
@@ -86,7 +82,7 @@ impl RetagJobs {
                     j.changed = changed;
                 });
             };
-            let result = competencies.retag(tenant, progress).await;
+            let result = ingest.retag(tenant, progress).await;
             registry.update(&id, |j| {
                 j.finished = Some(now_text());
                 match result {

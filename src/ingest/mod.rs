@@ -1,0 +1,325 @@
+//! The one ingest pipeline. Every statement — put or posted over HTTP, brought in by a
+//! connector, or read back by a retag — goes through the same stages:
+//!
+//! 1. **validate**: the JSON Schemas and the rules a schema cannot state, unique ids in
+//!    the batch, attachments and signatures ([`attachments`]);
+//! 2. **assign**: the properties the LRS sets before anything reads the statement (its id
+//!    when the client gave none, and the authority of the credential);
+//! 3. **tag**: the framework items each statement is evidence for ([`Competencies`]);
+//! 4. **derive**: the evidence items of those tags and the teams the statement names;
+//! 5. **prepare**: the xAPI model's stored form and index keys (this consumes the body,
+//!    which is why the stages that read it come first);
+//! 6. **store**: one atomic write of the batch with its derived data, then the evidence
+//!    stream hears of it.
+//!
+//! Retagging runs stages 3 and 4 over stored statements and replaces what they derived.
+
+mod attachments;
+pub mod jobs;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::competency::{Competencies, CompetencyError, Tag};
+use crate::evidence::teams::seen_teams;
+use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights, Feed, FeedEvent, People};
+use crate::store::competency::Retagged;
+use crate::store::{AttachmentData, NewStatement, Store, StoreError, TenantId};
+use crate::xapi::statement::{assign_id, index_keys, prepare, Assigned};
+use crate::xapi::{Validator, Violation, XapiVersion};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A statement or attachment that breaks a rule; names the field.
+    #[error("{0}")]
+    Invalid(#[from] Violation),
+    #[error(transparent)]
+    Competency(#[from] CompetencyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type IngestResult<T> = Result<T, IngestError>;
+
+/// Who sends a batch: the tenant it goes to, the authority the LRS records for it, the
+/// xAPI version it speaks, and whether its activity definitions and agent names may
+/// update the Activities and Agents resources (the `define` scope).
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub tenant: TenantId,
+    pub authority: &'a Value,
+    pub version: XapiVersion,
+    pub may_define: bool,
+}
+
+/// How derived data is made: evidence weights, and whether ingest records evidence at all
+/// (retagging always does).
+#[derive(Debug, Clone)]
+pub struct Derivation {
+    pub weights: EvidenceWeights,
+    pub record_evidence: bool,
+}
+
+pub struct Ingest {
+    store: Store,
+    validator: Arc<Validator>,
+    competencies: Arc<Competencies>,
+    derivation: Derivation,
+    people: People,
+    feed: Feed,
+}
+
+/// Statements on their way through the stages, with what has been derived for each.
+struct Batch {
+    bodies: Vec<Value>,
+    ids: Vec<String>,
+    tags: Vec<Vec<Tag>>,
+    evidence: Vec<Vec<EvidenceItem>>,
+}
+
+impl Ingest {
+    pub fn new(
+        store: Store,
+        validator: Arc<Validator>,
+        competencies: Arc<Competencies>,
+        derivation: Derivation,
+        people: People,
+        feed: Feed,
+    ) -> Self {
+        Ingest {
+            store,
+            validator,
+            competencies,
+            derivation,
+            people,
+            feed,
+        }
+    }
+
+    /// Validates and stores statements (one PUT/POST body, or one connector batch) with
+    /// the attachment parts that came with them. Returns the statement ids in order. All
+    /// or nothing. `batch` says whether errors point into an array (`/3/verb/id`).
+    pub async fn statements(
+        &self,
+        source: Source<'_>,
+        statements: Vec<Value>,
+        mut parts: Vec<AttachmentData>,
+        batch: bool,
+    ) -> IngestResult<Vec<String>> {
+        self.validate(source.version, &statements, batch)?;
+        attachments::check(&statements, &mut parts, batch)?;
+        let mut work = assign(statements, source.authority);
+        work.tags = if self.competencies.tags_at_ingest() {
+            self.competencies
+                .tag_statements(source.tenant, &work.bodies)
+                .await?
+        } else {
+            vec![Vec::new(); work.bodies.len()]
+        };
+        if self.derivation.record_evidence {
+            self.derive_evidence(&mut work);
+        }
+        let records = self.prepare(source, work).await?;
+        let ids = records.iter().map(|r| r.statement.id.clone()).collect();
+        let announced: Vec<EvidenceItem> = if self.feed.listened() {
+            records.iter().flat_map(|r| r.evidence.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        self.store
+            .statements
+            .insert_statements(source.tenant, records, parts)
+            .await?;
+        self.announce(source.tenant, announced).await;
+        Ok(ids)
+    }
+
+    /// Schemas and rules per statement, and ids unique within the batch.
+    fn validate(
+        &self,
+        version: XapiVersion,
+        statements: &[Value],
+        batch: bool,
+    ) -> IngestResult<()> {
+        let mut seen = HashSet::new();
+        for (i, s) in statements.iter().enumerate() {
+            let prefix = if batch {
+                format!("/{i}")
+            } else {
+                String::new()
+            };
+            self.validator
+                .statement(version, s)
+                .map_err(|v| v.under(&prefix))?;
+            if let Some(id) = s.get("id").and_then(Value::as_str) {
+                if !seen.insert(id.to_ascii_lowercase()) {
+                    return Err(Violation::new(
+                        format!("{prefix}/id"),
+                        "unique-id",
+                        format!("statement id {id} appears twice in the batch"),
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Evidence of each statement's tags. A statement's `timestamp` or `stored` dates its
+    /// evidence; one without either (not stored yet) is dated now.
+    fn derive_evidence(&self, work: &mut Batch) {
+        let now = chrono::Utc::now().timestamp_millis();
+        work.evidence = work
+            .bodies
+            .iter()
+            .zip(&work.ids)
+            .zip(&work.tags)
+            .map(|((body, id), tags)| evidence_of(body, id, tags, &self.derivation.weights, now))
+            .collect();
+    }
+
+    /// The xAPI model's stored form of each statement with its derived data. A
+    /// StatementRef inherits the index keys of the statement it targets, so filters also
+    /// find statements about a matching statement.
+    async fn prepare(&self, source: Source<'_>, work: Batch) -> IngestResult<Vec<NewStatement>> {
+        let assigned = Assigned {
+            authority: source.authority,
+            version: source.version,
+        };
+        let Batch {
+            bodies,
+            tags,
+            mut evidence,
+            ..
+        } = work;
+        evidence.resize_with(bodies.len(), Vec::new);
+        let mut records = Vec::with_capacity(bodies.len());
+        for ((body, tags), evidence) in bodies.into_iter().zip(tags).zip(evidence) {
+            let teams = seen_teams(&body);
+            let mut statement = prepare(body, &assigned);
+            if !source.may_define {
+                // Stored as sent, but without `define` the Activities and Agents resources
+                // are not updated from it.
+                statement.activities.clear();
+                statement.agent_names.clear();
+            }
+            if let Some(target) = statement.references.clone() {
+                let stored = self
+                    .store
+                    .statements
+                    .statement(source.tenant, &target)
+                    .await?;
+                if let Some(t) = stored {
+                    statement.inherit_index(&index_keys(&t.body));
+                }
+            }
+            records.push(NewStatement {
+                statement,
+                tags,
+                evidence,
+                teams,
+            });
+        }
+        Ok(records)
+    }
+
+    /// Tells stream subscribers about stored evidence, on the people it now counts for.
+    async fn announce(&self, tenant: TenantId, evidence: Vec<EvidenceItem>) {
+        if evidence.is_empty() {
+            return;
+        }
+        let ifis: Vec<String> = evidence.iter().map(|e| e.identity.clone()).collect();
+        let people = match self.people.people_of(tenant, &ifis).await {
+            Ok(people) => people,
+            Err(e) => {
+                tracing::warn!(error = %e, "resolving people for the evidence stream");
+                return;
+            }
+        };
+        let events = evidence
+            .iter()
+            .map(|e| {
+                let person = people.get(&e.identity).cloned().unwrap_or_default();
+                FeedEvent::new(tenant, person, e)
+            })
+            .collect();
+        self.feed.publish(events);
+    }
+
+    /// Recomputes the tags and evidence of every non-voided statement of the tenant, page
+    /// by page, through the tag and derive stages; `progress` hears (statements seen,
+    /// statements whose tags changed) after each page. Evidence is rewritten for every
+    /// statement, so changed weights take effect too.
+    pub async fn retag(
+        &self,
+        tenant: TenantId,
+        mut progress: impl FnMut(u64, u64),
+    ) -> IngestResult<(u64, u64)> {
+        const PAGE: usize = 500;
+        let (mut seen, mut changed) = (0_u64, 0_u64);
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .competencies
+                .retag_page(tenant, after, PAGE)
+                .await?;
+            let bodies = page
+                .statements
+                .iter()
+                .map(|s| serde_json::from_str::<Value>(&s.body))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Backend(e.into()))?;
+            let mut work = Batch {
+                tags: self.competencies.tag_statements(tenant, &bodies).await?,
+                ids: page.statements.iter().map(|s| s.id.clone()).collect(),
+                bodies,
+                evidence: Vec::new(),
+            };
+            self.derive_evidence(&mut work);
+            seen += work.bodies.len() as u64;
+            let retagged: Vec<Retagged> = page
+                .statements
+                .into_iter()
+                .zip(work.tags)
+                .zip(work.evidence)
+                .map(|((old, tags), evidence)| {
+                    changed += u64::from(old.tags != tags);
+                    Retagged {
+                        id: old.id,
+                        tags,
+                        evidence,
+                    }
+                })
+                .collect();
+            if !retagged.is_empty() {
+                self.store
+                    .competencies
+                    .replace_tags(tenant, retagged)
+                    .await?;
+            }
+            progress(seen, changed);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok((seen, changed)),
+            }
+        }
+    }
+}
+
+/// The assign stage: every statement gets its id (kept when the client gave one) and the
+/// authority of its source, as they will be stored.
+fn assign(mut statements: Vec<Value>, authority: &Value) -> Batch {
+    let ids = statements
+        .iter_mut()
+        .map(|s| assign_id(s, authority))
+        .collect();
+    Batch {
+        bodies: statements,
+        ids,
+        tags: Vec::new(),
+        evidence: Vec::new(),
+    }
+}
