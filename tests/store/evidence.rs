@@ -282,6 +282,26 @@ pub async fn voiding_withdraws_evidence_and_recomputes_the_sums(store: &Store) {
         .await
         .unwrap()
         .is_empty());
+
+    // A statement voided in the batch that stores it leaves no evidence either.
+    let short_lived = statement("bob", "completed", "course-1");
+    insert(
+        store,
+        T,
+        vec![
+            tagged(&short_lived, &[("agile", 0.5)], 1_000, done()),
+            stored(voiding(&short_lived), Vec::new(), Vec::new(), Vec::new()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(sums(store, T, &person("bob")).await.is_empty());
+    assert!(store
+        .evidence
+        .activity_stats(T, &item("agile"))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Promise: retagging replaces a statement's evidence (rows and sums follow the new
@@ -412,6 +432,16 @@ pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
         .map(|p| p.person)
         .collect();
     assert_eq!(experts, ["p-ann"]);
+    // Linking again to the same person moves nothing twice.
+    store
+        .people
+        .link_identities(T, vec![link(&mail, &agent("ann"))])
+        .await
+        .unwrap();
+    assert_eq!(
+        sums(store, T, "p-ann").await,
+        [sum("agile", 0.75, 2, 1_000, 2_000)]
+    );
 
     let mut later = statement("ann", "completed", "course-3");
     later["actor"] = account("ann");
@@ -428,6 +458,7 @@ pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
     );
 
     assert!(store.people.unlink_identity(T, &login).await.unwrap());
+    assert!(!store.people.unlink_identity(T, &login).await.unwrap());
     assert_eq!(
         sums(store, T, "p-ann").await,
         [sum("agile", 0.5, 1, 1_000, 1_000)]
@@ -821,4 +852,79 @@ pub async fn groups_seen_in_statements_become_teams_whose_members_accumulate(sto
         store.evidence.team(OTHER, "grp-platform").await.unwrap(),
         None
     );
+}
+
+/// Promise: a person's first statements about an activity, stored at the same time,
+/// make them one learner of it (`learners` counts people, not statements).
+pub async fn concurrent_first_statements_about_an_activity_count_one_learner(store: &Store) {
+    let mut miscounted = Vec::new();
+    for round in 0..10 {
+        let course = format!("course-{round}");
+        let (a, b) = (
+            statement("ann", "completed", &course),
+            statement("ann", "completed", &course),
+        );
+        let (one, other) = (
+            vec![tagged(&a, &[("agile", 0.5)], 1_000, done())],
+            vec![tagged(&b, &[("agile", 0.5)], 2_000, done())],
+        );
+        let (r1, r2) = tokio::join!(insert(store, T, one), insert(store, T, other));
+        r1.unwrap();
+        r2.unwrap();
+        let stats = store
+            .evidence
+            .activity_stats(T, &item("agile"))
+            .await
+            .unwrap();
+        let figures = stats
+            .iter()
+            .find(|s| s.activity == activity(&course))
+            .unwrap();
+        if (figures.statements, figures.learners) != (2, 1) {
+            miscounted.push((round, figures.statements, figures.learners));
+        }
+    }
+    assert!(
+        miscounted.is_empty(),
+        "(round, statements, learners): {miscounted:?}"
+    );
+}
+
+/// Promise: sums stay exact when a void of one of a person's statements and a new
+/// statement of theirs for the same item are stored at the same time (the sum is the
+/// total of the rows left).
+pub async fn concurrent_voids_and_inserts_keep_the_sums_exact(store: &Store) {
+    let mut wrong = Vec::new();
+    for round in 0..60 {
+        let who = format!("learner-{round}");
+        let old = statement(&who, "completed", "course-1");
+        insert(
+            store,
+            T,
+            vec![tagged(&old, &[("agile", 0.5)], 1_000, done())],
+        )
+        .await
+        .unwrap();
+        let new = statement(&who, "completed", "course-2");
+        let (voided, added) = tokio::join!(
+            void_result(store, &old),
+            insert(
+                store,
+                T,
+                vec![tagged(&new, &[("agile", 0.25)], 2_000, done())]
+            ),
+        );
+        voided.unwrap();
+        added.unwrap();
+        let found = sums(store, T, &person(&who)).await;
+        if found != [sum("agile", 0.25, 1, 2_000, 2_000)] {
+            wrong.push((round, found));
+        }
+    }
+    assert!(wrong.is_empty(), "(round, sums): {wrong:?}");
+}
+
+async fn void_result(store: &Store, target: &Value) -> lrsgate::store::StoreResult<()> {
+    let v = stored(voiding(target), Vec::new(), Vec::new(), Vec::new());
+    insert(store, T, vec![v]).await
 }
