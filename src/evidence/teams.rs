@@ -2,7 +2,7 @@
 //! appear) or teams defined through the API; a team's skill map and its gaps against a
 //! role, read from the per-person sums (no evidence rows are scanned).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -311,6 +311,16 @@ impl Evidence {
             role: role_ref,
             needs,
         })
+    }
+}
+
+impl Evidence {
+    /// The people a team's members are, resolved in one call.
+    pub async fn team_people(&self, tenant: TenantId, id: &str) -> EvidenceResult<HashSet<String>> {
+        let team = self.stored_team(tenant, id).await?;
+        let ifis: Vec<String> = team.members.into_iter().map(|(ifi, _)| ifi).collect();
+        let people = self.store().people.people_of(tenant, &ifis).await?;
+        Ok(people.into_values().collect())
     }
 }
 

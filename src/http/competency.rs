@@ -4,65 +4,35 @@
 //! and a statement's tags `evidence:read` or the right to read every statement.
 
 use actix_web::web::{Data, Json, Path, Query};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::caller::{Caller, FrameworksRead, FrameworksWrite, TagsRead};
+use super::params::PageLimit;
 use super::AppState;
-use crate::auth::{Principal, Scope, StatementReads};
 use crate::competency::case;
 use crate::competency::Alignment;
 use crate::http::error::{ApiError, ApiResult};
 
-/// The authenticated caller of a gateway API.
-pub(super) async fn caller(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let header = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    Ok(state.auth.authenticate(header).await?)
-}
-
-async fn reader(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let p = caller(state, req).await?;
-    let s = &p.scopes;
-    p.require(
-        s.has(Scope::FrameworksRead) || s.has(Scope::FrameworksWrite),
-        "reading frameworks, rules and the catalog",
-    )?;
-    Ok(p)
-}
-
-async fn writer(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let p = caller(state, req).await?;
-    p.require(
-        p.scopes.has(Scope::FrameworksWrite),
-        "changing frameworks, rules and the catalog",
-    )?;
-    Ok(p)
-}
-
 pub(super) async fn statement_tags(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<TagsRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = caller(&state, &req).await?;
-    let s = &p.scopes;
-    p.require(
-        s.has(Scope::EvidenceRead) || s.statement_reads() == Some(StatementReads::All),
-        "reading statement tags",
-    )?;
-    let tags = state.lrs.competencies.statement_tags(p.tenant, &id).await?;
+    let tags = state
+        .lrs
+        .competencies
+        .statement_tags(caller.tenant(), &id)
+        .await?;
     Ok(HttpResponse::Ok().json(tags))
 }
 
 pub(super) async fn list_frameworks(
     state: Data<AppState>,
-    req: HttpRequest,
+    caller: Caller<FrameworksRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(state.lrs.competencies.frameworks(p.tenant).await?))
+    Ok(HttpResponse::Ok().json(state.lrs.competencies.frameworks(caller.tenant()).await?))
 }
 
 #[derive(Deserialize)]
@@ -74,15 +44,14 @@ pub(super) struct CreateParams {
 
 pub(super) async fn create_framework(
     state: Data<AppState>,
-    req: HttpRequest,
     params: Query<CreateParams>,
     body: Json<Value>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     let view = state
         .lrs
         .competencies
-        .create_framework(p.tenant, &body, params.active.unwrap_or(true))
+        .create_framework(caller.tenant(), &body, params.active.unwrap_or(true))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -101,12 +70,15 @@ pub(super) struct FormatParams {
 
 pub(super) async fn get_framework(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
     params: Query<FormatParams>,
+    caller: Caller<FrameworksRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let view = state.lrs.competencies.framework(p.tenant, &id).await?;
+    let view = state
+        .lrs
+        .competencies
+        .framework(caller.tenant(), &id)
+        .await?;
     match params.format.as_deref() {
         None | Some("json") => Ok(HttpResponse::Ok().json(view)),
         Some("case") => {
@@ -128,61 +100,69 @@ pub(super) struct FrameworkPatch {
 
 pub(super) async fn patch_framework(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
     body: Json<FrameworkPatch>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     let view = state
         .lrs
         .competencies
-        .set_framework_active(p.tenant, &id, body.active)
+        .set_framework_active(caller.tenant(), &id, body.active)
         .await?;
     Ok(HttpResponse::Ok().json(view.summary))
 }
 
 pub(super) async fn delete_framework(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     state
         .lrs
         .competencies
-        .delete_framework(p.tenant, &id)
+        .delete_framework(caller.tenant(), &id)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub(super) async fn list_rules(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(state.lrs.competencies.rules(p.tenant).await?))
+pub(super) async fn list_rules(
+    state: Data<AppState>,
+    caller: Caller<FrameworksRead>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.lrs.competencies.rules(caller.tenant()).await?))
 }
 
 pub(super) async fn get_rule(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<FrameworksRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(state.lrs.competencies.rule(p.tenant, &id).await?))
+    Ok(HttpResponse::Ok().json(state.lrs.competencies.rule(caller.tenant(), &id).await?))
 }
 
 pub(super) async fn create_rule(
     state: Data<AppState>,
-    req: HttpRequest,
     body: Json<Value>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     if let Some(id) = body.get("id").and_then(Value::as_str) {
-        if state.lrs.competencies.rule(p.tenant, id).await.is_ok() {
+        if state
+            .lrs
+            .competencies
+            .rule(caller.tenant(), id)
+            .await
+            .is_ok()
+        {
             return Err(ApiError::Conflict(format!(
                 "tagging rule `{id}` exists; PUT /api/v1/tagging/rules/{id} replaces it"
             )));
         }
     }
-    let (rule, _) = state.lrs.competencies.put_rule(p.tenant, &body).await?;
+    let (rule, _) = state
+        .lrs
+        .competencies
+        .put_rule(caller.tenant(), &body)
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/tagging/rules/{}", rule.id)))
         .json(rule))
@@ -190,11 +170,10 @@ pub(super) async fn create_rule(
 
 pub(super) async fn put_rule(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
     body: Json<Value>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     let mut body = body.into_inner();
     match body.get("id").and_then(Value::as_str) {
         Some(given) if given != id.as_str() => {
@@ -207,7 +186,11 @@ pub(super) async fn put_rule(
         Some(_) => {}
         None => body["id"] = json!(id.as_str()),
     }
-    let (rule, created) = state.lrs.competencies.put_rule(p.tenant, &body).await?;
+    let (rule, created) = state
+        .lrs
+        .competencies
+        .put_rule(caller.tenant(), &body)
+        .await?;
     Ok(if created {
         HttpResponse::Created().json(rule)
     } else {
@@ -217,19 +200,24 @@ pub(super) async fn put_rule(
 
 pub(super) async fn delete_rule(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
-    state.lrs.competencies.delete_rule(p.tenant, &id).await?;
+    state
+        .lrs
+        .competencies
+        .delete_rule(caller.tenant(), &id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub(super) async fn retag(state: Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
+pub(super) async fn retag(
+    state: Data<AppState>,
+    caller: Caller<FrameworksWrite>,
+) -> ApiResult<HttpResponse> {
     let (job, started) = state
         .retag_jobs
-        .start(state.lrs.ingest.clone(), p.tenant);
+        .start(state.lrs.ingest.clone(), caller.tenant());
     let location = ("Location", format!("/api/v1/tagging/jobs/{}", job.id));
     Ok(if started {
         HttpResponse::Accepted().insert_header(location).json(job)
@@ -240,13 +228,12 @@ pub(super) async fn retag(state: Data<AppState>, req: HttpRequest) -> ApiResult<
 
 pub(super) async fn job(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<FrameworksRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
     let job = state
         .retag_jobs
-        .get(p.tenant, &id)
+        .get(caller.tenant(), &id)
         .ok_or_else(|| ApiError::NotFound(format!("no retag job {id}")))?;
     Ok(HttpResponse::Ok().json(job))
 }
@@ -262,18 +249,17 @@ pub(super) struct CatalogParams {
 /// One activity's alignments (`?activityId=`), or a page of the catalog.
 pub(super) async fn catalog(
     state: Data<AppState>,
-    req: HttpRequest,
     params: Query<CatalogParams>,
+    caller: Caller<FrameworksRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
     let competencies = &state.lrs.competencies;
     if let Some(id) = &params.activity_id {
-        let alignments = competencies.alignments(p.tenant, id).await?;
+        let alignments = competencies.alignments(caller.tenant(), id).await?;
         return Ok(HttpResponse::Ok().json(json!({ "activityId": id, "alignments": alignments })));
     }
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = PageLimit::clamped(params.limit, 100, 1000);
     let page = competencies
-        .catalog(p.tenant, params.after.as_deref(), limit)
+        .catalog(caller.tenant(), params.after.as_deref(), limit)
         .await?;
     let next = (page.len() == limit)
         .then(|| page.last().map(|(id, _)| id.clone()))
@@ -294,10 +280,9 @@ pub(super) struct CatalogEntry {
 
 pub(super) async fn put_alignments(
     state: Data<AppState>,
-    req: HttpRequest,
     body: Json<CatalogEntry>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     let CatalogEntry {
         activity_id,
         alignments,
@@ -305,25 +290,24 @@ pub(super) async fn put_alignments(
     state
         .lrs
         .competencies
-        .put_alignments(p.tenant, &activity_id, alignments.clone())
+        .put_alignments(caller.tenant(), &activity_id, alignments.clone())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "activityId": activity_id, "alignments": alignments })))
 }
 
 pub(super) async fn delete_alignments(
     state: Data<AppState>,
-    req: HttpRequest,
     params: Query<CatalogParams>,
+    caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
     let id = params
         .activity_id
         .as_deref()
         .ok_or_else(|| ApiError::invalid("activityId", "required", "activityId is required"))?;
     let competencies = &state.lrs.competencies;
-    competencies.alignments(p.tenant, id).await?;
+    competencies.alignments(caller.tenant(), id).await?;
     competencies
-        .put_alignments(p.tenant, id, Vec::new())
+        .put_alignments(caller.tenant(), id, Vec::new())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,32 +1,38 @@
 //! Skill evidence under `/api/v1`: profiles and gaps, experts, adjacent skills and the
 //! activities that build a skill, teams and their skill maps, the evidence stream, and the
-//! OpenAPI document of these APIs. Reads need `evidence:read`; defining teams needs
+//! OpenAPI document of the gateway. Reads need `evidence:read`; defining teams needs
 //! `people:write`.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
+use futures_util::StreamExt as _;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
 
-use super::competency::caller;
+use super::caller::{Caller, EvidenceRead, TeamsWrite};
+use super::params::{AgentJson, ItemRef, PageLimit, Timestamp};
 use super::AppState;
-use crate::auth::{Principal, Scope};
+use crate::evidence::following::Following;
 use crate::evidence::service::Options;
 use crate::evidence::teams::TeamBody;
-use crate::evidence::{FeedFilter, Person};
+use crate::evidence::{FeedEvent, FeedFilter};
 use crate::http::error::{ApiError, ApiResult};
-use crate::store::TenantId;
-use crate::xapi::time::parse_query_timestamp;
 
-/// The OpenAPI 3.1 description of `/api/v1`.
+/// The OpenAPI 3.1 description of the gateway.
 const OPENAPI: &str = include_str!("openapi.json");
 
 /// How often an idle stream sends a comment, so proxies keep it open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The most proofs listed per score.
+const MAX_PROOFS: usize = 100;
+
+/// The largest page of experts, activities or teams.
+const MAX_PAGE: u64 = 100;
 
 pub(super) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
@@ -34,20 +40,22 @@ pub(super) async fn openapi() -> HttpResponse {
         .body(OPENAPI)
 }
 
-async fn reader(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let p = caller(state, req).await?;
-    p.require(p.scopes.has(Scope::EvidenceRead), "reading skill evidence")?;
-    Ok(p)
+/// The moment scores are decayed to (`at`, default now) and the proofs listed per score.
+fn options(at: Option<&str>, proofs: Option<usize>) -> ApiResult<Options> {
+    let now_millis = match Timestamp::optional("at", at)? {
+        Some(at) => at,
+        None => chrono::Utc::now().timestamp_millis(),
+    };
+    let proofs = proofs.unwrap_or(5);
+    if proofs > MAX_PROOFS {
+        return Err(ApiError::invalid(
+            "proofs",
+            "range",
+            format!("proofs must be at most {MAX_PROOFS}"),
+        ));
+    }
+    Ok(Options { now_millis, proofs })
 }
-
-async fn team_writer(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let p = caller(state, req).await?;
-    p.require(p.scopes.has(Scope::PeopleWrite), "defining teams")?;
-    Ok(p)
-}
-
-/// The most proofs listed per score.
-const MAX_PROOFS: usize = 100;
 
 /// The parameters of person answers.
 #[derive(Deserialize)]
@@ -65,97 +73,35 @@ pub(super) struct PersonParams {
     role: Option<String>,
 }
 
-fn options(at: Option<&str>, proofs: Option<usize>) -> ApiResult<Options> {
-    let now_millis = match at {
-        None => chrono::Utc::now().timestamp_millis(),
-        Some(raw) => parse_query_timestamp(raw)
-            .ok_or_else(|| {
-                ApiError::invalid("at", "timestamp", "at must be an ISO 8601 timestamp")
-            })?
-            .timestamp_millis(),
-    };
-    let proofs = proofs.unwrap_or(5);
-    if proofs > MAX_PROOFS {
-        return Err(ApiError::invalid(
-            "proofs",
-            "range",
-            format!("proofs must be at most {MAX_PROOFS}"),
-        ));
-    }
-    Ok(Options { now_millis, proofs })
-}
-
-fn agent_param(raw: Option<&str>) -> ApiResult<Option<Value>> {
-    raw.map(|a| {
-        serde_json::from_str(a)
-            .map_err(|e| ApiError::invalid("agent", "json", format!("agent is not JSON: {e}")))
-    })
-    .transpose()
-}
-
-async fn person_of(state: &AppState, tenant: TenantId, q: &PersonParams) -> ApiResult<Person> {
-    let agent = agent_param(q.agent.as_deref())?;
-    Ok(state
-        .lrs
-        .evidence
-        .person(tenant, agent.as_ref(), q.person.as_deref())
-        .await?)
-}
-
 pub(super) async fn profile(
     state: Data<AppState>,
-    req: HttpRequest,
     q: Query<PersonParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
     let opts = options(q.at.as_deref(), q.proofs)?;
-    let person = person_of(&state, p.tenant, &q).await?;
-    let profile = state.lrs.evidence.profile(p.tenant, person, opts).await?;
-    Ok(HttpResponse::Ok().json(profile))
+    let agent = AgentJson::optional("agent", q.agent.as_deref())?.map(AgentJson::into_value);
+    let evidence = &state.lrs.evidence;
+    let person = evidence
+        .person(caller.tenant(), agent.as_ref(), q.person.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok().json(evidence.profile(caller.tenant(), person, opts).await?))
 }
 
 pub(super) async fn gaps(
     state: Data<AppState>,
-    req: HttpRequest,
     q: Query<PersonParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
     let opts = options(q.at.as_deref(), q.proofs)?;
     let role = q.role.as_deref().ok_or_else(|| {
         ApiError::invalid("role", "required", "role (a role item IRI) is required")
     })?;
-    let person = person_of(&state, p.tenant, &q).await?;
-    let gaps = state
-        .lrs
-        .evidence
-        .gaps(p.tenant, person, role, opts)
+    let agent = AgentJson::optional("agent", q.agent.as_deref())?.map(AgentJson::into_value);
+    let evidence = &state.lrs.evidence;
+    let person = evidence
+        .person(caller.tenant(), agent.as_ref(), q.person.as_deref())
         .await?;
-    Ok(HttpResponse::Ok().json(gaps))
-}
-
-/// The item of `/competencies/{item}/…`: a percent-encoded IRI, or an item's code.
-async fn item_of(state: &AppState, tenant: TenantId, req: &HttpRequest) -> ApiResult<String> {
-    let raw = req.match_info().get("item").unwrap_or_default();
-    let decoded = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| ApiError::invalid("item", "utf-8", "the item is not UTF-8"))?;
-    let tagger = state.lrs.evidence.tagger(tenant).await?;
-    if tagger.item(&decoded).is_some() {
-        return Ok(decoded.into_owned());
-    }
-    let by_code = tagger
-        .items()
-        .find(|i| {
-            i.code
-                .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case(&decoded))
-        })
-        .map(|i| i.iri.clone());
-    by_code.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no item {decoded} in an active framework (give its IRI, percent-encoded, or its code)"
-        ))
-    })
+    Ok(HttpResponse::Ok().json(evidence.gaps(caller.tenant(), person, role, opts).await?))
 }
 
 #[derive(Deserialize)]
@@ -167,38 +113,25 @@ pub(super) struct ExpertParams {
     proofs: Option<usize>,
 }
 
-/// The largest page of experts, activities or teams.
-const MAX_PAGE: u64 = 100;
-
-fn page_limit(limit: Option<u64>, default: u64) -> ApiResult<u64> {
-    match limit.unwrap_or(default) {
-        0 => Err(ApiError::invalid(
-            "limit",
-            "range",
-            "limit must be at least 1",
-        )),
-        n if n > MAX_PAGE => Err(ApiError::invalid(
-            "limit",
-            "range",
-            format!("limit must be at most {MAX_PAGE}"),
-        )),
-        n => Ok(n),
-    }
-}
-
 pub(super) async fn experts(
     state: Data<AppState>,
-    req: HttpRequest,
+    item: ItemRef,
     q: Query<ExpertParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let item = item_of(&state, p.tenant, &req).await?;
+    let tenant = caller.tenant();
+    let item = state
+        .lrs
+        .competencies
+        .item_iri(tenant, item.as_str())
+        .await?;
     let opts = options(q.at.as_deref(), q.proofs.or(Some(3)))?;
-    let limit = page_limit(q.limit, 20)?;
+    let limit = PageLimit::within(q.limit, 20, MAX_PAGE)?;
+    let offset = q.offset.unwrap_or(0);
     let experts = state
         .lrs
         .evidence
-        .experts(p.tenant, &item, q.offset.unwrap_or(0), limit, opts)
+        .experts(tenant, &item, offset, limit, opts)
         .await?;
     Ok(HttpResponse::Ok().json(experts))
 }
@@ -212,15 +145,21 @@ pub(super) struct AdjacentParams {
 
 pub(super) async fn adjacent(
     state: Data<AppState>,
-    req: HttpRequest,
+    item: ItemRef,
     q: Query<AdjacentParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let item = item_of(&state, p.tenant, &req).await?;
+    let tenant = caller.tenant();
+    let item = state
+        .lrs
+        .competencies
+        .item_iri(tenant, item.as_str())
+        .await?;
+    let min_people = q.min_people.unwrap_or(1);
     let adjacent = state
         .lrs
         .evidence
-        .adjacent(p.tenant, &item, q.min_people.unwrap_or(1))
+        .adjacent(tenant, &item, min_people)
         .await?;
     Ok(HttpResponse::Ok().json(adjacent))
 }
@@ -233,17 +172,18 @@ pub(super) struct LimitParams {
 
 pub(super) async fn activities(
     state: Data<AppState>,
-    req: HttpRequest,
+    item: ItemRef,
     q: Query<LimitParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let item = item_of(&state, p.tenant, &req).await?;
-    let limit = page_limit(q.limit, 20)? as usize;
-    let activities = state
+    let tenant = caller.tenant();
+    let item = state
         .lrs
-        .evidence
-        .activities(p.tenant, &item, limit)
+        .competencies
+        .item_iri(tenant, item.as_str())
         .await?;
+    let limit = PageLimit::within(q.limit, 20, MAX_PAGE)? as usize;
+    let activities = state.lrs.evidence.activities(tenant, &item, limit).await?;
     Ok(HttpResponse::Ok().json(activities))
 }
 
@@ -257,56 +197,52 @@ pub(super) struct TeamListParams {
 
 pub(super) async fn list_teams(
     state: Data<AppState>,
-    req: HttpRequest,
     q: Query<TeamListParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let limit = page_limit(q.limit, 50)?;
+    let limit = PageLimit::within(q.limit, 50, MAX_PAGE)?;
     let teams = state
         .lrs
         .evidence
-        .teams(p.tenant, q.after.as_deref(), limit)
+        .teams(caller.tenant(), q.after.as_deref(), limit)
         .await?;
     let after = (teams.len() as u64 == limit)
         .then(|| teams.last().map(|t| t.id.clone()))
         .flatten();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "teams": teams, "next_after": after })))
+    Ok(HttpResponse::Ok().json(json!({ "teams": teams, "next_after": after })))
 }
 
 pub(super) async fn create_team(
     state: Data<AppState>,
-    req: HttpRequest,
     body: Json<TeamBody>,
+    caller: Caller<TeamsWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = team_writer(&state, &req).await?;
     let (team, _) = state
         .lrs
         .evidence
-        .put_team(p.tenant, None, body.into_inner())
+        .put_team(caller.tenant(), None, body.into_inner())
         .await?;
     Ok(HttpResponse::Created().json(team))
 }
 
 pub(super) async fn get_team(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(state.lrs.evidence.team(p.tenant, &id).await?))
+    Ok(HttpResponse::Ok().json(state.lrs.evidence.team(caller.tenant(), &id).await?))
 }
 
 pub(super) async fn put_team(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
     body: Json<TeamBody>,
+    caller: Caller<TeamsWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = team_writer(&state, &req).await?;
     let (team, created) = state
         .lrs
         .evidence
-        .put_team(p.tenant, Some(&id), body.into_inner())
+        .put_team(caller.tenant(), Some(&id), body.into_inner())
         .await?;
     Ok(if created {
         HttpResponse::Created().json(team)
@@ -317,11 +253,10 @@ pub(super) async fn put_team(
 
 pub(super) async fn delete_team(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<TeamsWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = team_writer(&state, &req).await?;
-    state.lrs.evidence.delete_team(p.tenant, &id).await?;
+    state.lrs.evidence.delete_team(caller.tenant(), &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -334,16 +269,15 @@ pub(super) struct TeamSkillParams {
 
 pub(super) async fn team_skills(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
     q: Query<TeamSkillParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
     let opts = options(q.at.as_deref(), None)?;
     let skills = state
         .lrs
         .evidence
-        .team_skills(p.tenant, &id, q.role.as_deref(), opts.now_millis)
+        .team_skills(caller.tenant(), &id, q.role.as_deref(), opts.now_millis)
         .await?;
     Ok(HttpResponse::Ok().json(skills))
 }
@@ -358,44 +292,31 @@ pub(super) struct StreamParams {
     item: Option<String>,
 }
 
-/// The people a stream is narrowed to: a person (by agent or id) or a team's members.
-async fn stream_people(
-    state: &AppState,
-    tenant: TenantId,
-    q: &StreamParams,
-) -> ApiResult<Option<HashSet<String>>> {
-    if let Some(agent) = agent_param(q.agent.as_deref())? {
-        let person = state.lrs.people.person(tenant, &agent).await?;
-        return Ok(Some(HashSet::from([person.id])));
-    }
-    if let Some(id) = &q.person {
-        return Ok(Some(HashSet::from([id.clone()])));
-    }
-    let Some(team) = &q.team else {
-        return Ok(None);
-    };
-    let team = state.lrs.evidence.team(tenant, team).await?;
-    let mut people = HashSet::new();
-    for member in &team.members {
-        people.insert(state.lrs.people.person(tenant, member).await?.id);
-    }
-    Ok(Some(people))
-}
-
-/// Server-Sent Events: `evidence` events (JSON) as statements are stored, `lagged` when
-/// the subscriber fell behind, and a comment every 15 s while idle.
+/// Server-Sent Events of new evidence for a person (by `agent` or `person` id), a team's
+/// members or everyone, optionally about one item.
 pub(super) async fn stream(
     state: Data<AppState>,
-    req: HttpRequest,
     q: Query<StreamParams>,
+    caller: Caller<EvidenceRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let filter = FeedFilter {
-        tenant: p.tenant,
-        people: stream_people(&state, p.tenant, &q).await?,
-        item: q.item.clone(),
+    let agent = AgentJson::optional("agent", q.agent.as_deref())?;
+    let following = match (agent, &q.person, &q.team) {
+        (Some(agent), _, _) => Following::Agent(agent.into_value()),
+        (None, Some(person), _) => Following::Person(person.clone()),
+        (None, None, Some(team)) => Following::Team(team.clone()),
+        (None, None, None) => Following::Everyone,
     };
-    let receiver = state.lrs.feed.subscribe();
+    let filter = state
+        .lrs
+        .evidence
+        .feed_filter(caller.tenant(), following, q.item.clone())
+        .await?;
+    Ok(event_stream(state.lrs.feed.subscribe(), filter))
+}
+
+/// The stream's answer: `evidence` events (JSON) as statements are stored, `lagged` when
+/// the subscriber fell behind, and a comment every 15 s while idle.
+fn event_stream(receiver: Receiver<std::sync::Arc<FeedEvent>>, filter: FeedFilter) -> HttpResponse {
     let opening = futures_util::stream::once(async { Ok(Bytes::from_static(b": subscribed\n\n")) });
     let events = futures_util::stream::unfold((receiver, filter), |(mut rx, filter)| async move {
         loop {
@@ -414,9 +335,8 @@ pub(super) async fn stream(
             return Some((Ok::<_, actix_web::Error>(Bytes::from(chunk)), (rx, filter)));
         }
     });
-    use futures_util::StreamExt as _;
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
-        .streaming(opening.chain(events)))
+        .streaming(opening.chain(events))
 }

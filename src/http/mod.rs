@@ -3,12 +3,14 @@
 
 mod about;
 mod admin;
+mod caller;
 mod competency;
 mod documents;
 pub mod error;
 mod evidence;
 pub mod multipart;
 mod oauth;
+mod params;
 mod people;
 mod request;
 pub mod routes;

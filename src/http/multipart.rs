@@ -12,13 +12,51 @@ use crate::store::AttachmentData;
 pub const HASH_HEADER: &str = "X-Experience-API-Hash";
 
 /// A request body split into its statements part and its attachment parts.
-pub struct MixedBody {
+struct MixedBody {
     pub statements: Bytes,
     pub attachments: Vec<AttachmentData>,
 }
 
+/// The statements (JSON) and attachment parts of a statements PUT/POST.
+pub struct StatementsBody {
+    pub statements: Value,
+    pub attachments: Vec<AttachmentData>,
+}
+
+/// Reads a statements PUT/POST body: `application/json` (or no type), or
+/// `multipart/mixed` with the statements first and then the attachments.
+pub async fn read_statements(content_type: &str, body: Bytes) -> Result<StatementsBody, ApiError> {
+    let (json, attachments) = match mixed_boundary(content_type) {
+        Some(boundary) => {
+            let mixed = parse_mixed(body, boundary?).await?;
+            (mixed.statements, mixed.attachments)
+        }
+        None => {
+            let is_json = content_type
+                .split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+            if !is_json && !content_type.is_empty() {
+                return Err(ApiError::invalid(
+                    "Content-Type",
+                    "content-type",
+                    "statements must be sent as application/json or multipart/mixed",
+                ));
+            }
+            (body, Vec::new())
+        }
+    };
+    let statements = serde_json::from_slice(&json).map_err(|e| {
+        ApiError::invalid("body", "json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(StatementsBody {
+        statements,
+        attachments,
+    })
+}
+
 /// The boundary of a `multipart/mixed` content type, or `None` for any other type.
-pub fn mixed_boundary(content_type: &str) -> Option<Result<String, ApiError>> {
+fn mixed_boundary(content_type: &str) -> Option<Result<String, ApiError>> {
     let mime: mime::Mime = content_type.parse().ok()?;
     if mime.type_() != mime::MULTIPART || mime.subtype() != "mixed" {
         return None;
@@ -40,7 +78,7 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::invalid("body", "multipart", message)
 }
 
-pub async fn parse_mixed(body: Bytes, boundary: String) -> Result<MixedBody, ApiError> {
+async fn parse_mixed(body: Bytes, boundary: String) -> Result<MixedBody, ApiError> {
     let stream = futures_util::stream::once(async move { Ok::<Bytes, Infallible>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut statements = None;

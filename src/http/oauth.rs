@@ -12,16 +12,83 @@ use serde_json::json;
 use super::AppState;
 use crate::auth::{parse_basic, AuthError, Scopes};
 
+/// The form of a token request (RFC 6749 §4.4.2).
 #[derive(Deserialize)]
-pub(super) struct TokenRequest {
+struct TokenForm {
     grant_type: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
 }
 
+/// A client-credentials token request, parsed: the client's key and secret (from the form
+/// or a Basic header, never both, §2.3.1) and the scopes it asks for.
+struct TokenRequest {
+    key: String,
+    secret: String,
+    /// Whether the client authenticated with Basic (its failure then gets a challenge).
+    used_basic: bool,
+    scope: Option<String>,
+}
+
+impl TokenRequest {
+    fn parse(req: &HttpRequest, body: &[u8]) -> Result<Self, OAuthError> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| m.essence_str() == "application/x-www-form-urlencoded");
+        if !is_form {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        let form: TokenForm = serde_urlencoded::from_bytes(body).map_err(|e| {
+            OAuthError::new("invalid_request", format!("the form is malformed: {e}"))
+        })?;
+        match form.grant_type.as_deref() {
+            Some("client_credentials") => {}
+            Some(other) => {
+                return Err(OAuthError::new(
+                    "unsupported_grant_type",
+                    format!("grant_type `{other}` is not supported; use client_credentials"),
+                ))
+            }
+            None => return Err(OAuthError::new("invalid_request", "grant_type is required")),
+        }
+        let basic = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_basic);
+        let (key, secret, used_basic) =
+            match (basic, form.client_id, form.client_secret) {
+                (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(OAuthError::new(
+                    "invalid_request",
+                    "authenticate the client one way: a Basic header or client_id/client_secret",
+                )),
+                (Some((key, secret)), None, None) => (key, secret, true),
+                (None, Some(id), Some(secret)) => (id, secret, false),
+                (None, _, _) => {
+                    return Err(OAuthError::new(
+                        "invalid_client",
+                        "client authentication is required: client_id and client_secret, or Basic",
+                    ))
+                }
+            };
+        Ok(TokenRequest {
+            key,
+            secret,
+            used_basic,
+            scope: form.scope,
+        })
+    }
+}
+
 #[derive(Serialize)]
-pub(super) struct TokenResponse {
+struct TokenResponse {
     access_token: String,
     token_type: &'static str,
     expires_in: u64,
@@ -97,67 +164,41 @@ pub(super) async fn token(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, OAuthError> {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| m.essence_str() == "application/x-www-form-urlencoded");
-    if !is_form {
-        return Err(OAuthError::new(
-            "invalid_request",
-            "the body must be application/x-www-form-urlencoded",
-        ));
-    }
-    let form: TokenRequest = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| OAuthError::new("invalid_request", format!("the form is malformed: {e}")))?;
-    match form.grant_type.as_deref() {
-        Some("client_credentials") => {}
-        Some(other) => {
-            return Err(OAuthError::new(
-                "unsupported_grant_type",
-                format!("grant_type `{other}` is not supported; use client_credentials"),
-            ))
-        }
-        None => return Err(OAuthError::new("invalid_request", "grant_type is required")),
-    }
-    let basic = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_basic);
-    let (key, secret, used_basic) = match (basic, form.client_id, form.client_secret) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(OAuthError::new(
-                "invalid_request",
-                "authenticate the client one way: a Basic header or client_id/client_secret",
-            ))
-        }
-        (Some((key, secret)), None, None) => (key, secret, true),
-        (None, Some(id), Some(secret)) => (id, secret, false),
-        (None, _, _) => {
-            return Err(OAuthError::new(
-                "invalid_client",
-                "client authentication is required: client_id and client_secret, or Basic",
-            ))
-        }
-    };
+    let request = TokenRequest::parse(&req, &body)?;
+    let (access_token, expires_in, scopes) = grant(&state, request).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            scope: scopes.to_string(),
+        }))
+}
+
+/// Authenticates the client and issues a token for the scopes it asked for (all of its
+/// credential's when it asked for none): the token, its lifetime and its scopes.
+async fn grant(
+    state: &AppState,
+    request: TokenRequest,
+) -> Result<(String, u64, Scopes), OAuthError> {
     let credential = state
         .auth
-        .client(&key, secret)
+        .client(&request.key, request.secret)
         .await
         .map_err(|e| OAuthError {
-            basic_challenge: used_basic,
+            basic_challenge: request.used_basic,
             ..OAuthError::from(e)
         })?;
     state.auth.count(&credential.key)?;
     let granted = Scopes::parse(&credential.scopes).unwrap_or_default();
-    let scopes = match form
+    let asked = request
         .scope
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+        .filter(|s| !s.is_empty());
+    let scopes = match asked {
         None => granted,
         Some(asked) => {
             let asked = Scopes::parse(asked).map_err(|name| {
@@ -173,13 +214,5 @@ pub(super) async fn token(
         }
     };
     let (access_token, expires_in) = state.auth.issue_token(&credential, &scopes)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in,
-            scope: scopes.to_string(),
-        }))
+    Ok((access_token, expires_in, scopes))
 }

@@ -2,26 +2,14 @@
 //! uses on different systems. Reads need `evidence:read`, links `people:write`.
 
 use actix_web::web::{Data, Json, Path, Query};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::competency::caller;
+use super::caller::{Caller, PeopleRead, PeopleWrite};
+use super::params::AgentJson;
 use super::AppState;
-use crate::auth::{Principal, Scope};
-use crate::http::error::{ApiError, ApiResult};
-
-async fn reader(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let p = caller(state, req).await?;
-    p.require(p.scopes.has(Scope::EvidenceRead), "reading people")?;
-    Ok(p)
-}
-
-async fn writer(state: &AppState, req: &HttpRequest) -> ApiResult<Principal> {
-    let p = caller(state, req).await?;
-    p.require(p.scopes.has(Scope::PeopleWrite), "linking identities")?;
-    Ok(p)
-}
+use crate::http::error::ApiResult;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,32 +18,23 @@ pub(super) struct AgentParam {
     agent: String,
 }
 
-fn agent_of(param: &AgentParam) -> ApiResult<Value> {
-    serde_json::from_str(&param.agent)
-        .map_err(|e| ApiError::invalid("agent", "json", format!("agent is not JSON: {e}")))
-}
-
 pub(super) async fn person_of_agent(
     state: Data<AppState>,
-    req: HttpRequest,
     params: Query<AgentParam>,
+    caller: Caller<PeopleRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    let person = state
-        .lrs
-        .people
-        .person(p.tenant, &agent_of(&params)?)
-        .await?;
+    let agent = AgentJson::parse("agent", &params.agent)?.into_value();
+    let person = state.lrs.people.person(caller.tenant(), &agent).await?;
     Ok(HttpResponse::Ok().json(person))
 }
 
 pub(super) async fn person(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
+    caller: Caller<PeopleRead>,
 ) -> ApiResult<HttpResponse> {
-    let p = reader(&state, &req).await?;
-    Ok(HttpResponse::Ok().json(state.lrs.people.person_by_id(p.tenant, &id).await?))
+    let person = state.lrs.people.person_by_id(caller.tenant(), &id).await?;
+    Ok(HttpResponse::Ok().json(person))
 }
 
 #[derive(Deserialize)]
@@ -67,25 +46,24 @@ pub(super) struct LinkBody {
 
 pub(super) async fn link(
     state: Data<AppState>,
-    req: HttpRequest,
     body: Json<LinkBody>,
+    caller: Caller<PeopleWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
-    let person = state.lrs.people.link(p.tenant, &body.agents).await?;
+    let person = state.lrs.people.link(caller.tenant(), &body.agents).await?;
     Ok(HttpResponse::Ok().json(person))
 }
 
 pub(super) async fn unlink(
     state: Data<AppState>,
-    req: HttpRequest,
     id: Path<String>,
     params: Query<AgentParam>,
+    caller: Caller<PeopleWrite>,
 ) -> ApiResult<HttpResponse> {
-    let p = writer(&state, &req).await?;
+    let agent = AgentJson::parse("agent", &params.agent)?.into_value();
     state
         .lrs
         .people
-        .unlink(p.tenant, &id, &agent_of(&params)?)
+        .unlink(caller.tenant(), &id, &agent)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -42,11 +42,7 @@ pub struct XapiRequest {
 
 impl XapiRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        let lower = name.to_ascii_lowercase();
-        self.form_headers
-            .get(&lower)
-            .map(String::as_str)
-            .or_else(|| self.http.headers().get(name).and_then(|v| v.to_str().ok()))
+        header(&self.form_headers, &self.http, name)
     }
 
     pub fn content_type(&self) -> &str {
@@ -83,6 +79,18 @@ impl XapiRequest {
     pub fn http(&self) -> &HttpRequest {
         &self.http
     }
+
+    /// The answer to a method the resource does not serve.
+    pub fn unserved(&self) -> ApiError {
+        match self.http.app_data::<Served>() {
+            Some(served) => served.refusal(),
+            None => ApiError::invalid(
+                "method",
+                "method",
+                "this resource does not serve the method",
+            ),
+        }
+    }
 }
 
 fn query_map(query: &str) -> Result<HashMap<String, String>, ApiError> {
@@ -106,7 +114,19 @@ fn query_map(query: &str) -> Result<HashMap<String, String>, ApiError> {
     Ok(map)
 }
 
-async fn read_body(payload: &mut Payload, limit: usize) -> Result<Bytes, ApiError> {
+/// The request body, refused past `limit` bytes (before reading when it declares more).
+async fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::TooLarge(limit));
+    }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -132,141 +152,159 @@ impl FromRequest for XapiRequest {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?
                 .clone();
-            if let Some(len) = req
-                .headers()
-                .get("content-length")
-                .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-            {
-                if len > state.settings.max_body_bytes {
-                    return Err(ApiError::TooLarge(state.settings.max_body_bytes));
-                }
-            }
-            let raw_body = read_body(&mut payload, state.settings.max_body_bytes).await?;
-            let mut params = query_map(req.query_string())?;
-            let mut method = req.method().clone();
-            let mut form_headers = HashMap::new();
-            let mut body = raw_body;
-
-            let alternate_syntax = params.contains_key("method");
-            if let Some(alternate) = params.remove("method") {
-                if method != Method::POST {
-                    return Err(ApiError::invalid(
-                        "method",
-                        "alternate-syntax",
-                        "the `method` parameter is only allowed on POST",
-                    ));
-                }
-                if !params.is_empty() {
-                    return Err(ApiError::invalid(
-                        "method",
-                        "alternate-syntax",
-                        "with the alternate request syntax every other parameter goes in the form body",
-                    ));
-                }
-                method = match alternate.to_ascii_uppercase().as_str() {
-                    "GET" => Method::GET,
-                    "PUT" => Method::PUT,
-                    "POST" => Method::POST,
-                    "DELETE" => Method::DELETE,
-                    other => {
-                        return Err(ApiError::invalid(
-                            "method",
-                            "alternate-syntax",
-                            format!("`{other}` is not an xAPI method"),
-                        ))
-                    }
-                };
-                let form = query_map(std::str::from_utf8(&body).map_err(|_| {
-                    ApiError::invalid(
-                        "body",
-                        "alternate-syntax",
-                        "the form body must be UTF-8 form-urlencoded",
-                    )
-                })?)?;
-                body = Bytes::new();
-                for (k, v) in form {
-                    let lower = k.to_ascii_lowercase();
-                    if lower == "content" {
-                        body = Bytes::from(v);
-                    } else if FORM_HEADERS.contains(&lower.as_str()) {
-                        form_headers.insert(lower, v);
-                    } else {
-                        params.insert(k, v);
-                    }
-                }
-                // The content of a form post is JSON unless the form says otherwise.
-                form_headers
-                    .entry("content-type".into())
-                    .or_insert_with(|| "application/json".into());
-            }
-
-            let header = |name: &str| -> Option<String> {
-                form_headers.get(name).cloned().or_else(|| {
-                    req.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                })
-            };
-            let version = match header("x-experience-api-version") {
-                None => {
-                    return Err(ApiError::invalid(
-                        VERSION_HEADER,
-                        "version-header",
-                        "the X-Experience-API-Version header is required",
-                    ))
-                }
-                Some(raw) => XapiVersion::parse(&raw).ok_or_else(|| {
-                    ApiError::invalid(
-                        VERSION_HEADER,
-                        "version-header",
-                        format!("xAPI version `{raw}` is not supported"),
-                    )
-                })?,
-            };
-            if alternate_syntax && version == XapiVersion::V2 {
-                return Err(ApiError::invalid(
-                    "method",
-                    "alternate-syntax",
-                    "xAPI 2.0 has no alternate request syntax; send the real method and headers",
-                ));
-            }
-            let principal = state
-                .auth
-                .authenticate(header("authorization").as_deref())
-                .await?;
+            let body = read_body(&req, &mut payload, state.settings.max_body_bytes).await?;
+            let meant = unfold(&req, body)?;
+            let version = negotiate(
+                header(&meant.form_headers, &req, VERSION_HEADER),
+                meant.alternate,
+            )?;
+            let authorization = header(&meant.form_headers, &req, "authorization");
+            let principal = state.auth.authenticate(authorization).await?;
             if let Some(served) = req.app_data::<Served>() {
-                served.check(&method)?;
+                served.check(&meant.method)?;
             }
             Ok(XapiRequest {
-                method,
-                params,
-                body,
+                method: meant.method,
+                params: meant.params,
+                body: meant.body,
                 version,
                 principal,
-                form_headers,
+                form_headers: meant.form_headers,
                 http: req,
             })
         })
     }
 }
 
+/// A request as its client meant it: with the alternate request syntax (a form POST with
+/// `?method=`) unfolded into its method, parameters, headers and content.
+struct Unfolded {
+    method: Method,
+    params: HashMap<String, String>,
+    body: Bytes,
+    /// Header values given as form fields (lower-case names).
+    form_headers: HashMap<String, String>,
+    /// Whether the alternate syntax was used.
+    alternate: bool,
+}
+
+fn unfold(req: &HttpRequest, body: Bytes) -> Result<Unfolded, ApiError> {
+    let mut params = query_map(req.query_string())?;
+    let Some(alternate) = params.remove("method") else {
+        return Ok(Unfolded {
+            method: req.method().clone(),
+            params,
+            body,
+            form_headers: HashMap::new(),
+            alternate: false,
+        });
+    };
+    if req.method() != Method::POST {
+        return Err(alternate_error(
+            "the `method` parameter is only allowed on POST",
+        ));
+    }
+    if !params.is_empty() {
+        return Err(alternate_error(
+            "with the alternate request syntax every other parameter goes in the form body",
+        ));
+    }
+    let method = match alternate.to_ascii_uppercase().as_str() {
+        "GET" => Method::GET,
+        "PUT" => Method::PUT,
+        "POST" => Method::POST,
+        "DELETE" => Method::DELETE,
+        other => return Err(alternate_error(format!("`{other}` is not an xAPI method"))),
+    };
+    let form = query_map(std::str::from_utf8(&body).map_err(|_| {
+        ApiError::invalid(
+            "body",
+            "alternate-syntax",
+            "the form body must be UTF-8 form-urlencoded",
+        )
+    })?)?;
+    let mut content = Bytes::new();
+    let mut form_headers = HashMap::new();
+    for (k, v) in form {
+        let lower = k.to_ascii_lowercase();
+        if lower == "content" {
+            content = Bytes::from(v);
+        } else if FORM_HEADERS.contains(&lower.as_str()) {
+            form_headers.insert(lower, v);
+        } else {
+            params.insert(k, v);
+        }
+    }
+    // The content of a form post is JSON unless the form says otherwise.
+    form_headers
+        .entry("content-type".into())
+        .or_insert_with(|| "application/json".into());
+    Ok(Unfolded {
+        method,
+        params,
+        body: content,
+        form_headers,
+        alternate: true,
+    })
+}
+
+fn alternate_error(message: impl Into<String>) -> ApiError {
+    ApiError::invalid("method", "alternate-syntax", message)
+}
+
+/// A header of the request: a form field of the alternate syntax wins over a real header.
+fn header<'a>(
+    form_headers: &'a HashMap<String, String>,
+    req: &'a HttpRequest,
+    name: &str,
+) -> Option<&'a str> {
+    form_headers
+        .get(&name.to_ascii_lowercase())
+        .map(String::as_str)
+        .or_else(|| req.headers().get(name).and_then(|v| v.to_str().ok()))
+}
+
+/// The xAPI version the request speaks (required); 2.0 has no alternate syntax.
+fn negotiate(header: Option<&str>, alternate: bool) -> Result<XapiVersion, ApiError> {
+    let raw = header.ok_or_else(|| {
+        ApiError::invalid(
+            VERSION_HEADER,
+            "version-header",
+            "the X-Experience-API-Version header is required",
+        )
+    })?;
+    let version = XapiVersion::parse(raw).ok_or_else(|| {
+        ApiError::invalid(
+            VERSION_HEADER,
+            "version-header",
+            format!("xAPI version `{raw}` is not supported"),
+        )
+    })?;
+    if alternate && version == XapiVersion::V2 {
+        return Err(alternate_error(
+            "xAPI 2.0 has no alternate request syntax; send the real method and headers",
+        ));
+    }
+    Ok(version)
+}
+
 impl Served {
     /// A 400 for a method the resource does not serve, e.g. "agents accept GET and HEAD".
     pub fn check(&self, method: &Method) -> Result<(), ApiError> {
         if self.methods.contains(method) {
-            return Ok(());
+            Ok(())
+        } else {
+            Err(self.refusal())
         }
+    }
+
+    fn refusal(&self) -> ApiError {
         let names: Vec<&str> = self.methods.iter().map(Method::as_str).collect();
         let list = match names.split_last() {
             Some((last, [])) => (*last).to_owned(),
             Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
             None => "no method".to_owned(),
         };
-        Err(ApiError::invalid(
-            "method",
-            "method",
-            format!("{} accept {list}", self.noun),
-        ))
+        ApiError::invalid("method", "method", format!("{} accept {list}", self.noun))
     }
 }

@@ -1,22 +1,17 @@
 //! The Statements resource: PUT, POST, GET/HEAD (single, filtered, `more` pages).
 
 use actix_web::http::Method;
+use actix_web::web::Data;
 use actix_web::HttpResponse;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use super::multipart::{mixed_boundary, parse_mixed, render_mixed};
+use super::multipart::{read_statements, render_mixed, StatementsBody};
+use super::params::{statement_format, Flag, Iri, PageLimit, Timestamp, Uuid, XapiAgent};
 use super::{http_date, no_content, AppState, XapiRequest};
-use crate::auth::StatementReads;
 use crate::http::error::{ApiError, ApiResult};
-use crate::lrs::statements::{PageToken, StatementsPage};
-use crate::store::{Cursor, StatementQuery};
-use crate::xapi::agent::ifi_key;
+use crate::lrs::queries::{FoundPage, Shown, StatementFilter};
 use crate::xapi::format::accept_languages;
-use crate::xapi::rules::is_iri;
-use crate::xapi::statement::authority_key;
 use crate::xapi::time::parse_query_timestamp;
-use crate::xapi::StatementFormat;
 
 const QUERY_PARAMS: [&str; 14] = [
     "statementId",
@@ -35,10 +30,10 @@ const QUERY_PARAMS: [&str; 14] = [
     "ascending",
 ];
 
-pub async fn statements(
-    state: actix_web::web::Data<AppState>,
-    x: XapiRequest,
-) -> ApiResult<HttpResponse> {
+/// The parameters a single-statement GET may have besides its id.
+const SINGLE_PARAMS: [&str; 4] = ["statementId", "voidedStatementId", "format", "attachments"];
+
+pub async fn statements(state: Data<AppState>, x: XapiRequest) -> ApiResult<HttpResponse> {
     let scopes = &x.principal.scopes;
     match x.method {
         Method::PUT | Method::POST => {
@@ -53,60 +48,27 @@ pub async fn statements(
         Method::GET | Method::HEAD => {
             let reads = scopes.statement_reads();
             x.principal.require(reads.is_some(), "reading statements")?;
-            // With `statements/read/mine`, only statements this caller's authority stored.
-            let mine = (reads == Some(StatementReads::Mine))
-                .then(|| authority_key(&x.principal.authority));
-            get_statements(&state, x, mine).await
+            get_statements(&state, x).await
         }
-        _ => Err(ApiError::invalid(
-            "method",
-            "method",
-            "statements accept GET, HEAD, PUT and POST",
-        )),
+        _ => Err(x.unserved()),
     }
-}
-
-/// The statements and attachment parts of a PUT/POST body.
-async fn read_statements(x: &XapiRequest) -> ApiResult<(Value, Vec<crate::store::AttachmentData>)> {
-    let content_type = x.content_type().to_owned();
-    let (json_bytes, parts) = match mixed_boundary(&content_type) {
-        Some(boundary) => {
-            let mixed = parse_mixed(x.body.clone(), boundary?).await?;
-            (mixed.statements, mixed.attachments)
-        }
-        None => {
-            let is_json = content_type
-                .split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-            if !is_json && !content_type.is_empty() {
-                return Err(ApiError::invalid(
-                    "Content-Type",
-                    "content-type",
-                    "statements must be sent as application/json or multipart/mixed",
-                ));
-            }
-            (x.body.clone(), Vec::new())
-        }
-    };
-    let value = serde_json::from_slice(&json_bytes).map_err(|e| {
-        ApiError::invalid("body", "json", format!("the body is not valid JSON: {e}"))
-    })?;
-    Ok((value, parts))
 }
 
 async fn put_statement(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
     x.only_params(&["statementId"])?;
-    let id = parse_uuid("statementId", x.required("statementId")?)?;
-    let (mut statement, parts) = read_statements(&x).await?;
-    if !statement.is_object() {
+    let id = Uuid::parse("statementId", x.required("statementId")?)?.into_string();
+    let StatementsBody {
+        statements: mut statement,
+        attachments,
+    } = read_statements(x.content_type(), x.body.clone()).await?;
+    let Some(obj) = statement.as_object_mut() else {
         return Err(ApiError::invalid(
             "",
             "statement",
             "PUT takes a single statement object",
         ));
-    }
-    match statement.get("id") {
+    };
+    match obj.get("id") {
         Some(Value::String(given)) if given.eq_ignore_ascii_case(&id) => {}
         Some(_) => {
             return Err(ApiError::invalid(
@@ -116,24 +78,23 @@ async fn put_statement(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespon
             ))
         }
         None => {
-            if let Some(obj) = statement.as_object_mut() {
-                obj.insert("id".into(), Value::String(id));
-            }
+            obj.insert("id".into(), Value::String(id));
         }
     }
     state
         .lrs
-        .store_statements(&x.principal, x.version, vec![statement], parts, false)
+        .store_statements(&x.principal, x.version, vec![statement], attachments, false)
         .await?;
     Ok(no_content())
 }
 
 async fn post_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
-    if !x.params.is_empty() {
-        x.only_params(&[])?;
-    }
-    let (body, parts) = read_statements(&x).await?;
-    let (statements, batch) = match body {
+    x.only_params(&[])?;
+    let body = read_statements(x.content_type(), x.body.clone()).await?;
+    let (statements, batch) = match body.statements {
+        Value::Array(list) if list.is_empty() => {
+            return Err(ApiError::invalid("", "statement", "the batch is empty"))
+        }
         Value::Array(list) => (list, true),
         single @ Value::Object(_) => (vec![single], false),
         _ => {
@@ -144,81 +105,38 @@ async fn post_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResp
             ))
         }
     };
-    if statements.is_empty() {
-        return Err(ApiError::invalid("", "statement", "the batch is empty"));
-    }
     let ids = state
         .lrs
-        .store_statements(&x.principal, x.version, statements, parts, batch)
+        .store_statements(&x.principal, x.version, statements, body.attachments, batch)
         .await?;
     Ok(HttpResponse::Ok().json(ids))
 }
 
-fn parse_uuid(name: &str, raw: &str) -> ApiResult<String> {
-    Uuid::parse_str(raw)
-        .ok()
-        .filter(|_| raw.len() == 36)
-        .map(|u| u.hyphenated().to_string())
-        .ok_or_else(|| ApiError::invalid(name, "uuid", format!("`{raw}` is not a UUID")))
-}
-
-fn parse_bool(x: &XapiRequest, name: &str) -> ApiResult<bool> {
-    match x.param(name) {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(ApiError::invalid(
-            name,
-            "boolean",
-            format!("`{other}` is not true or false"),
-        )),
-    }
-}
-
-fn parse_format(x: &XapiRequest) -> ApiResult<StatementFormat> {
-    match x.param("format") {
-        None => Ok(StatementFormat::Exact),
-        Some(raw) => StatementFormat::parse(raw).ok_or_else(|| {
-            ApiError::invalid(
-                "format",
-                "format",
-                format!("`{raw}` is not one of exact, ids, canonical"),
-            )
-        }),
-    }
-}
-
-async fn get_statements(
-    state: &AppState,
-    x: XapiRequest,
-    mine: Option<String>,
-) -> ApiResult<HttpResponse> {
-    let tenant = x.principal.tenant;
-    let languages = accept_languages(x.header("accept-language"));
-
+async fn get_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
     if let Some(more) = x.param("more") {
         x.only_params(&["more"])?;
-        let mut token = PageToken::decode(more)?;
-        // The restriction comes from the caller, never from a token it could edit.
-        if mine.is_some() {
-            token.query.authority = mine;
-        }
-        let page = state
-            .lrs
-            .query_statements(tenant, token.clone(), false)
-            .await?;
-        return Ok(page_response(
-            &x,
-            page,
-            token.format.into(),
-            token.attachments,
-            &languages,
-        ));
+        let found = state.lrs.more_statements(&x.principal, more).await?;
+        return Ok(page_response(&x, found));
     }
     x.only_params(&QUERY_PARAMS)?;
-    let format = parse_format(&x)?;
-    let attachments = parse_bool(&x, "attachments")?;
+    let shown = Shown {
+        format: statement_format(x.param("format"))?,
+        attachments: Flag::parse("attachments", x.param("attachments"))?,
+    };
+    if let Some((id, voided)) = single_statement(&x)? {
+        return get_statement(state, &x, &id, voided, shown).await;
+    }
+    let filter = statement_filter(state, &x)?;
+    let found = state
+        .lrs
+        .find_statements(&x.principal, filter, shown)
+        .await?;
+    Ok(page_response(&x, found))
+}
 
-    let single = match (x.param("statementId"), x.param("voidedStatementId")) {
+/// The id of a single-statement GET and whether it names a voided statement.
+fn single_statement(x: &XapiRequest) -> ApiResult<Option<(String, bool)>> {
+    let (name, raw, voided) = match (x.param("statementId"), x.param("voidedStatementId")) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(
                 "statementId",
@@ -226,150 +144,79 @@ async fn get_statements(
                 "give statementId or voidedStatementId, not both",
             ))
         }
-        (Some(id), None) => Some(("statementId", id, false)),
-        (None, Some(id)) => Some(("voidedStatementId", id, true)),
-        (None, None) => None,
+        (Some(id), None) => ("statementId", id, false),
+        (None, Some(id)) => ("voidedStatementId", id, true),
+        (None, None) => return Ok(None),
     };
-    if let Some((name, raw, voided)) = single {
-        if let Some(extra) = x.params.keys().find(|k| {
-            !matches!(
-                k.as_str(),
-                "statementId" | "voidedStatementId" | "format" | "attachments"
-            )
-        }) {
-            return Err(ApiError::invalid(
-                extra.clone(),
-                "single-statement",
-                format!("`{extra}` cannot be combined with {name}"),
-            ));
-        }
-        let id = parse_uuid(name, raw)?;
-        let found = state.lrs.statement(tenant, &id, voided).await?;
-        if mine
-            .as_ref()
-            .is_some_and(|key| found.body.get("authority").map(authority_key).as_ref() != Some(key))
-        {
-            return Err(ApiError::NotFound(format!("no statement {id}")));
-        }
-        let mut body = found.body;
-        format.apply(&mut body, &languages);
-        let mut response = HttpResponse::Ok();
-        response.insert_header(("Last-Modified", http_date(found.stored_millis)));
-        if attachments {
-            let files = state
-                .lrs
-                .attachments_of(tenant, std::slice::from_ref(&body))
-                .await?;
-            let (content_type, bytes) = render_mixed(&body, &files);
-            return Ok(response.content_type(content_type).body(bytes));
-        }
-        return Ok(response.json(body));
+    if let Some(extra) = x
+        .params
+        .keys()
+        .find(|k| !SINGLE_PARAMS.contains(&k.as_str()))
+    {
+        return Err(ApiError::invalid(
+            extra.clone(),
+            "single-statement",
+            format!("`{extra}` cannot be combined with {name}"),
+        ));
     }
-
-    let mut query = parse_query(state, &x)?;
-    query.authority = mine;
-    let token = PageToken {
-        query,
-        cursor: Cursor {
-            after: None,
-            bound: 0,
-        },
-        format: format.into(),
-        attachments,
-    };
-    let page = state.lrs.query_statements(tenant, token, true).await?;
-    Ok(page_response(&x, page, format, attachments, &languages))
+    Ok(Some((Uuid::parse(name, raw)?.into_string(), voided)))
 }
 
-fn parse_query(state: &AppState, x: &XapiRequest) -> ApiResult<StatementQuery> {
-    let agent = match x.param("agent") {
-        None => None,
-        Some(raw) => {
-            let value: Value = serde_json::from_str(raw).map_err(|_| {
-                ApiError::invalid(
-                    "agent",
-                    "agent",
-                    "the agent parameter must be an Agent or Group as JSON",
-                )
-            })?;
-            state
-                .lrs
-                .validator
-                .actor(x.version, &value)
-                .map_err(|v| ApiError::Invalid(v.under("agent")))?;
-            Some(ifi_key(&value).ok_or_else(|| {
-                ApiError::invalid("agent", "agent", "the agent must have an identifier")
-            })?)
-        }
-    };
-    let iri_param = |name: &str| -> ApiResult<Option<String>> {
-        match x.param(name) {
-            None => Ok(None),
-            Some(v) if is_iri(v) => Ok(Some(v.to_owned())),
-            Some(v) => Err(ApiError::invalid(
-                name,
-                "iri",
-                format!("`{v}` is not an IRI"),
-            )),
-        }
-    };
-    let time_param = |name: &str| -> ApiResult<Option<i64>> {
-        match x.param(name) {
-            None => Ok(None),
-            Some(v) => parse_query_timestamp(v)
-                .map(|t| Some(t.timestamp_millis()))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        name,
-                        "timestamp",
-                        format!("`{v}` is not an ISO 8601 timestamp"),
-                    )
-                }),
-        }
-    };
-    let page_limit = state.settings.page_limit;
-    let limit = match x.param("limit") {
-        None => page_limit,
-        Some(raw) => match raw.parse::<u64>() {
-            Ok(0) => page_limit,
-            Ok(n) => n.min(u64::from(page_limit)) as u32,
-            Err(_) => {
-                return Err(ApiError::invalid(
-                    "limit",
-                    "limit",
-                    format!("`{raw}` is not a non-negative integer"),
-                ))
-            }
-        },
-    };
-    Ok(StatementQuery {
-        agent,
-        verb: iri_param("verb")?,
-        activity: iri_param("activity")?,
-        registration: x
-            .param("registration")
-            .map(|r| parse_uuid("registration", r))
-            .transpose()?,
-        related_agents: parse_bool(x, "related_agents")?,
-        related_activities: parse_bool(x, "related_activities")?,
-        since_millis: time_param("since")?,
-        until_millis: time_param("until")?,
-        ascending: parse_bool(x, "ascending")?,
+async fn get_statement(
+    state: &AppState,
+    x: &XapiRequest,
+    id: &str,
+    voided: bool,
+    shown: Shown,
+) -> ApiResult<HttpResponse> {
+    let found = state
+        .lrs
+        .read_statement(&x.principal, id, voided, shown.attachments)
+        .await?;
+    let mut body = found.body;
+    shown
+        .format
+        .apply(&mut body, &accept_languages(x.header("accept-language")));
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("Last-Modified", http_date(found.stored_millis)));
+    if shown.attachments {
+        let (content_type, bytes) = render_mixed(&body, &found.attachments);
+        return Ok(response.content_type(content_type).body(bytes));
+    }
+    Ok(response.json(body))
+}
+
+/// The filters of a statement query, parsed from the request.
+fn statement_filter(state: &AppState, x: &XapiRequest) -> ApiResult<StatementFilter> {
+    let agent = x
+        .param("agent")
+        .map(|raw| {
+            let validator = &state.lrs.validator;
+            XapiAgent::parse(raw, "an Agent or Group", validator, x.version)
+        })
+        .transpose()?;
+    let limit = PageLimit::statements(x.param("limit"), state.settings.page_limit)?;
+    Ok(StatementFilter {
+        agent: agent.map(|a| a.ifi),
+        verb: Iri::optional("verb", x.param("verb"))?,
+        activity: Iri::optional("activity", x.param("activity"))?,
+        registration: Uuid::optional("registration", x.param("registration"))?,
+        related_agents: Flag::parse("related_agents", x.param("related_agents"))?,
+        related_activities: Flag::parse("related_activities", x.param("related_activities"))?,
+        since_millis: Timestamp::optional("since", x.param("since"))?,
+        until_millis: Timestamp::optional("until", x.param("until"))?,
+        ascending: Flag::parse("ascending", x.param("ascending"))?,
         limit,
-        authority: None,
     })
 }
 
-fn page_response(
-    x: &XapiRequest,
-    page: StatementsPage,
-    format: StatementFormat,
-    attachments: bool,
-    languages: &[String],
-) -> HttpResponse {
+/// A page of statements: JSON with its `more` link, or multipart/mixed with attachments.
+fn page_response(x: &XapiRequest, found: FoundPage) -> HttpResponse {
+    let FoundPage { page, shown } = found;
+    let languages = accept_languages(x.header("accept-language"));
     let mut statements = page.statements;
     for s in &mut statements {
-        format.apply(s, languages);
+        shown.format.apply(s, &languages);
     }
     let more = page
         .more
@@ -380,7 +227,7 @@ fn page_response(
     if let Some(last) = statements_last_modified(&body) {
         response.insert_header(("Last-Modified", last));
     }
-    if attachments {
+    if shown.attachments {
         let (content_type, bytes) = render_mixed(&body, &page.attachments);
         return response.content_type(content_type).body(bytes);
     }

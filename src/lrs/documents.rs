@@ -11,6 +11,45 @@ use crate::xapi::agent::{ifi_key as ifi_key_of, IFI_PROPERTIES};
 use crate::xapi::document::{is_json_content_type, Preconditions, WriteMode};
 use crate::xapi::Violation;
 
+/// The documents a request addresses: the State documents of an activity and agent (and
+/// registration), or the profile documents of an activity or of an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Documents {
+    State {
+        activity_id: String,
+        /// The agent's IFI key.
+        agent: String,
+        registration: Option<String>,
+    },
+    ActivityProfile {
+        activity_id: String,
+    },
+    AgentProfile {
+        /// The agent's IFI key.
+        agent: String,
+    },
+}
+
+impl Documents {
+    fn scope(&self) -> DocumentScope {
+        match self.clone() {
+            Documents::State {
+                activity_id,
+                agent,
+                registration,
+            } => DocumentScope::State {
+                activity_id,
+                agent,
+                registration,
+            },
+            Documents::ActivityProfile { activity_id } => {
+                DocumentScope::ActivityProfile { activity_id }
+            }
+            Documents::AgentProfile { agent } => DocumentScope::AgentProfile { agent },
+        }
+    }
+}
+
 /// A document body as a client sent it.
 pub struct Upload {
     pub content_type: String,
@@ -21,12 +60,12 @@ impl Lrs {
     pub async fn document(
         &self,
         tenant: TenantId,
-        scope: &DocumentScope,
+        documents: &Documents,
         id: &str,
     ) -> LrsResult<Document> {
         self.store
             .documents
-            .document(tenant, scope, id)
+            .document(tenant, &documents.scope(), id)
             .await?
             .ok_or_else(|| LrsError::NotFound(format!("no document `{id}`")))
     }
@@ -34,13 +73,13 @@ impl Lrs {
     pub async fn document_ids(
         &self,
         tenant: TenantId,
-        scope: &DocumentScope,
+        documents: &Documents,
         since: Option<i64>,
     ) -> LrsResult<Vec<String>> {
         Ok(self
             .store
             .documents
-            .document_ids(tenant, scope, since)
+            .document_ids(tenant, &documents.scope(), since)
             .await?)
     }
 
@@ -48,7 +87,7 @@ impl Lrs {
     pub async fn write_document(
         &self,
         tenant: TenantId,
-        scope: &DocumentScope,
+        documents: &Documents,
         id: &str,
         upload: Upload,
         mode: WriteMode,
@@ -87,21 +126,21 @@ impl Lrs {
         Ok(self
             .store
             .documents
-            .write_document(tenant, scope, id, new, mode, preconditions)
+            .write_document(tenant, &documents.scope(), id, new, mode, preconditions)
             .await?)
     }
 
     pub async fn delete_documents(
         &self,
         tenant: TenantId,
-        scope: &DocumentScope,
+        documents: &Documents,
         id: Option<&str>,
         preconditions: &Preconditions,
     ) -> LrsResult<()> {
         Ok(self
             .store
             .documents
-            .delete_documents(tenant, scope, id, preconditions)
+            .delete_documents(tenant, &documents.scope(), id, preconditions)
             .await?)
     }
 
