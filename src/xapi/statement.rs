@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::agent::ifi_key;
 use super::rules::{object_type, VOIDED_VERB};
-use super::time::{format_timestamp, parse_timestamp};
+use super::time::{format_timestamp, in_utc, parse_timestamp};
 use super::version::XapiVersion;
 
 /// What a statement's index row says about it. The codes are stored; never renumber.
@@ -20,7 +20,8 @@ pub enum IndexKind {
     /// The actor, or an Agent/Group object.
     Agent = 1,
     /// Any other agent position: authority, instructor, team, context agents/groups,
-    /// group members, and inside a SubStatement. `related_agents=true` searches both kinds.
+    /// members of such groups, and inside a SubStatement. `related_agents=true` searches
+    /// both kinds.
     AgentRelated = 2,
     /// The object Activity.
     Activity = 3,
@@ -137,6 +138,26 @@ pub fn assign_id(statement: &mut Value, authority: &Value) -> String {
     id
 }
 
+/// xAPI 2.0 stores timestamps in UTC (IEEE 9274.1.1 4.2.7): the statement's and its
+/// SubStatement's, when sent with another offset.
+fn timestamps_in_utc(statement: &mut Value) {
+    let has_sub = statement
+        .get("object")
+        .is_some_and(|o| object_type(o) == "SubStatement");
+    let pointers: &[&str] = if has_sub {
+        &["/timestamp", "/object/timestamp"]
+    } else {
+        &["/timestamp"]
+    };
+    for pointer in pointers {
+        if let Some(slot) = statement.pointer_mut(pointer) {
+            if let Some(utc) = slot.as_str().and_then(in_utc) {
+                *slot = Value::String(utc);
+            }
+        }
+    }
+}
+
 /// Fills in `id`, `authority` and `version` and derives index keys.
 /// `statement` must already be valid.
 pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStatement {
@@ -148,6 +169,9 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
         .filter(|o| object_type(o) == "SubStatement")
     {
         normalize_context_activities(obj);
+    }
+    if assigned.version == XapiVersion::V2 {
+        timestamps_in_utc(&mut statement);
     }
     let timestamp_assigned = statement.get("timestamp").is_none();
     if let Some(obj) = statement.as_object_mut() {
@@ -374,7 +398,9 @@ fn collect(
     }
 }
 
-/// Index keys for an agent or group: its own IFI and, for groups, each member's.
+/// The keys of an Agent or Group in one position. A Group's members count in the same
+/// position: the `agent` filter matches a Group that has a member with the given
+/// identifier (1.0.3 Communication 2.1.3.s1.table1.row3; IEEE 9274.1.1 4.1.6.3).
 fn agent_keys(a: &Value, kind: IndexKind, index: &mut BTreeSet<IndexKey>) {
     if let Some(key) = ifi_key(a) {
         index.insert(IndexKey { kind, key });
@@ -386,10 +412,7 @@ fn agent_keys(a: &Value, kind: IndexKind, index: &mut BTreeSet<IndexKey>) {
         .flatten()
     {
         if let Some(key) = ifi_key(m) {
-            index.insert(IndexKey {
-                kind: IndexKind::AgentRelated,
-                key,
-            });
+            index.insert(IndexKey { kind, key });
         }
     }
 }
@@ -604,6 +627,31 @@ mod tests {
         assert!(body["stored"].as_str().is_some_and(|s| s.starts_with("20")));
         assert_eq!(body["timestamp"], body["stored"]);
         assert_eq!(body["authority"], authority);
+    }
+
+    /// 1.0.3 Communication 2.1.3.s1.table1.row3: for the `agent` filter, a Group with a
+    /// member of the given identifier matches, as actor or object; a team member stays a
+    /// related agent.
+    #[test]
+    fn group_members_count_where_their_group_stands() {
+        let group = |mbox: &str| json!({"objectType": "Group", "member": [{"mbox": mbox}]});
+        let s = json!({
+            "actor": group("mailto:m@b.c"),
+            "verb": {"id": "http://v/x"},
+            "object": group("mailto:o@b.c"),
+            "context": {"team": group("mailto:t@b.c")}
+        });
+        let p = prepare(s, &assigned(&json!({"mbox": "mailto:auth@b.c"})));
+        let has = |kind, key: &str| {
+            p.index.contains(&IndexKey {
+                kind,
+                key: key.into(),
+            })
+        };
+        assert!(has(IndexKind::Agent, "mbox:mailto:m@b.c"));
+        assert!(has(IndexKind::Agent, "mbox:mailto:o@b.c"));
+        assert!(has(IndexKind::AgentRelated, "mbox:mailto:t@b.c"));
+        assert!(!has(IndexKind::Agent, "mbox:mailto:t@b.c"));
     }
 
     #[test]

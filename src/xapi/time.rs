@@ -87,6 +87,16 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The same instant in UTC when `raw` has another offset (sub-second digits kept, in
+/// groups of three); `None` when it is already in UTC or is not a timestamp.
+pub fn in_utc(raw: &str) -> Option<String> {
+    let at = parse_timestamp(raw)?;
+    (at.offset().local_minus_utc() != 0).then(|| {
+        at.with_timezone(&Utc)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    })
+}
+
 /// Parses a `since`/`until` query parameter.
 pub fn parse_query_timestamp(raw: &str) -> Option<DateTime<Utc>> {
     parse_timestamp(raw).map(|t| t.with_timezone(&Utc))
@@ -95,6 +105,20 @@ pub fn parse_query_timestamp(raw: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_offsets_convert_to_utc() {
+        assert_eq!(
+            in_utc("2024-05-01T14:30:00.250+02:00").as_deref(),
+            Some("2024-05-01T12:30:00.250Z")
+        );
+        assert_eq!(
+            in_utc("2024-05-01T14:30:00.123456-01:30").as_deref(),
+            Some("2024-05-01T16:00:00.123456Z")
+        );
+        assert_eq!(in_utc("2024-05-01T14:30:00Z"), None);
+        assert_eq!(in_utc("2024-05-01T14:30:00+00:00"), None);
+    }
 
     #[test]
     fn accepts_iso8601_forms() {

@@ -407,6 +407,51 @@ async fn get_rejects_unknown_and_conflicting_parameters() {
     );
 }
 
+/// 1.0.3 Communication 2.1.3.s2.b5: every answer of the Statements resource carries
+/// X-Experience-API-Consistent-Through, writes and errors included.
+#[tokio::test]
+async fn statement_writes_and_errors_carry_consistent_through() {
+    let app = TestApp::spawn().await;
+    let posted = app
+        .post_statements(&statement("a@example.com", "completed", "c"))
+        .await;
+    let refused = app
+        .post_statements(&json!({"verb": "not a statement"}))
+        .await;
+    assert_eq!(
+        (posted.status().as_u16(), refused.status().as_u16()),
+        (200, 400)
+    );
+    for response in [posted, refused] {
+        assert!(response
+            .headers()
+            .contains_key("x-experience-api-consistent-through"));
+    }
+}
+
+/// 1.0.3 Communication 2.1.3 (Agent filter): a Group whose member has the identifier
+/// matches as actor or object; the same agent as a team member matches only with
+/// `related_agents`.
+#[tokio::test]
+async fn the_agent_filter_matches_groups_with_that_member() {
+    let app = TestApp::spawn().await;
+    let member = json!({"mbox": "mailto:m@example.com"});
+    let group =
+        json!({"objectType": "Group", "member": [member, {"mbox": "mailto:n@example.com"}]});
+    let mut by_group = statement("x@example.com", "completed", "c");
+    by_group["actor"] = group.clone();
+    let mut with_team = statement("y@example.com", "completed", "c");
+    with_team["context"] = json!({"team": group});
+    let ids = app.store(&json!([by_group, with_team])).await;
+    let agent = member.to_string();
+    let found = app.all_statements(&[("agent", agent.as_str())]).await;
+    assert_eq!(ids_of(&found), vec![ids[0].clone()]);
+    let related = app
+        .all_statements(&[("agent", agent.as_str()), ("related_agents", "true")])
+        .await;
+    assert_eq!(ids_of(&related).len(), 2);
+}
+
 #[tokio::test]
 async fn statement_gets_carry_consistent_through_and_last_modified() {
     let app = TestApp::spawn().await;
