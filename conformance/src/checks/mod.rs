@@ -12,6 +12,7 @@ pub mod authentication;
 pub mod concurrency;
 pub mod documents;
 pub mod formatting;
+pub mod formatting_values;
 pub mod headers;
 pub mod queries;
 pub mod signatures;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<Check> {
         agents::checks(),
         alternate_syntax::checks(),
         formatting::checks(),
+        formatting_values::checks(),
         authentication::checks(),
     ]
     .concat()
