@@ -532,31 +532,3 @@ async fn the_stream_sends_new_evidence_for_the_asked_item() {
     assert_eq!(event["item"], acumen().as_str());
     close(&event["weight"]["value"], 0.9, "passed");
 }
-
-#[actix_web::test]
-async fn the_openapi_document_describes_every_evidence_endpoint() {
-    let app = TestApp::spawn().await;
-    let doc: Value = app
-        .client
-        .get(format!("{}/api/v1/openapi.json", app.address))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(doc["openapi"], "3.1.0");
-    for path in [
-        "/api/v1/profiles",
-        "/api/v1/profiles/gaps",
-        "/api/v1/competencies/{item}/experts",
-        "/api/v1/competencies/{item}/adjacent",
-        "/api/v1/competencies/{item}/activities",
-        "/api/v1/teams",
-        "/api/v1/teams/{id}",
-        "/api/v1/teams/{id}/skills",
-        "/api/v1/evidence/stream",
-    ] {
-        assert!(doc["paths"][path]["get"].is_object(), "{path} undocumented");
-    }
-}
