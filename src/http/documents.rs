@@ -129,20 +129,8 @@ async fn document(state: &AppState, x: XapiRequest, resource: Resource) -> ApiRe
             ),
         ));
     }
-    let (lrs, tenant) = (&state.lrs, x.principal.tenant);
     match (&x.method, id) {
-        (&Method::GET | &Method::HEAD, Some(id)) => {
-            let doc = lrs.document(tenant, &documents, id).await?;
-            Ok(HttpResponse::Ok()
-                .content_type(doc.content_type.clone())
-                .insert_header(("ETag", format!("\"{}\"", doc.etag)))
-                .insert_header(("Last-Modified", http_date(doc.updated_millis)))
-                .body(doc.content))
-        }
-        (&Method::GET | &Method::HEAD, None) => {
-            let since = Timestamp::optional("since", x.param("since"))?;
-            Ok(HttpResponse::Ok().json(lrs.document_ids(tenant, &documents, since).await?))
-        }
+        (&Method::GET | &Method::HEAD, id) => read_documents(state, &x, &documents, id).await,
         (&Method::PUT | &Method::POST, Some(id)) => {
             write_document(state, &x, resource, &documents, id).await
         }
@@ -151,20 +139,52 @@ async fn document(state: &AppState, x: XapiRequest, resource: Resource) -> ApiRe
             "required-parameter",
             format!("the `{}` parameter is required", resource.id_param()),
         )),
-        (&Method::DELETE, id) => {
-            if id.is_none() && resource != Resource::State {
-                return Err(ApiError::invalid(
-                    "profileId",
-                    "required-parameter",
-                    "the `profileId` parameter is required",
-                ));
-            }
-            let pre = resource.preconditions(state, &x);
-            lrs.delete_documents(tenant, &documents, id, &pre).await?;
-            Ok(no_content())
-        }
+        (&Method::DELETE, id) => delete_documents(state, &x, resource, &documents, id).await,
         _ => Err(x.unserved()),
     }
+}
+
+/// GET/HEAD one document (with `id`), or the ids of the documents (changed `since`).
+async fn read_documents(
+    state: &AppState,
+    x: &XapiRequest,
+    documents: &Documents,
+    id: Option<&str>,
+) -> ApiResult<HttpResponse> {
+    let (lrs, tenant) = (&state.lrs, x.principal.tenant);
+    let Some(id) = id else {
+        let since = Timestamp::optional("since", x.param("since"))?;
+        return Ok(HttpResponse::Ok().json(lrs.document_ids(tenant, documents, since).await?));
+    };
+    let doc = lrs.document(tenant, documents, id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(doc.content_type.clone())
+        .insert_header(("ETag", format!("\"{}\"", doc.etag)))
+        .insert_header(("Last-Modified", http_date(doc.updated_millis)))
+        .body(doc.content))
+}
+
+/// DELETE one document (with `id`) or, for State, every document of the activity and agent.
+async fn delete_documents(
+    state: &AppState,
+    x: &XapiRequest,
+    resource: Resource,
+    documents: &Documents,
+    id: Option<&str>,
+) -> ApiResult<HttpResponse> {
+    if id.is_none() && resource != Resource::State {
+        return Err(ApiError::invalid(
+            "profileId",
+            "required-parameter",
+            "the `profileId` parameter is required",
+        ));
+    }
+    let pre = resource.preconditions(state, x);
+    state
+        .lrs
+        .delete_documents(x.principal.tenant, documents, id, &pre)
+        .await?;
+    Ok(no_content())
 }
 
 /// PUT (replace) or POST (merge) one document.

@@ -135,7 +135,7 @@ async fn consistent_through(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let through = match state {
-        Some(state) => state.lrs.store.statements.consistent_through().await.ok(),
+        Some(state) => state.lrs.consistent_through().await.ok(),
         None => None,
     };
     let mut res = next.call(req).await?;

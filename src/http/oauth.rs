@@ -21,6 +21,32 @@ struct TokenForm {
     scope: Option<String>,
 }
 
+/// The client's key and secret, from a Basic header or the form (never both, §2.3.1), and
+/// whether it was Basic.
+fn client_authentication(
+    req: &HttpRequest,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<(String, String, bool), OAuthError> {
+    let basic = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_basic);
+    match (basic, client_id, client_secret) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(OAuthError::new(
+            "invalid_request",
+            "authenticate the client one way: a Basic header or client_id/client_secret",
+        )),
+        (Some((key, secret)), None, None) => Ok((key, secret, true)),
+        (None, Some(id), Some(secret)) => Ok((id, secret, false)),
+        (None, _, _) => Err(OAuthError::new(
+            "invalid_client",
+            "client authentication is required: client_id and client_secret, or Basic",
+        )),
+    }
+}
+
 /// A client-credentials token request, parsed: the client's key and secret (from the form
 /// or a Basic header, never both, §2.3.1) and the scopes it asks for.
 struct TokenRequest {
@@ -58,26 +84,8 @@ impl TokenRequest {
             }
             None => return Err(OAuthError::new("invalid_request", "grant_type is required")),
         }
-        let basic = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_basic);
         let (key, secret, used_basic) =
-            match (basic, form.client_id, form.client_secret) {
-                (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(OAuthError::new(
-                    "invalid_request",
-                    "authenticate the client one way: a Basic header or client_id/client_secret",
-                )),
-                (Some((key, secret)), None, None) => (key, secret, true),
-                (None, Some(id), Some(secret)) => (id, secret, false),
-                (None, _, _) => {
-                    return Err(OAuthError::new(
-                        "invalid_client",
-                        "client authentication is required: client_id and client_secret, or Basic",
-                    ))
-                }
-            };
+            client_authentication(req, form.client_id, form.client_secret)?;
         Ok(TokenRequest {
             key,
             secret,

@@ -216,36 +216,54 @@ fn unfold(req: &HttpRequest, body: Bytes) -> Result<Unfolded, ApiError> {
         "DELETE" => Method::DELETE,
         other => return Err(alternate_error(format!("`{other}` is not an xAPI method"))),
     };
-    let form = query_map(std::str::from_utf8(&body).map_err(|_| {
-        ApiError::invalid(
-            "body",
-            "alternate-syntax",
-            "the form body must be UTF-8 form-urlencoded",
-        )
-    })?)?;
-    let mut content = Bytes::new();
-    let mut form_headers = HashMap::new();
-    for (k, v) in form {
-        let lower = k.to_ascii_lowercase();
-        if lower == "content" {
-            content = Bytes::from(v);
-        } else if FORM_HEADERS.contains(&lower.as_str()) {
-            form_headers.insert(lower, v);
-        } else {
-            params.insert(k, v);
-        }
-    }
-    // The content of a form post is JSON unless the form says otherwise.
-    form_headers
-        .entry("content-type".into())
-        .or_insert_with(|| "application/json".into());
+    let form = FormPost::split(&body)?;
     Ok(Unfolded {
         method,
-        params,
-        body: content,
-        form_headers,
+        params: form.params,
+        body: form.content,
+        form_headers: form.headers,
         alternate: true,
     })
+}
+
+/// The form body of the alternate syntax: the content, header fields and parameters.
+struct FormPost {
+    content: Bytes,
+    /// Lower-case header names.
+    headers: HashMap<String, String>,
+    params: HashMap<String, String>,
+}
+
+impl FormPost {
+    fn split(body: &[u8]) -> Result<Self, ApiError> {
+        let text = std::str::from_utf8(body).map_err(|_| {
+            ApiError::invalid(
+                "body",
+                "alternate-syntax",
+                "the form body must be UTF-8 form-urlencoded",
+            )
+        })?;
+        let mut form = FormPost {
+            content: Bytes::new(),
+            headers: HashMap::new(),
+            params: HashMap::new(),
+        };
+        for (k, v) in query_map(text)? {
+            let lower = k.to_ascii_lowercase();
+            if lower == "content" {
+                form.content = Bytes::from(v);
+            } else if FORM_HEADERS.contains(&lower.as_str()) {
+                form.headers.insert(lower, v);
+            } else {
+                form.params.insert(k, v);
+            }
+        }
+        // The content of a form post is JSON unless the form says otherwise.
+        form.headers
+            .entry("content-type".into())
+            .or_insert_with(|| "application/json".into());
+        Ok(form)
+    }
 }
 
 fn alternate_error(message: impl Into<String>) -> ApiError {
@@ -306,5 +324,40 @@ impl Served {
             None => "no method".to_owned(),
         };
         ApiError::invalid("method", "method", format!("{} accept {list}", self.noun))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(served: &Served, method: Method) -> String {
+        match served.check(&method) {
+            Err(ApiError::Invalid(v)) => format!("{} {} {}", v.pointer, v.rule, v.message),
+            _ => panic!("{method} should be refused"),
+        }
+    }
+
+    /// A method an xAPI resource does not serve is a 400 naming the methods it does, as the
+    /// route table lists them (the alternate syntax can carry any method to any resource).
+    #[test]
+    fn unserved_methods_are_refused_naming_the_served_ones() {
+        let agents = Served {
+            methods: vec![Method::GET, Method::HEAD],
+            noun: "agents",
+        };
+        assert!(agents.check(&Method::HEAD).is_ok());
+        assert_eq!(
+            refusal(&agents, Method::PUT),
+            "method method agents accept GET and HEAD"
+        );
+        let statements = Served {
+            methods: vec![Method::GET, Method::HEAD, Method::PUT, Method::POST],
+            noun: "statements",
+        };
+        assert_eq!(
+            refusal(&statements, Method::DELETE),
+            "method method statements accept GET, HEAD, PUT and POST"
+        );
     }
 }

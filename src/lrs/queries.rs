@@ -59,6 +59,11 @@ fn own_authority(principal: &Principal) -> Option<String> {
 }
 
 impl Lrs {
+    /// Up to when (Unix milliseconds) every stored statement is visible to queries.
+    pub async fn consistent_through(&self) -> LrsResult<i64> {
+        Ok(self.store.statements.consistent_through().await?)
+    }
+
     /// A statement by `statementId` (`voided` false) or `voidedStatementId` (true), if the
     /// caller may read it.
     pub async fn read_statement(
