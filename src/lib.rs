@@ -16,5 +16,8 @@ pub mod startup;
 pub mod store;
 pub mod xapi;
 
+#[cfg(test)]
+mod layers;
+
 pub use config::Settings;
 pub use startup::Application;
