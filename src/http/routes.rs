@@ -5,6 +5,10 @@
 //! and the order of the rows does not matter (a test checks that no two rows of one method
 //! match the same path). The xAPI rows live under `/xapi`, where every answer carries the
 //! version header and an unknown resource gets a JSON 404.
+//!
+//! What a route needs shows in its handler's arguments: `Caller<Need>` or `Admin`
+//! (`caller.rs`) on the gateway APIs, `XapiRequest` on the xAPI resources; About, the
+//! OpenAPI document and the token endpoint take none.
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
