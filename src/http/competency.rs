@@ -175,7 +175,14 @@ pub(super) async fn put_rule(
     caller: Caller<FrameworksWrite>,
 ) -> ApiResult<HttpResponse> {
     let mut body = body.into_inner();
-    match body.get("id").and_then(Value::as_str) {
+    let Some(fields) = body.as_object_mut() else {
+        return Err(ApiError::invalid(
+            "",
+            "rule",
+            "a tagging rule is a JSON object",
+        ));
+    };
+    match fields.get("id").and_then(Value::as_str) {
         Some(given) if given != id.as_str() => {
             return Err(ApiError::invalid(
                 "/id",
@@ -184,7 +191,9 @@ pub(super) async fn put_rule(
             ))
         }
         Some(_) => {}
-        None => body["id"] = json!(id.as_str()),
+        None => {
+            fields.insert("id".into(), json!(id.as_str()));
+        }
     }
     let (rule, created) = state
         .lrs

@@ -320,6 +320,16 @@ async fn a_retag_after_a_rule_change_moves_exactly_the_affected_statements() {
         .send(Method::PUT, "tagging/rules/vendor", Some(&rule("b")))
         .await;
     assert_eq!(status, 200);
+    // Never a panic on input: a body that is not an object is a 400.
+    let (status, error) = analyst
+        .send(
+            Method::PUT,
+            "tagging/rules/vendor",
+            Some(&json!([null, null])),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(error["error"]["rule"], "rule");
     assert_eq!(analyst.retag().await, 5, "three lose the tag, two gain it");
     assert!(analyst.tags(&ids[0]).await.is_empty());
     assert_eq!(
