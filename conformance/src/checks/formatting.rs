@@ -2300,7 +2300,7 @@ async fn substatement_structure(cx: Ctx) -> Verdict {
     let valid = vec![
         case("a minimal SubStatement", with_sub(&cx, |_| {})),
         case(
-            "a SubStatement with result, context, timestamp and attachments-free extras",
+            "a SubStatement with result, context and timestamp",
             with_sub(&cx, |sub| {
                 sub["result"] = json!({ "success": true, "response": "yes" });
                 sub["context"] = json!({ "registration": cx.fx.uuid(), "language": "en-US" });
