@@ -1,7 +1,8 @@
 //! The alternate request syntax of xAPI 1.0.3 (Communication 1.3): a POST whose only query
 //! parameter is `method`, with the request's parameters, the listed headers and its content
 //! as form fields. Every resource is driven through it and read back with the usual syntax;
-//! requests breaking its rules must be refused and change nothing. xAPI 2.0 dropped it.
+//! requests breaking its rules must be refused and change nothing. xAPI 2.0 dropped it, and
+//! an xAPI 2.0 LRS refuses it like any unknown parameter.
 
 use serde_json::{json, Value};
 
@@ -93,6 +94,22 @@ pub fn checks() -> Vec<Check> {
             precondition_form_fields_honoured,
         )
         .v1(&["Communication 1.3.s3.b7"]),
+        Check::new(
+            Area::AlternateSyntax,
+            "alternate-syntax.content-type-form-field-honoured",
+            "The Content-Type form field is the document's type: JSON merges into a document PUT \
+             as application/json, and is refused (400) over one PUT as text/plain",
+            content_type_form_field_honoured,
+        )
+        .v1(&["Communication 1.3.s3.b7"]),
+        Check::new(
+            Area::AlternateSyntax,
+            "alternate-syntax.refused-in-2.0",
+            "xAPI 2.0 has no alternate syntax: a POST with a method parameter gets 400 and \
+             changes nothing",
+            refused_in_2_0,
+        )
+        .v2(&["4.1.5#5"]),
         Check::new(
             Area::AlternateSyntax,
             "alternate-syntax.only-as-post",
@@ -487,6 +504,87 @@ async fn precondition_form_fields_honoured(cx: Ctx) -> Verdict {
         .await?
         .expect(204, "DELETE /activities/profile (clean-up)")?;
     Ok(())
+}
+
+async fn content_type_form_field_honoured(cx: Ctx) -> Verdict {
+    let agent = cx.fx.agent().to_string();
+    let activity = cx.fx.iri("activity");
+    for (content_type, merged) in [("application/json", true), ("text/plain", false)] {
+        let params = [
+            ("activityId", activity.clone()),
+            ("agent", agent.clone()),
+            ("stateId", cx.fx.iri("state")),
+        ];
+        let address = |r: Request| {
+            params
+                .iter()
+                .fold(r, |r, (name, value)| r.query(name, value.clone()))
+        };
+        let mut fields = params.to_vec();
+        fields.push(("content", json!({ "x": "foo" }).to_string()));
+        fields.push(("Content-Type", content_type.to_owned()));
+        alternate(&cx, "activities/state", "PUT", &fields)
+            .send()
+            .await?
+            .expect(
+                204,
+                &format!("POST /activities/state?method=PUT with the form field Content-Type: {content_type}"),
+            )?;
+        // A JSON POST merges only into a document stored as application/json
+        // (Communication 2.2.s8.b1).
+        let what = format!(
+            "POST /activities/state of a JSON object onto the document PUT with the form field \
+             Content-Type: {content_type}"
+        );
+        let response = address(cx.post("activities/state"))
+            .json(&json!({ "y": "bar" }))
+            .send()
+            .await?;
+        if merged {
+            response.expect(204, &what)?;
+            let read = address(cx.get("activities/state"))
+                .send()
+                .await?
+                .expect(200, "GET /activities/state after the merge")?;
+            let expected = json!({ "x": "foo", "y": "bar" });
+            ensure!(
+                read.json().ok().as_ref() == Some(&expected),
+                "{what}: expected the merged document {expected}, got {}",
+                excerpt(&read.text(), 200)
+            );
+        } else {
+            response.expect(400, &what)?;
+        }
+        address(cx.delete("activities/state"))
+            .send()
+            .await?
+            .expect(204, "DELETE /activities/state (clean-up)")?;
+    }
+    Ok(())
+}
+
+async fn refused_in_2_0(cx: Ctx) -> Verdict {
+    let (id, statement) = statement_with_id(&cx);
+    let mut fields = vec![("statementId", id.clone())];
+    fields.extend(json_content(&statement));
+    // The usual headers stay in place, so the method parameter is the only thing amiss.
+    let what = "POST /statements?method=PUT with a form (xAPI 2.0)";
+    let response = cx
+        .post("statements")
+        .query("method", "PUT")
+        .body(FORM, form_encode(&fields))
+        .send()
+        .await?;
+    expect_400(response, what)?;
+    ensure_not_stored(&cx, &id, what).await?;
+    let what = "POST /statements?method=GET with a form (xAPI 2.0)";
+    let response = cx
+        .post("statements")
+        .query("method", "GET")
+        .body(FORM, form_encode(&[("limit", "1".to_owned())]))
+        .send()
+        .await?;
+    expect_400(response, what)
 }
 
 async fn only_as_post(cx: Ctx) -> Verdict {
