@@ -197,6 +197,13 @@ fn identifier_checks() -> Vec<Check> {
 fn context_checks() -> Vec<Check> {
     vec![
         check(
+            "formatting.context-is-object",
+            "context, when given, is a JSON object",
+            context_is_object,
+        )
+        .v1(&["Data 2.4.s1.table1.row6"])
+        .v2(&["4.2.2#6"]),
+        check(
             "formatting.context-instructor-team",
             "context.instructor is an Agent or Group and context.team a Group",
             context_instructor_team,
@@ -745,10 +752,11 @@ async fn numbers_single_precision(cx: Ctx) -> Verdict {
                 got["result"]["score"][key]
             );
         };
-        ensure!(
-            (returned - expected).abs() <= expected.abs() * tolerance,
-            "result.score.{key}: sent {expected}, got {returned}, off by more than single precision allows"
-        );
+        if (returned - expected).abs() > expected.abs() * tolerance {
+            fail!(
+                "result.score.{key}: sent {expected}, got {returned}, off by more than single precision allows"
+            );
+        }
     }
     Ok(())
 }
@@ -1067,6 +1075,18 @@ async fn iri_simple_comparison(cx: Ctx) -> Verdict {
 // ---------------------------------------------------------------------------------------
 // Context
 // ---------------------------------------------------------------------------------------
+
+async fn context_is_object(cx: Ctx) -> Verdict {
+    let cases = vec![
+        accept("/context", json!({})),
+        accept("/context", json!({ "registration": cx.fx.uuid() })),
+        reject("/context", json!("context")),
+        reject("/context", json!([{ "registration": cx.fx.uuid() }])),
+        reject("/context", json!(5)),
+        reject("/context", json!(true)),
+    ];
+    post_cases(&cx, with_substatement(cases)).await
+}
 
 async fn context_instructor_team(cx: Ctx) -> Verdict {
     let group = json!({ "objectType": "Group", "name": "Team", "mbox": cx.fx.mbox() });
