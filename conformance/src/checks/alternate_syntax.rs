@@ -93,7 +93,7 @@ pub fn checks() -> Vec<Check> {
             "If-Match and If-None-Match form fields are applied as preconditions (412 when unmet)",
             precondition_form_fields_honoured,
         )
-        .v1(&["Communication 1.3.s3.b7"]),
+        .v1(&["Communication 1.3.s3.b7", "Communication 1.3.s3.b15"]),
         Check::new(
             Area::AlternateSyntax,
             "alternate-syntax.content-type-form-field-honoured",
@@ -101,7 +101,12 @@ pub fn checks() -> Vec<Check> {
              as application/json, and is refused (400) over one PUT as text/plain",
             content_type_form_field_honoured,
         )
-        .v1(&["Communication 1.3.s3.b7"]),
+        .v1(&[
+            "Communication 1.3.s3.b7",
+            "Communication 1.3.s3.b15",
+            "Communication 2.2.s7",
+            "Communication 2.2.s8.b1",
+        ]),
         Check::new(
             Area::AlternateSyntax,
             "alternate-syntax.refused-in-2.0",
@@ -139,7 +144,7 @@ pub fn checks() -> Vec<Check> {
             "Non-ASCII text in the `content` form field is read as UTF-8",
             content_is_utf8,
         )
-        .v1(&["Communication 1.3.s3.b5"]),
+        .v1(&["Communication 1.3.s3.b5", "Communication 1.3.s3.b15"]),
     ]
 }
 
@@ -195,16 +200,19 @@ fn statement_with_id(cx: &Ctx) -> (String, Value) {
     (id, statement)
 }
 
-/// Fails unless GET /statements?statementId=`id` answers 404: the refused request `what`
-/// must not have stored the statement.
+/// Fails if GET /statements?statementId=`id` returns that statement: the refused request
+/// `what` must not have stored it. Anything but 404 or a 2xx answer leaves that undecided,
+/// which fails too.
 async fn ensure_not_stored(cx: &Ctx, id: &str, what: &str) -> Verdict {
     let response = cx.get("statements").query("statementId", id).send().await?;
-    ensure!(
-        !(200..300).contains(&response.status),
-        "{what} was refused, yet GET /statements?statementId={id} answered {}: the statement \
-         was stored",
-        response.status
-    );
+    if (200..300).contains(&response.status) {
+        ensure!(
+            response.json().ok().is_none_or(|s| s["id"] != id),
+            "{what} was refused, yet GET /statements?statementId={id} returns the statement: it \
+             was stored"
+        );
+        return Ok(());
+    }
     ensure!(
         response.status == 404,
         "cannot confirm that the refused {what} stored nothing: GET \
@@ -400,11 +408,10 @@ async fn activities_and_agents(cx: Ctx) -> Verdict {
         .expect(200, what)?;
     let person = response.json()?;
     ensure!(
-        person["objectType"] == "Person"
-            && person["mbox"]
-                .as_array()
-                .is_some_and(|m| m.contains(&agent["mbox"])),
-        "{what}: expected a Person listing mbox {}, got {}",
+        person["mbox"]
+            .as_array()
+            .is_some_and(|m| m.contains(&agent["mbox"])),
+        "{what}: expected the agent's Person, listing mbox {}, got {}",
         agent["mbox"],
         excerpt(&person.to_string(), 300)
     );
@@ -455,9 +462,14 @@ async fn precondition_form_fields_honoured(cx: Ctx) -> Verdict {
         .send()
         .await?
         .expect(200, "GET /activities/profile of the new document")?;
-    let Some(etag) = read.header("etag").map(str::to_owned) else {
-        fail!("GET /activities/profile answered no ETag, so If-Match cannot be exercised");
-    };
+    // An ETag sent back quoted, as RFC 7232 writes it, whether or not the LRS quoted it.
+    let etag = read.header("etag").map(|tag| {
+        if tag.starts_with('"') || tag.starts_with("W/") {
+            tag.to_owned()
+        } else {
+            format!("\"{tag}\"")
+        }
+    });
 
     let second = json!({ "version": 2 });
     let unmet = [
@@ -477,32 +489,36 @@ async fn precondition_form_fields_honoured(cx: Ctx) -> Verdict {
             excerpt(&response.text(), 200)
         );
     }
-    put(&second, ("If-Match", etag.clone()))
-        .send()
-        .await?
-        .expect(
-            204,
-            &format!("POST /activities/profile?method=PUT with the form field If-Match: {etag}"),
-        )?;
-    let read = params
-        .iter()
-        .fold(cx.get(path), |r, (k, v)| r.query(k, v.clone()))
-        .send()
-        .await?
-        .expect(200, "GET /activities/profile after the matched If-Match")?;
-    ensure!(
-        read.json().ok().as_ref() == Some(&second),
-        "the document should hold {second} after the PUT whose If-Match matched, got {}",
-        excerpt(&read.text(), 200)
-    );
+    // Without an ETag (a concurrency finding of its own) only the unmet preconditions above
+    // can be exercised.
+    if let Some(etag) = etag {
+        put(&second, ("If-Match", etag.clone()))
+            .send()
+            .await?
+            .expect(
+                204,
+                &format!(
+                    "POST /activities/profile?method=PUT with the form field If-Match: {etag}"
+                ),
+            )?;
+        let read = params
+            .iter()
+            .fold(cx.get(path), |r, (k, v)| r.query(k, v.clone()))
+            .send()
+            .await?
+            .expect(200, "GET /activities/profile after the matched If-Match")?;
+        ensure!(
+            read.json().ok().as_ref() == Some(&second),
+            "the document should hold {second} after the PUT whose If-Match matched, got {}",
+            excerpt(&read.text(), 200)
+        );
+    }
+    // Clean-up; its answer is not what this check judges.
     let mut delete = cx.delete(path);
     for (name, value) in &params {
         delete = delete.query(name, value.clone());
     }
-    delete
-        .send()
-        .await?
-        .expect(204, "DELETE /activities/profile (clean-up)")?;
+    delete.send().await?;
     Ok(())
 }
 
@@ -555,10 +571,8 @@ async fn content_type_form_field_honoured(cx: Ctx) -> Verdict {
         } else {
             response.expect(400, &what)?;
         }
-        address(cx.delete("activities/state"))
-            .send()
-            .await?
-            .expect(204, "DELETE /activities/state (clean-up)")?;
+        // Clean-up; its answer is not what this check judges.
+        address(cx.delete("activities/state")).send().await?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::check::{Area, Check, Ctx, Verdict};
 use crate::checks::common;
-use crate::client::{excerpt, Request};
+use crate::client::{excerpt, Request, Response};
 use crate::{ensure, fail};
 
 pub fn checks() -> Vec<Check> {
@@ -136,7 +136,7 @@ impl Probe {
     /// A valid request for every resource and method that needs credentials, so the only
     /// thing wrong with each is its credentials.
     fn requests(&self, cx: &Ctx) -> Vec<(String, Request)> {
-        let document = json!({ "written": "without valid credentials" });
+        let document = probe_document();
         let state = |r: Request| {
             r.query("activityId", &self.activity)
                 .query("agent", &self.agent)
@@ -228,14 +228,17 @@ impl Probe {
     /// With the run's credentials: the statements and documents the refused requests
     /// addressed must not exist.
     async fn ensure_nothing_stored(&self, cx: &Ctx, how: &str) -> Verdict {
+        let document = probe_document();
         let reads = [
             (
                 format!("statement {}", self.put_id),
                 cx.get("statements").query("statementId", &self.put_id),
+                json!({ "id": self.put_id }),
             ),
             (
                 format!("statement {}", self.post_id),
                 cx.get("statements").query("statementId", &self.post_id),
+                json!({ "id": self.post_id }),
             ),
             (
                 "state document".to_owned(),
@@ -243,36 +246,66 @@ impl Probe {
                     .query("activityId", &self.activity)
                     .query("agent", &self.agent)
                     .query("stateId", &self.state_id),
+                document.clone(),
             ),
             (
                 "activity profile document".to_owned(),
                 cx.get("activities/profile")
                     .query("activityId", &self.activity)
                     .query("profileId", &self.profile_id),
+                document.clone(),
             ),
             (
                 "agent profile document".to_owned(),
                 cx.get("agents/profile")
                     .query("agent", &self.agent)
                     .query("profileId", &self.profile_id),
+                document,
             ),
         ];
         let mut found = Vec::new();
-        for (what, request) in reads {
-            found.push((what, request.send().await?.status));
+        for (what, request, written) in reads {
+            found.push(Read::of(what, &request.send().await?, &written));
         }
         ensure_absent(&found, &format!("requests sent {how}"))
     }
 }
 
-/// Fails unless every read (what, status answered with the run's credentials) found
-/// nothing: a 404 each. A 2xx means the refused request `refused` was carried out; any
-/// other answer leaves it undecided, which fails too.
-fn ensure_absent(reads: &[(String, u16)], refused: &str) -> Verdict {
+/// The document the probing requests try to write.
+fn probe_document() -> Value {
+    json!({ "written": "without valid credentials" })
+}
+
+/// What reading back, with the run's credentials, a record a refused request addressed
+/// found.
+struct Read {
+    what: String,
+    status: u16,
+    /// The answer holds what the refused request tried to write.
+    holds_it: bool,
+}
+
+impl Read {
+    fn of(what: String, response: &Response, written: &Value) -> Read {
+        let holds_it = (200..300).contains(&response.status)
+            && response
+                .json()
+                .is_ok_and(|got| common::difference(written, &got).is_none());
+        Read {
+            what,
+            status: response.status,
+            holds_it,
+        }
+    }
+}
+
+/// Fails if a read found what a refused request tried to write (it was carried out). A
+/// read answered neither 404 nor 2xx leaves that undecided, which fails too.
+fn ensure_absent(reads: &[Read], refused: &str) -> Verdict {
     let stored: Vec<&str> = reads
         .iter()
-        .filter(|(_, status)| (200..300).contains(status))
-        .map(|(what, _)| what.as_str())
+        .filter(|read| read.holds_it)
+        .map(|read| read.what.as_str())
         .collect();
     ensure!(
         stored.is_empty(),
@@ -281,8 +314,8 @@ fn ensure_absent(reads: &[(String, u16)], refused: &str) -> Verdict {
     );
     let undecided: Vec<String> = reads
         .iter()
-        .filter(|(_, status)| *status != 404)
-        .map(|(what, status)| format!("{what} (answered {status})"))
+        .filter(|read| read.status != 404 && !(200..300).contains(&read.status))
+        .map(|read| format!("{} (answered {})", read.what, read.status))
         .collect();
     ensure!(
         undecided.is_empty(),
@@ -407,7 +440,11 @@ async fn unauthenticated_batch_refused(cx: Ctx) -> Verdict {
     let mut found = Vec::new();
     for id in &ids {
         let response = cx.get("statements").query("statementId", id).send().await?;
-        found.push((format!("statement {id}"), response.status));
+        found.push(Read::of(
+            format!("statement {id}"),
+            &response,
+            &json!({ "id": id }),
+        ));
     }
     ensure_absent(&found, "batch POSTed without credentials")
 }
@@ -416,7 +453,19 @@ async fn basic_credentials_accepted(cx: Ctx) -> Verdict {
     let id = cx.fx.uuid();
     let mut statement = cx.fx.statement();
     statement["id"] = json!(id);
-    common::put_statement(&cx, &id, &statement).await?;
+    // Any success will do: the status codes themselves are the statements checks' concern.
+    let response = cx
+        .put("statements")
+        .query("statementId", &id)
+        .json(&statement)
+        .send()
+        .await?;
+    ensure!(
+        (200..300).contains(&response.status),
+        "PUT /statements with the run's credentials: expected success, got {} {}",
+        response.status,
+        excerpt(&response.text(), 200)
+    );
     common::get_statement(&cx, &id).await?;
     match run_scheme(&cx) {
         Some(scheme) if scheme.eq_ignore_ascii_case("basic") => Ok(()),
