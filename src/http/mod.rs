@@ -127,8 +127,9 @@ async fn version_header(
     Ok(res)
 }
 
-/// Every statements GET answer, errors included, says up to when the LRS is consistent.
-/// Read before the handler runs, so it never claims more than the query saw.
+/// Every answer of the Statements resource, errors and writes included, says up to when
+/// the LRS is consistent (1.0.3 Communication 2.1.3.s2.b5). Read before the handler runs,
+/// so a query's answer never claims more than the query saw.
 async fn consistent_through(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -139,15 +140,11 @@ async fn consistent_through(
         None => None,
     };
     let mut res = next.call(req).await?;
-    let is_read = matches!(
-        *res.request().method(),
-        actix_web::http::Method::GET | actix_web::http::Method::HEAD
-    );
     let stamp = through
         .and_then(chrono::DateTime::from_timestamp_millis)
         .map(crate::xapi::time::format_timestamp)
         .and_then(|t| HeaderValue::from_str(&t).ok());
-    if let (true, Some(value)) = (is_read, stamp) {
+    if let Some(value) = stamp {
         res.headers_mut().insert(
             HeaderName::from_static("x-experience-api-consistent-through"),
             value,
