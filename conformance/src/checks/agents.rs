@@ -275,8 +275,11 @@ fn ensure_listed(person: &Value, property: &str, value: &Value, agent: &Value) -
 async fn person_for(cx: Ctx, identifier: Identifier) -> Verdict {
     let (agent, property, value) = identifier.agent(&cx);
     common::post_statement(&cx, &cx.fx.statement_by(&agent)).await?;
-    let person = get_person(&cx, &agent).await?;
-    ensure_listed(&person, property, &value, &agent)
+    // Asked for by the identifier alone (objectType and name are optional in an Agent), so
+    // the LRS must match on the identifier rather than on the whole object it stored.
+    let asked = json!({ property: value });
+    let person = get_person(&cx, &asked).await?;
+    ensure_listed(&person, property, &value, &asked)
 }
 
 async fn person_for_unknown_agent(cx: Ctx) -> Verdict {
