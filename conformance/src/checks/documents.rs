@@ -1093,17 +1093,7 @@ fn describe(method: &Method, doc: &Doc, single: bool) -> String {
 }
 
 async fn missing(cx: Ctx, resource: Resource, parameter: &'static str) -> Verdict {
-    let doc = Doc::fresh(&cx, resource);
-    let body = sample("must be refused");
-    for (method, single) in requests_with(resource, parameter) {
-        let what = format!("{} without {parameter}", describe(&method, &doc, single));
-        let mut request = doc.altered(&cx, method.clone(), single, parameter, None);
-        if matches!(method, Method::PUT | Method::POST) {
-            request = request.header("If-None-Match", "*").json(&body);
-        }
-        request.send().await?.expect(400, &what)?;
-    }
-    Ok(())
+    refused_everywhere(&cx, resource, parameter, &[None]).await
 }
 
 const INVALID_AGENTS: &[&str] = &[
@@ -1124,28 +1114,52 @@ async fn invalid(
     parameter: &'static str,
     values: &'static [&'static str],
 ) -> Verdict {
-    let doc = Doc::fresh(&cx, resource);
+    let values: Vec<Option<&str>> = values.iter().map(|v| Some(*v)).collect();
+    refused_everywhere(&cx, resource, parameter, &values).await
+}
+
+/// Sends every request `parameter` appears in with each of `values` in its place (`None`:
+/// left out) and fails unless each one is answered 400, listing every one that was not.
+async fn refused_everywhere(
+    cx: &Ctx,
+    resource: Resource,
+    parameter: &str,
+    values: &[Option<&str>],
+) -> Verdict {
+    let doc = Doc::fresh(cx, resource);
     let body = sample("must be refused");
     let mut accepted = Vec::new();
     for value in values {
         for (method, single) in requests_with(resource, parameter) {
-            let mut request = doc.altered(&cx, method.clone(), single, parameter, Some(value));
+            let mut request = doc.altered(cx, method.clone(), single, parameter, *value);
             if matches!(method, Method::PUT | Method::POST) {
                 request = request.header("If-None-Match", "*").json(&body);
             }
             let response = request.send().await?;
             if response.status != 400 {
+                let how = match value {
+                    Some(value) => format!("with {parameter}={value}"),
+                    None => format!("without {parameter}"),
+                };
+                let mut answer = response.status.to_string();
+                if !response.body.is_empty() {
+                    answer = format!("{answer} {}", excerpt(&response.text(), 100));
+                }
                 accepted.push(format!(
-                    "{} with {parameter}={value}: {}",
-                    describe(&method, &doc, single),
-                    response.status
+                    "{} {how}: {answer}",
+                    describe(&method, &doc, single)
                 ));
             }
         }
     }
     ensure!(
         accepted.is_empty(),
-        "expected 400 for every request with an invalid {parameter}; got: {}",
+        "expected 400 for every request {}; got: {}",
+        if values == [None] {
+            format!("without {parameter}")
+        } else {
+            format!("with an invalid {parameter}")
+        },
         accepted.join("; ")
     );
     Ok(())
