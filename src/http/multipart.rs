@@ -46,9 +46,8 @@ pub async fn read_statements(content_type: &str, body: Bytes) -> Result<Statemen
             (body, Vec::new())
         }
     };
-    let statements = serde_json::from_slice(&json).map_err(|e| {
-        ApiError::invalid("body", "json", format!("the body is not valid JSON: {e}"))
-    })?;
+    // Refuses a property given twice in one object (IEEE 9274.1.1 4.2.1).
+    let statements = crate::xapi::json::parse(&json)?;
     Ok(StatementsBody {
         statements,
         attachments,

@@ -27,7 +27,8 @@ use crate::evidence::teams::seen_teams;
 use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights, Feed, FeedEvent, People};
 use crate::store::competency::Retagged;
 use crate::store::{AttachmentData, NewStatement, Store, StoreError, TenantId};
-use crate::xapi::statement::{assign_id, index_keys, prepare, Assigned};
+use crate::xapi::statement::{assign_id, index_keys, prepare, referenced_id, Assigned};
+use crate::xapi::PreparedStatement;
 use crate::xapi::{Validator, Violation, XapiVersion};
 
 #[derive(Debug, thiserror::Error)]
@@ -181,7 +182,7 @@ impl Ingest {
     }
 
     /// The xAPI model's stored form of each statement with its derived data. A
-    /// StatementRef inherits the index keys of the statement it targets, so filters also
+    /// StatementRef inherits the index keys of the statements it leads to, so filters also
     /// find statements about a matching statement.
     async fn prepare(&self, source: Source<'_>, work: Batch) -> IngestResult<Vec<NewStatement>> {
         let assigned = Assigned {
@@ -205,16 +206,7 @@ impl Ingest {
                 statement.activities.clear();
                 statement.agent_names.clear();
             }
-            if let Some(target) = statement.references.clone() {
-                let stored = self
-                    .store
-                    .statements
-                    .statement(source.tenant, &target)
-                    .await?;
-                if let Some(t) = stored {
-                    statement.inherit_index(&index_keys(&t.body));
-                }
-            }
+            self.inherit_targets(source.tenant, &mut statement).await?;
             records.push(NewStatement {
                 statement,
                 tags,
@@ -223,6 +215,27 @@ impl Ingest {
             });
         }
         Ok(records)
+    }
+
+    /// A StatementRef inherits the index keys of the statement it targets, and of the one
+    /// that one targets, and so on: the rule applies recursively (1.0.3 Communication
+    /// 2.1.3.s3, IEEE 9274.1.1 4.1.6.1). Chains are followed to a bounded depth.
+    async fn inherit_targets(
+        &self,
+        tenant: TenantId,
+        statement: &mut PreparedStatement,
+    ) -> IngestResult<()> {
+        const MAX_DEPTH: usize = 16;
+        let mut next = statement.references.clone();
+        for _ in 0..MAX_DEPTH {
+            let Some(target) = next.take() else { break };
+            let Some(stored) = self.store.statements.statement(tenant, &target).await? else {
+                break;
+            };
+            statement.inherit_index(&index_keys(&stored.body));
+            next = referenced_id(&stored.body);
+        }
+        Ok(())
     }
 
     /// Tells stream subscribers about stored evidence, on the people it now counts for.

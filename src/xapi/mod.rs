@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod document;
 pub mod format;
+pub mod json;
 pub mod rules;
 pub mod signature;
 pub mod statement;

@@ -321,13 +321,7 @@ fn timestamp(t: &Value, ptr: &str) -> Checked {
 
 fn iso_duration(d: &Value, ptr: &str) -> Checked {
     let text = d.as_str().unwrap_or("");
-    // ISO 8601 allows weeks only alone (`P4W`), never mixed with other units.
-    let weeks_mixed = text.contains('W')
-        && !(text.ends_with('W')
-            && text[1..text.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'.'));
-    if text.starts_with('P') && !weeks_mixed && iso8601::duration(text).is_ok() {
+    if is_iso_duration(text) {
         Ok(())
     } else {
         Err(Violation::new(
@@ -336,6 +330,64 @@ fn iso_duration(d: &Value, ptr: &str) -> Checked {
             format!("`{text}` is not an ISO 8601 duration"),
         ))
     }
+}
+
+/// An ISO 8601 duration in the designator format (ISO 8601:2004 4.4.3.2), the only one xAPI
+/// allows (1.0.3 Data 4.6; IEEE 9274.1.1 4.2.7): `PnW` alone, or `PnYnMnDTnHnMnS` with each
+/// unit at most once and in that order, at least one unit, `T` exactly when time units
+/// follow, and a decimal fraction only on the last unit given.
+fn is_iso_duration(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('P') else {
+        return false;
+    };
+    if let Some(weeks) = rest.strip_suffix('W') {
+        return is_decimal(weeks);
+    }
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (rest, None),
+    };
+    let mut numbers = Vec::new();
+    let date_ok = duration_units(date, &['Y', 'M', 'D'], &mut numbers);
+    let time_ok =
+        time.is_none_or(|t| !t.is_empty() && duration_units(t, &['H', 'M', 'S'], &mut numbers));
+    let Some((_, leading)) = numbers.split_last() else {
+        return false;
+    };
+    date_ok && time_ok && leading.iter().all(|n| !n.contains(['.', ',']))
+}
+
+/// Reads `<number><unit>` pairs whose units come in `order`, collecting the numbers.
+fn duration_units<'a>(mut text: &'a str, order: &[char], numbers: &mut Vec<&'a str>) -> bool {
+    let mut next = 0;
+    while !text.is_empty() {
+        let Some(end) = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')) else {
+            return false;
+        };
+        let (number, tail) = text.split_at(end);
+        let mut chars = tail.chars();
+        let unit = chars.next();
+        let Some(at) = order[next..].iter().position(|u| Some(*u) == unit) else {
+            return false;
+        };
+        if !is_decimal(number) {
+            return false;
+        }
+        numbers.push(number);
+        next += at + 1;
+        text = chars.as_str();
+    }
+    true
+}
+
+/// Digits, optionally with a fraction after `.` or `,`.
+fn is_decimal(text: &str) -> bool {
+    let (whole, fraction) = match text.split_once(['.', ',']) {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && fraction.is_none_or(digits)
 }
 
 pub fn iri(v: &Value, ptr: &str) -> Checked {
@@ -389,6 +441,42 @@ pub fn language_map(map: &Value, ptr: &str) -> Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 1.0.3 Data 4.6.s1.b1 / IEEE 9274.1.1 4.2.7: the designator format only.
+    #[test]
+    fn durations_follow_the_designator_format() {
+        for ok in [
+            "P3Y",
+            "P4W",
+            "PT16559.14S",
+            "P3Y1M29DT4H35M59.14S",
+            "P1DT12H36M0.1237S",
+            "PT1H0M0S",
+            "PT0,5S",
+            "P1D",
+        ] {
+            assert!(is_iso_duration(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "P1DT",
+            "PT1H30",
+            "PT1S1M",
+            "P4W1D",
+            "P1.5DT1H",
+            "P1Y2Y",
+            "P0003-01-29T04:35:59",
+            "P00030129T043559",
+            "1D",
+            "P-1D",
+            "PT.5S",
+            "P1D ",
+        ] {
+            assert!(!is_iso_duration(bad), "{bad}");
+        }
+    }
     use serde_json::json;
 
     fn base() -> Value {

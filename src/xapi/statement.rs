@@ -205,13 +205,7 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
             key: registration.to_ascii_lowercase(),
         });
     }
-    let references = match statement.get("object") {
-        Some(o) if object_type(o) == "StatementRef" => o
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase),
-        _ => None,
-    };
+    let references = referenced_id(&statement);
     let is_voiding = statement.pointer("/verb/id").and_then(Value::as_str) == Some(VOIDED_VERB);
     let agent_names = agents
         .into_iter()
@@ -289,6 +283,17 @@ pub fn authority_key(authority: &Value) -> String {
 }
 
 /// The index keys of an already stored statement (used for inheritance by StatementRefs).
+/// The id of the statement a StatementRef object points at, in lower case.
+pub fn referenced_id(statement: &Value) -> Option<String> {
+    match statement.get("object") {
+        Some(o) if object_type(o) == "StatementRef" => o
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase),
+        _ => None,
+    }
+}
+
 pub fn index_keys(statement: &Value) -> Vec<IndexKey> {
     let authority = statement.get("authority").cloned().unwrap_or(Value::Null);
     let version = XapiVersion::V1;

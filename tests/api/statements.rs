@@ -559,3 +559,56 @@ async fn statements_of_either_version_are_kept_with_their_version() {
     let old = TestApp::spawn().await;
     assert_eq!(old.post_statements(&s).await.status(), 400);
 }
+
+/// IEEE 9274.1.1 4.2.1: a statement with a property given twice in one object is refused,
+/// naming the property; nothing is stored.
+#[tokio::test]
+async fn a_property_given_twice_is_refused() {
+    let app = TestApp::spawn().await;
+    let id = Uuid::new_v4().to_string();
+    let body = format!(
+        r#"{{"id": "{id}", "actor": {{"mbox": "mailto:a@example.com", "mbox": "mailto:b@example.com"}},
+            "verb": {{"id": "http://adlnet.gov/expapi/verbs/completed"}},
+            "object": {{"id": "http://example.com/c"}}}}"#
+    );
+    let refused = app
+        .xapi(Method::POST, "statements")
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert_eq!(error["error"]["pointer"], "/actor/mbox");
+    assert_eq!(error["error"]["rule"], "duplicate-property");
+    assert_eq!(
+        app.get_statements(&[("statementId", &id)]).await.status(),
+        404
+    );
+}
+
+/// 1.0.3 Communication 2.1.3.s3: the StatementRef rule applies recursively — a statement
+/// about a statement about a matching statement matches too.
+#[tokio::test]
+async fn statement_refs_match_through_a_chain() {
+    let app = TestApp::spawn().await;
+    let target = app
+        .store(&statement("a@example.com", "completed", "chained"))
+        .await
+        .remove(0);
+    let about = |id: &str| {
+        json!({"actor": {"mbox": "mailto:b@example.com"},
+               "verb": {"id": "http://example.com/verbs/commented"},
+               "object": {"objectType": "StatementRef", "id": id}})
+    };
+    let first = app.store(&about(&target)).await.remove(0);
+    let second = app.store(&about(&first)).await.remove(0);
+    let activity = "http://example.com/activities/chained";
+    let found = app.all_statements(&[("activity", activity)]).await;
+    let ids = ids_of(&found);
+    assert!(
+        [&target, &first, &second].iter().all(|id| ids.contains(id)),
+        "{ids:?}"
+    );
+}

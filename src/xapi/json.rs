@@ -1,0 +1,166 @@
+//! Reading statements from JSON text. One pass builds the value (keeping the client's
+//! property order) and refuses a property given twice in one object: which of the two a
+//! reader would keep is undefined, so such a statement has no single meaning (IEEE
+//! 9274.1.1 4.2.1). serde_json alone keeps the last silently.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use super::validate::Violation;
+
+/// Parses JSON text, refusing duplicate properties; the violation points at the property
+/// given twice.
+pub fn parse(text: &[u8]) -> Result<Value, Violation> {
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let mut duplicate = None;
+    let parsed = Strict {
+        at: String::new(),
+        duplicate: &mut duplicate,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|value| deserializer.end().map(|()| value));
+    match (parsed, duplicate) {
+        (_, Some(pointer)) => Err(Violation::new(
+            pointer,
+            "duplicate-property",
+            "the property is given more than once in its object",
+        )),
+        (Ok(value), None) => Ok(value),
+        (Err(e), None) => Err(Violation::new(
+            "body",
+            "json",
+            format!("the body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// Builds a value at JSON pointer `at`, noting the first duplicate property it meets.
+struct Strict<'a> {
+    at: String,
+    duplicate: &'a mut Option<String>,
+}
+
+/// Escapes a property name for a JSON pointer (RFC 6901).
+fn token(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("a number JSON cannot hold"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let at = format!("{}/{}", self.at, items.len());
+            let item = Strict {
+                at,
+                duplicate: &mut *self.duplicate,
+            };
+            match seq.next_element_seed(item)? {
+                Some(value) => items.push(value),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let at = format!("{}/{}", self.at, token(&key));
+            if object.contains_key(&key) && self.duplicate.is_none() {
+                *self.duplicate = Some(at.clone());
+            }
+            let value = map.next_value_seed(Strict {
+                at,
+                duplicate: &mut *self.duplicate,
+            })?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn parses_like_serde_json_keeping_property_order() {
+        let text = br#"{"b": 1, "a": [true, null, 1.5, "x", {"z": -2}], "c": {}}"#;
+        let value = parse(text).unwrap_or_default();
+        assert_eq!(
+            value,
+            serde_json::from_slice::<Value>(text).unwrap_or_default()
+        );
+        let keys: Vec<&String> = value
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["b", "a", "c"]);
+    }
+
+    /// IEEE 9274.1.1 4.2.1: a property given twice in one object is refused, wherever it is.
+    #[test]
+    fn a_duplicate_property_is_refused_with_its_pointer() {
+        let cases = [
+            (r#"{"verb": 1, "verb": 2}"#, "/verb"),
+            (r#"{"actor": {"mbox": "a", "mbox": "b"}}"#, "/actor/mbox"),
+            (r#"[{"id": 1}, {"a/b": 1, "a/b": 2}]"#, "/1/a~1b"),
+        ];
+        for (text, pointer) in cases {
+            let refused = parse(text.as_bytes()).err();
+            assert_eq!(refused.as_ref().map(|v| v.pointer.as_str()), Some(pointer));
+            assert_eq!(refused.map(|v| v.rule), Some("duplicate-property"));
+        }
+        assert!(parse(br#"{"a": {"x": 1}, "b": {"x": 1}}"#).is_ok());
+        assert_eq!(parse(b"{").map_err(|v| v.rule), Err("json"));
+        assert_eq!(parse(b"{} x").map_err(|v| v.rule), Err("json"));
+        assert_eq!(parse(b"[]"), Ok(json!([])));
+    }
+}
