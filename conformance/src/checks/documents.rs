@@ -158,19 +158,23 @@ pub(crate) fn sample(label: &str) -> Value {
     json!({ "label": label, "count": 1, "nested": { "kept": true, "list": [1, 2] } })
 }
 
-/// Stores `body` as a new document with PUT and `If-None-Match: *`, expecting 204. The
+/// Stores `body` as a new document with PUT and `If-None-Match: *`, for a check whose subject
+/// is something else: any success will do (which one is the round-trip checks' concern). The
 /// precondition is what a careful client sends for a new document; every LRS must honour it,
-/// and 1.0.3 requires clients to send a precondition on profile PUTs.
+/// and 1.0.3 requires clients to send one on profile PUTs.
 pub(crate) async fn create(cx: &Ctx, doc: &Doc, content_type: &str, body: &[u8]) -> Verdict {
-    doc.request(cx, Method::PUT)
+    let response = doc
+        .request(cx, Method::PUT)
         .header("If-None-Match", "*")
         .body(content_type, body.to_vec())
         .send()
-        .await?
-        .expect(
-            204,
-            &format!("PUT {doc} (If-None-Match: *) of a new document"),
-        )?;
+        .await?;
+    ensure!(
+        (200..300).contains(&response.status),
+        "PUT {doc} (If-None-Match: *) of a new document: expected 204, got {} {}",
+        response.status,
+        excerpt(&response.text(), 200)
+    );
     Ok(())
 }
 
@@ -286,7 +290,7 @@ pub fn checks() -> Vec<Check> {
         on(
             State,
             "documents.state-put-get-delete",
-            "A state document PUT (204) reads back (200), is listed, and DELETE (204) removes it",
+            "A state document PUT (204) reads back (200) and DELETE (204) removes it",
             put_get_delete,
         )
         .v1(&[
@@ -298,7 +302,7 @@ pub fn checks() -> Vec<Check> {
         on(
             ActivityProfile,
             "documents.activity-profile-put-get-delete",
-            "An activity profile PUT (204) reads back (200), is listed, and DELETE (204) removes it",
+            "An activity profile PUT (204) reads back (200) and DELETE (204) removes it",
             put_get_delete,
         )
         .v1(&[
@@ -310,7 +314,7 @@ pub fn checks() -> Vec<Check> {
         on(
             AgentProfile,
             "documents.agent-profile-put-get-delete",
-            "An agent profile PUT (204) reads back (200), is listed, and DELETE (204) removes it",
+            "An agent profile PUT (204) reads back (200) and DELETE (204) removes it",
             put_get_delete,
         )
         .v1(&[
@@ -763,33 +767,11 @@ async fn put_get_delete_on(cx: &Ctx, doc: &Doc) -> Verdict {
         excerpt(&response.text(), 200)
     );
     ensure_json(cx, doc, &value, "PUT").await?;
-    let listed = ids(
-        doc.list(cx, Method::GET),
-        &format!("GET {} id list", doc.resource.path()),
-    )
-    .await?;
-    ensure!(
-        listed.contains(&doc.id),
-        "GET {} id list after PUT of `{}`: the id is not listed, got {listed:?}",
-        doc.resource.path(),
-        doc.id
-    );
     doc.request(cx, Method::DELETE)
         .send()
         .await?
         .expect(204, &format!("DELETE {doc}"))?;
     ensure_absent(cx, doc, "DELETE").await?;
-    let listed = ids(
-        doc.list(cx, Method::GET),
-        &format!("GET {} id list", doc.resource.path()),
-    )
-    .await?;
-    ensure!(
-        !listed.contains(&doc.id),
-        "GET {} id list after DELETE of `{}`: the id is still listed: {listed:?}",
-        doc.resource.path(),
-        doc.id
-    );
     Ok(())
 }
 
@@ -1400,19 +1382,17 @@ async fn id_list_last_modified(cx: Ctx) -> Verdict {
 }
 
 async fn unknown_activity_and_agent(cx: Ctx) -> Verdict {
-    // Fresh activities and agents no statement has mentioned; POST (not PUT) so no
-    // precondition header is involved.
+    // Fresh activities and agents no statement has mentioned.
     let docs: Vec<Doc> = Resource::ALL.iter().map(|r| Doc::fresh(&cx, *r)).collect();
     let verdict = async {
         for doc in &docs {
-            doc.request(&cx, Method::POST)
-                .json(&sample("never seen"))
-                .send()
-                .await?
-                .expect(
-                    204,
-                    &format!("POST {doc} about an activity/agent the LRS has never seen"),
-                )?;
+            create_json(&cx, doc, &sample("never seen"))
+                .await
+                .map_err(|e| {
+                    Failure::new(format!(
+                        "a document about an activity/agent the LRS has never seen: {e}"
+                    ))
+                })?;
         }
         Ok(())
     }
