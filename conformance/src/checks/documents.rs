@@ -121,8 +121,8 @@ impl Doc {
         request
     }
 
-    /// A request for this document with one parameter left out (`omit`) or replaced by
-    /// `value`, and the id left out when `single` is false.
+    /// A request for this document with the parameter `name` left out (`value` is `None`)
+    /// or set to `value`; the document id is sent only when `single` is true.
     fn altered(
         &self,
         cx: &Ctx,
@@ -245,7 +245,7 @@ pub(crate) async fn ensure_absent(cx: &Ctx, doc: &Doc, after: &str) -> Verdict {
 }
 
 /// The ids GET without a document id lists, asserting 200 and a JSON array of strings.
-pub(crate) async fn ids(request: Request, what: &str) -> Result<Vec<String>, Failure> {
+async fn ids(request: Request, what: &str) -> Result<Vec<String>, Failure> {
     let response = request.send().await?.expect(200, what)?;
     match response.json()? {
         Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
