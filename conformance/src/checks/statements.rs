@@ -264,6 +264,13 @@ pub fn checks() -> Vec<Check> {
         .v2(&["4.2#2"]),
         Check::new(
             Area::Statements,
+            "statements.serialization-difference-conflicts",
+            "Reusing an id with a value written differently (case of a response) is a conflict",
+            serialization_difference_conflicts,
+        )
+        .v1(&["Data 2.3.1.s9.b2"]),
+        Check::new(
+            Area::Statements,
             "statements.duration-precision-ignored",
             "Reusing an id with a duration differing beyond 0.01 s is not a conflict",
             duration_precision_ignored,
@@ -875,6 +882,21 @@ async fn put_twice(cx: &Ctx, original: &Value, variant: &Value) -> Result<u16, c
         .send()
         .await?
         .status)
+}
+
+/// Only the listed exceptions to immutability are ignored when statements are compared: a
+/// `result.response` of "Yes" is not the stored "yes".
+async fn serialization_difference_conflicts(cx: Ctx) -> Verdict {
+    let mut original = cx.fx.statement();
+    original["result"] = json!({ "response": "yes" });
+    let mut variant = original.clone();
+    variant["result"]["response"] = json!("Yes");
+    let status = put_twice(&cx, &original, &variant).await?;
+    ensure!(
+        status == 409,
+        "a statement differing from the stored one in the case of result.response was answered {status}, expected 409"
+    );
+    Ok(())
 }
 
 async fn equivalent_statement_no_conflict(cx: Ctx) -> Verdict {
