@@ -15,6 +15,7 @@ mod documents;
 mod durability;
 mod evidence;
 mod helpers;
+mod mutants;
 mod openapi;
 mod people;
 mod requests;
