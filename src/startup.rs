@@ -9,10 +9,10 @@ use anyhow::Context as _;
 
 use crate::auth::{self, Authenticator};
 use crate::config::Settings;
-use crate::redact::redacted_url;
 use crate::http::error::ApiError;
 use crate::http::{self, AppState};
 use crate::lrs::Lrs;
+use crate::redact::redacted_url;
 use crate::store::{Store, DEFAULT_TENANT};
 
 pub struct Application {

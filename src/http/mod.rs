@@ -27,8 +27,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 
 use crate::auth::{client_label, Authenticator};
-use crate::ingest::jobs::RetagJobs;
 use crate::config::Settings;
+use crate::ingest::jobs::RetagJobs;
 use crate::lrs::Lrs;
 use crate::xapi::XapiVersion;
 

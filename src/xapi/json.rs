@@ -16,7 +16,7 @@ pub fn parse(text: &[u8]) -> Result<Value, Violation> {
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     let mut duplicate = None;
     let parsed = Strict {
-        at: String::new(),
+        at: &Path::Root,
         duplicate: &mut duplicate,
     }
     .deserialize(&mut deserializer)
@@ -36,18 +36,35 @@ pub fn parse(text: &[u8]) -> Result<Value, Violation> {
     }
 }
 
-/// Builds a value at JSON pointer `at`, noting the first duplicate property it meets.
-struct Strict<'a> {
-    at: String,
+/// Where a value stands, kept as links to its parents so that a JSON pointer is written
+/// only for the duplicate found, never for every value read.
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    /// The JSON pointer (RFC 6901) of this place.
+    fn pointer(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Key(parent, key) => {
+                let token = key.replace('~', "~0").replace('/', "~1");
+                format!("{}/{token}", parent.pointer())
+            }
+            Path::Index(parent, i) => format!("{}/{i}", parent.pointer()),
+        }
+    }
+}
+
+/// Builds a value at `at`, noting the first duplicate property it meets.
+struct Strict<'a, 'p> {
+    at: &'p Path<'p>,
     duplicate: &'a mut Option<String>,
 }
 
-/// Escapes a property name for a JSON pointer (RFC 6901).
-fn token(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
-}
-
-impl<'de> DeserializeSeed<'de> for Strict<'_> {
+impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -55,7 +72,7 @@ impl<'de> DeserializeSeed<'de> for Strict<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Strict<'_> {
+impl<'de> Visitor<'de> for Strict<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -95,9 +112,9 @@ impl<'de> Visitor<'de> for Strict<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         loop {
-            let at = format!("{}/{}", self.at, items.len());
+            let here = Path::Index(self.at, items.len());
             let item = Strict {
-                at,
+                at: &here,
                 duplicate: &mut *self.duplicate,
             };
             match seq.next_element_seed(item)? {
@@ -110,14 +127,16 @@ impl<'de> Visitor<'de> for Strict<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let at = format!("{}/{}", self.at, token(&key));
-            if object.contains_key(&key) && self.duplicate.is_none() {
-                *self.duplicate = Some(at.clone());
-            }
-            let value = map.next_value_seed(Strict {
-                at,
-                duplicate: &mut *self.duplicate,
-            })?;
+            let value = {
+                let here = Path::Key(self.at, &key);
+                if self.duplicate.is_none() && object.contains_key(&key) {
+                    *self.duplicate = Some(here.pointer());
+                }
+                map.next_value_seed(Strict {
+                    at: &here,
+                    duplicate: &mut *self.duplicate,
+                })?
+            };
             object.insert(key, value);
         }
         Ok(Value::Object(object))
