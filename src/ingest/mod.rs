@@ -177,7 +177,14 @@ impl Ingest {
             .iter()
             .zip(&work.ids)
             .zip(&work.tags)
-            .map(|((body, id), tags)| evidence_of(body, id, tags, &self.derivation.weights, now))
+            .map(|((body, id), tags)| {
+                // An untagged statement is evidence of nothing: skip reading it.
+                if tags.is_empty() {
+                    Vec::new()
+                } else {
+                    evidence_of(body, id, tags, &self.derivation.weights, now)
+                }
+            })
             .collect();
     }
 
