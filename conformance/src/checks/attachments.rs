@@ -359,6 +359,14 @@ pub(crate) async fn ensure_accepted(
     common::id_list(&response)
 }
 
+/// A multipart POST of one statement that must be accepted; its id.
+async fn ensure_one_accepted(cx: &Ctx, parts: &[Part], what: &str) -> Result<String, Failure> {
+    match ensure_accepted(cx, parts, what).await?.as_slice() {
+        [id] => Ok(id.clone()),
+        ids => fail!("POST of one statement: expected one id back, got {ids:?}"),
+    }
+}
+
 /// The parts of a multipart answer, read by the boundary its Content-Type declares.
 pub(crate) fn parse_multipart(response: &Response, what: &str) -> Result<Vec<Part>, Failure> {
     let content_type = response.header("content-type").unwrap_or_default();
@@ -611,7 +619,7 @@ fn ensure_part_for(parts: &[Part], data: &[u8], what: &str) -> Verdict {
 async fn multipart_accepted(cx: Ctx) -> Verdict {
     let data = fresh_data(&cx, "posted");
     let statement = statement_with(&cx, "application/octet-stream", &data);
-    let ids = ensure_accepted(
+    let id = &ensure_one_accepted(
         &cx,
         &[
             Part::statements(&statement),
@@ -620,9 +628,6 @@ async fn multipart_accepted(cx: Ctx) -> Verdict {
         "with one statement and its attachment part",
     )
     .await?;
-    let [id] = ids.as_slice() else {
-        fail!("POST of one statement: expected one id back, got {ids:?}");
-    };
     common::get_statement(&cx, id).await?;
     let parts = get_with_attachments(&cx, &[("statementId", id)]).await?;
     ensure_part_for(&parts, &data, "the POSTed attachment read back")?;
@@ -721,15 +726,12 @@ async fn multipart_without_attachments_accepted(cx: Ctx) -> Verdict {
 
 async fn multipart_file_url_only_accepted(cx: Ctx) -> Verdict {
     let statement = statement_with_file_url(&cx);
-    let ids = ensure_accepted(
+    let id = &ensure_one_accepted(
         &cx,
         &[Part::statements(&statement)],
         "whose only attachment has a fileUrl and no part",
     )
     .await?;
-    let [id] = ids.as_slice() else {
-        fail!("POST of one statement: expected one id back, got {ids:?}");
-    };
     let got = common::get_statement(&cx, id).await?;
     ensure_attachments_kept(
         &statement,
@@ -799,7 +801,7 @@ async fn parts_matched_by_hash(cx: Ctx) -> Verdict {
         attachment_object(&usage, "text/plain", &first),
         attachment_object(&usage, "application/octet-stream", &second)
     ]);
-    let ids = ensure_accepted(
+    let id = &ensure_one_accepted(
         &cx,
         &[
             Part::statements(&statement),
@@ -809,9 +811,6 @@ async fn parts_matched_by_hash(cx: Ctx) -> Verdict {
         "with two attachment parts in the reverse order of the attachment objects",
     )
     .await?;
-    let [id] = ids.as_slice() else {
-        fail!("POST of one statement: expected one id back, got {ids:?}");
-    };
     common::get_statement(&cx, id).await?;
     let parts = get_with_attachments(&cx, &[("statementId", id)]).await?;
     ensure_part_for(&parts, &first, "the first attachment")?;
@@ -850,7 +849,7 @@ async fn non_binary_transfer_encoding_refused(cx: Ctx) -> Verdict {
 async fn missing_transfer_encoding_taken_as_binary(cx: Ctx) -> Verdict {
     let data = fresh_data(&cx, "unlabelled");
     let statement = statement_with(&cx, "application/octet-stream", &data);
-    let ids = ensure_accepted(
+    let id = &ensure_one_accepted(
         &cx,
         &[
             Part::statements(&statement),
@@ -860,9 +859,6 @@ async fn missing_transfer_encoding_taken_as_binary(cx: Ctx) -> Verdict {
         "with an attachment part without Content-Transfer-Encoding",
     )
     .await?;
-    let [id] = ids.as_slice() else {
-        fail!("POST of one statement: expected one id back, got {ids:?}");
-    };
     common::get_statement(&cx, id).await?;
     let parts = get_with_attachments(&cx, &[("statementId", id)]).await?;
     ensure_part_for(
@@ -976,7 +972,7 @@ fn ensure_transmission_format(parts: &[Part], what: &str) -> Result<Value, Failu
 async fn get_statement_with_attachments(cx: Ctx) -> Verdict {
     let data = fresh_data(&cx, "read back");
     let statement = statement_with(&cx, "application/octet-stream", &data);
-    let ids = ensure_accepted(
+    let id = &ensure_one_accepted(
         &cx,
         &[
             Part::statements(&statement),
@@ -985,9 +981,6 @@ async fn get_statement_with_attachments(cx: Ctx) -> Verdict {
         "with one statement and its attachment part",
     )
     .await?;
-    let [id] = ids.as_slice() else {
-        fail!("POST of one statement: expected one id back, got {ids:?}");
-    };
     common::get_statement(&cx, id).await?;
     let what = "GET /statements?statementId=…&attachments=true";
     let parts = get_with_attachments(&cx, &[("statementId", id)]).await?;
@@ -1059,7 +1052,7 @@ async fn query_with_attachments(cx: Ctx) -> Verdict {
 async fn get_without_attachments_json(cx: Ctx) -> Verdict {
     let data = fresh_data(&cx, "left out");
     let statement = statement_with(&cx, "text/plain", &data);
-    let ids = ensure_accepted(
+    let id = &ensure_one_accepted(
         &cx,
         &[
             Part::statements(&statement),
@@ -1068,9 +1061,6 @@ async fn get_without_attachments_json(cx: Ctx) -> Verdict {
         "with one statement and its attachment part",
     )
     .await?;
-    let [id] = ids.as_slice() else {
-        fail!("POST of one statement: expected one id back, got {ids:?}");
-    };
     common::get_statement(&cx, id).await?;
     for value in [None, Some("false")] {
         let mut request = cx.get("statements").query("statementId", id);
