@@ -3,7 +3,9 @@
 //! submodules competencies, people, evidence and transfer. The backend is chosen by the
 //! store URL's scheme.
 
+pub mod activity_map;
 pub mod competency;
+pub mod connectors;
 pub mod evidence;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
@@ -36,6 +38,10 @@ pub enum StoreError {
     PreconditionFailed(String),
     #[error("{0}")]
     Invalid(Violation),
+    /// The store cannot take the request now (its write queue is full, or the database is
+    /// locked); the client may retry shortly.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Backend(#[from] anyhow::Error),
 }
@@ -379,17 +385,45 @@ pub struct Store {
     pub people: Arc<dyn people::PeopleStore>,
     pub evidence: Arc<dyn evidence::EvidenceStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
+    /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
+    pub write_queue: Option<sqlite::writer::QueueGauge>,
+}
+
+/// How a store is opened, beyond its URL.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// The most write requests the SQLite writer admits at once (queued or being written).
+    pub write_queue: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            write_queue: sqlite::writer::DEFAULT_CAPACITY,
+        }
+    }
 }
 
 impl Store {
     /// Opens the backend named by the URL's scheme: `sqlite://PATH` (or a bare path), or
     /// `mongodb://…` / `mongodb+srv://…` (the path names the database).
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// `open`, with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> anyhow::Result<Self> {
+        let sqlite = |path: &str| async move {
+            let backend = sqlite::SqliteStore::open_with(path, options.write_queue).await?;
+            let write_queue = Some(backend.write_queue());
+            Ok(Store {
+                write_queue,
+                ..Self::from_backend(backend)
+            })
+        };
         match url.split_once("://") {
-            Some(("sqlite", path)) => sqlite::SqliteStore::open(path)
-                .await
-                .map(Self::from_backend),
-            None => sqlite::SqliteStore::open(url).await.map(Self::from_backend),
+            Some(("sqlite", path)) => sqlite(path).await,
+            None => sqlite(url).await,
             #[cfg(feature = "mongodb")]
             Some(("mongodb" | "mongodb+srv", _)) => {
                 mongo::MongoStore::open(url).await.map(Self::from_backend)
@@ -430,6 +464,7 @@ impl Store {
             people: backend.clone(),
             evidence: backend.clone(),
             transfer: backend,
+            write_queue: None,
         }
     }
 }

@@ -10,7 +10,7 @@ mod evidence;
 mod people;
 mod statements;
 mod transfer;
-mod writer;
+pub mod writer;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 
 use super::{ActorStore, StoreError, StoreResult, TenantId};
 use evidence::EvidenceSync;
-use writer::Writer;
+use writer::{QueueGauge, Writer};
 
 const READERS: usize = 4;
 
@@ -55,6 +55,7 @@ const MAIN_SCHEMA: Schema = Schema {
         include_str!("migration-6.sql"),
         include_str!("migration-7.sql"),
         include_str!("migration-8.sql"),
+        include_str!("migration-9.sql"),
     ],
 };
 
@@ -142,11 +143,21 @@ fn migrate(conn: &Connection, schema: &Schema) -> anyhow::Result<()> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and runs pending migrations.
     pub async fn open(path: &str) -> anyhow::Result<Self> {
-        let path = Path::new(path).to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path)).await?
+        Self::open_with(path, writer::DEFAULT_CAPACITY).await
     }
 
-    fn open_blocking(path: &Path) -> anyhow::Result<Self> {
+    /// `open`, with the writer admitting at most `write_queue` requests at once.
+    pub async fn open_with(path: &str, write_queue: usize) -> anyhow::Result<Self> {
+        let path = Path::new(path).to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, write_queue)).await?
+    }
+
+    /// The writer's queue: its depth and capacity.
+    pub fn write_queue(&self) -> QueueGauge {
+        self.inner.writer.gauge()
+    }
+
+    fn open_blocking(path: &Path, write_queue: usize) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating directory {}", dir.display()))?;
@@ -184,6 +195,7 @@ impl SqliteStore {
                 Ok(head) => committed.committed(head),
                 Err(e) => tracing::error!(error = %e, "reading the evidence journal's head failed"),
             }),
+            write_queue,
         )?;
         evidence::start_applier(derived, sync.clone(), writer.clone())?;
         let inner = Arc::new(Inner {

@@ -1,0 +1,109 @@
+//! Connectors: what the gateway fetches from other services (course catalogs, completion
+//! reports, talk feeds) and what it sends on (forwarding to other LRSs). Each source has
+//! one module with its `Config` and its `run`; [`ConnectorConfig`] dispatches on the
+//! `kind` of a stored configuration. Everything a connector brings in goes through the
+//! one ingest pipeline (`lrs.ingest`), so it is validated, tagged and scored like any
+//! statement a client posts.
+
+pub mod retry;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ingest::IngestError;
+use crate::lrs::Lrs;
+use crate::store::{StoreError, TenantId};
+use retry::CallError;
+
+/// A connector's configuration, by kind (`{"kind": "…", …}` in JSON and TOML).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ConnectorConfig {}
+
+impl ConnectorConfig {
+    /// One run of the connector: fetch or send what is new since its saved state.
+    pub async fn run(&self, ctx: &RunContext) -> Result<RunOutcome, ConnectorError> {
+        let _ = ctx;
+        match *self {}
+    }
+}
+
+/// What a run works with: the tenant and connector it runs for, the LRS it reads from and
+/// writes to, and the HTTP client (timeouts set) for the other side.
+#[derive(Clone)]
+pub struct RunContext {
+    pub tenant: TenantId,
+    /// The connector's id.
+    pub connector: String,
+    pub lrs: Lrs,
+    pub http: reqwest::Client,
+    /// The authority recorded on statements the connector stores (an Agent naming it).
+    pub authority: Value,
+}
+
+impl RunContext {
+    /// The connector's saved state, or the default for its first run.
+    pub async fn state<T: DeserializeOwned + Default>(&self) -> Result<T, ConnectorError> {
+        let saved = self
+            .lrs
+            .store
+            .connectors
+            .connector_state(self.tenant, &self.connector)
+            .await?;
+        match saved {
+            Some(value) => serde_json::from_value(value)
+                .map_err(|e| ConnectorError::State(format!("saved state unreadable: {e}"))),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// Saves the connector's state durably: a run that stops after this resumes here.
+    pub async fn save_state<T: Serialize>(&self, state: &T) -> Result<(), ConnectorError> {
+        let value = serde_json::to_value(state)
+            .map_err(|e| ConnectorError::State(format!("state not serialisable: {e}")))?;
+        self.lrs
+            .store
+            .connectors
+            .put_connector_state(self.tenant, &self.connector, value)
+            .await?;
+        Ok(())
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunOutcome {
+    /// Records read from the other side (or statements considered, for a forwarder).
+    pub read: u64,
+    /// Statements stored (or delivered, for a forwarder).
+    pub stored: u64,
+    /// Records skipped, each with why; a malformed record never stops a run.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A record a run could not use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejected {
+    /// Where it was: a line number, a report's URN, a statement id.
+    pub record: String,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The configuration cannot work (a field is missing or wrong).
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("state: {0}")]
+    State(String),
+    /// The other side answered something the connector cannot read.
+    #[error("{0}")]
+    Payload(String),
+}
