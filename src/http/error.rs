@@ -15,6 +15,10 @@ use crate::lrs::LrsError;
 use crate::store::StoreError;
 use crate::xapi::validate::Violation;
 
+/// Seconds a client is told to wait before retrying when the store is busy: the writer
+/// drains a full queue in well under that.
+pub const RETRY_BUSY_SECS: u64 = 1;
+
 /// Every failure a request can end in. Expected failures carry a stable machine code;
 /// unexpected ones are logged loudly and answered without internals.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,20 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("request body is larger than the {0} byte limit")]
     TooLarge(usize),
+    /// A request over a configured size cap (statements per batch, attachments): 413
+    /// naming the field and the rule.
+    #[error("{0}")]
+    OverLimit(Violation),
+    /// The server cannot take the request now (write queue full, store locked, request
+    /// deadline passed while working on it): 503 with `Retry-After`.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// The client did not send its request body within the request deadline: 408.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -78,6 +96,9 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::OverLimit(_) => "payload_too_large",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -95,6 +116,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(msg) => ApiError::Conflict(msg),
             StoreError::PreconditionFailed(msg) => ApiError::PreconditionFailed(msg),
             StoreError::Invalid(v) => ApiError::Invalid(v),
+            StoreError::Busy(message) => ApiError::Unavailable {
+                message,
+                retry_after_secs: RETRY_BUSY_SECS,
+            },
             StoreError::Backend(e) => ApiError::Internal(e),
         }
     }
@@ -181,7 +206,9 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge(_) | ApiError::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -199,7 +226,9 @@ impl ResponseError for ApiError {
             }
         };
         let (pointer, rule) = match self {
-            ApiError::Invalid(v) => (Some(v.pointer.as_str()), Some(v.rule)),
+            ApiError::Invalid(v) | ApiError::OverLimit(v) => {
+                (Some(v.pointer.as_str()), Some(v.rule))
+            }
             _ => (None, None),
         };
         let body = ErrorBody {
@@ -224,7 +253,11 @@ impl ResponseError for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
+        if let ApiError::TooManyRequests { retry_after_secs }
+        | ApiError::Unavailable {
+            retry_after_secs, ..
+        } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -413,17 +413,9 @@ impl Store {
 
     /// `open`, with options.
     pub async fn open_with(url: &str, options: StoreOptions) -> anyhow::Result<Self> {
-        let sqlite = |path: &str| async move {
-            let backend = sqlite::SqliteStore::open_with(path, options.write_queue).await?;
-            let write_queue = Some(backend.write_queue());
-            Ok(Store {
-                write_queue,
-                ..Self::from_backend(backend)
-            })
-        };
         match url.split_once("://") {
-            Some(("sqlite", path)) => sqlite(path).await,
-            None => sqlite(url).await,
+            Some(("sqlite", path)) => Self::open_sqlite(path, options).await,
+            None => Self::open_sqlite(url, options).await,
             #[cfg(feature = "mongodb")]
             Some(("mongodb" | "mongodb+srv", _)) => {
                 mongo::MongoStore::open(url).await.map(Self::from_backend)
@@ -438,6 +430,15 @@ impl Store {
                 crate::redact::redacted_url(url)
             )),
         }
+    }
+
+    async fn open_sqlite(path: &str, options: StoreOptions) -> anyhow::Result<Self> {
+        let backend = sqlite::SqliteStore::open_with(path, options.write_queue).await?;
+        let write_queue = Some(backend.write_queue());
+        Ok(Store {
+            write_queue,
+            ..Self::from_backend(backend)
+        })
     }
 
     fn from_backend<B>(backend: B) -> Self
