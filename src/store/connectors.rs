@@ -7,6 +7,13 @@ use serde_json::Value;
 
 use super::{StoreResult, TenantId};
 
+/// The name of the lease that gives one gateway the right to run a connector; leases of
+/// its parts (a forwarder's outbox, say) are named with this and `:` before their own name,
+/// and go with the connector when it is deleted.
+pub fn lease_prefix(tenant: TenantId, id: &str) -> String {
+    format!("connector:{tenant}:{id}")
+}
+
 /// A connector as configured: its id (unique in its tenant) and its configuration as
 /// JSON, secrets included. The store keeps it; callers never show the secrets.
 #[derive(Debug, Clone, PartialEq)]
