@@ -385,6 +385,7 @@ pub struct Store {
     pub people: Arc<dyn people::PeopleStore>,
     pub evidence: Arc<dyn evidence::EvidenceStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
+    pub connectors: Arc<dyn connectors::ConnectorStore>,
     /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
     pub write_queue: Option<sqlite::writer::QueueGauge>,
 }
@@ -452,6 +453,7 @@ impl Store {
             + people::PeopleStore
             + evidence::EvidenceStore
             + transfer::TransferStore
+            + connectors::ConnectorStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -464,6 +466,7 @@ impl Store {
             competencies: backend.clone(),
             people: backend.clone(),
             evidence: backend.clone(),
+            connectors: backend.clone(),
             transfer: backend,
             write_queue: None,
         }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
 use super::competency::{FrameworkRecord, RuleRecord};
+use super::connectors::DeadLetter;
 use super::people::LinkedIdentity;
 use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
@@ -25,10 +26,12 @@ pub enum RecordKind {
     Alignments,
     TaggingRevisions,
     PersonIdentities,
+    Connectors,
+    DeadLetters,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 12] = [
+    pub const ALL: [RecordKind; 14] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -41,6 +44,8 @@ impl RecordKind {
         RecordKind::Alignments,
         RecordKind::TaggingRevisions,
         RecordKind::PersonIdentities,
+        RecordKind::Connectors,
+        RecordKind::DeadLetters,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +62,8 @@ impl RecordKind {
             RecordKind::Alignments => "catalog",
             RecordKind::TaggingRevisions => "revisions",
             RecordKind::PersonIdentities => "linked identities",
+            RecordKind::Connectors => "connectors",
+            RecordKind::DeadLetters => "dead letters",
         }
     }
 
@@ -140,6 +147,20 @@ pub enum Record {
         identity: LinkedIdentity,
         updated_millis: i64,
     },
+    /// A connector's configuration and run state (JSON text, as stored); its lease is
+    /// not copied.
+    Connector {
+        tenant: TenantId,
+        id: String,
+        config: String,
+        state: Option<String>,
+        updated_millis: i64,
+    },
+    DeadLetter {
+        tenant: TenantId,
+        connector: String,
+        letter: DeadLetter,
+    },
 }
 
 impl Record {
@@ -157,6 +178,8 @@ impl Record {
             Record::Alignment { .. } => RecordKind::Alignments,
             Record::TaggingRevision { .. } => RecordKind::TaggingRevisions,
             Record::PersonIdentity { .. } => RecordKind::PersonIdentities,
+            Record::Connector { .. } => RecordKind::Connectors,
+            Record::DeadLetter { .. } => RecordKind::DeadLetters,
         }
     }
 }
@@ -353,6 +376,34 @@ impl Tally {
                 h.str(&i.person);
                 h.str(&i.agent);
                 h.int(*updated_millis);
+            }
+            Record::Connector {
+                tenant,
+                id,
+                config,
+                state,
+                updated_millis,
+            } => {
+                h.tag(b'K');
+                h.int(*tenant);
+                h.str(id);
+                h.str(config);
+                h.int(i64::from(state.is_some()));
+                h.str(state.as_deref().unwrap_or_default());
+                h.int(*updated_millis);
+            }
+            Record::DeadLetter {
+                tenant,
+                connector,
+                letter: l,
+            } => {
+                h.tag(b'X');
+                h.int(*tenant);
+                h.str(connector);
+                h.str(&l.statement_id);
+                h.str(&l.error);
+                h.int(i64::from(l.attempts));
+                h.int(l.failed_millis);
             }
         }
         let digest = h.0.finalize();

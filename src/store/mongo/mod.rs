@@ -15,6 +15,7 @@
 
 mod accounts;
 mod competency;
+mod connectors;
 mod documents;
 mod evidence;
 mod people;
@@ -237,6 +238,9 @@ impl MongoStore {
             ])
             .await?;
         for (name, indexes) in Self::evidence_indexes() {
+            self.coll(name).create_indexes(indexes).await?;
+        }
+        for (name, indexes) in Self::connector_indexes() {
             self.coll(name).create_indexes(indexes).await?;
         }
         insert_ignoring_duplicates(

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod competency;
+mod connectors;
 mod documents;
 mod evidence;
 mod people;
