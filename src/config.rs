@@ -59,6 +59,10 @@ pub struct EvidenceConfig {
     #[serde(default)]
     pub trust: std::collections::HashMap<String, f64>,
     pub level_from: Option<[f64; 4]>,
+    /// A watched video's result factor is its progress to this power.
+    pub video_progress_exponent: Option<f64>,
+    /// Strength of a video session that ended short of completion.
+    pub video_partial: Option<f64>,
 }
 
 impl EvidenceConfig {
@@ -92,6 +96,18 @@ impl EvidenceConfig {
                 anyhow::bail!("evidence.level_from must be four increasing positive scores");
             }
             w.level_from = levels;
+        }
+        if let Some(v) = self.video_progress_exponent {
+            if !(v.is_finite() && v > 0.0) {
+                anyhow::bail!("evidence.video_progress_exponent must be a positive number");
+            }
+            w.video_progress_exponent = v;
+        }
+        if let Some(v) = self.video_partial {
+            if !(0.0..=1.0).contains(&v) {
+                anyhow::bail!("evidence.video_partial must be between 0 and 1");
+            }
+            w.video_partial = v;
         }
         Ok(())
     }

@@ -6,9 +6,18 @@
 //!   completed < passed < mastered); `failed`, or any result with `success: false`, uses
 //!   the (negative) failure strength, so it counts against;
 //! - the result factor is 0.5 + 0.5 × `result.score.scaled` when a score is given (a pass
-//!   at 90 % counts 0.95 of a pass), else 1;
+//!   at 90 % counts 0.95 of a pass), else 1; for a video watched (a statement in the shape of
+//!   the xAPI Video profile, `https://w3id.org/xapi/video`, whose result carries the profile's
+//!   `progress` extension) it is progress^`video_progress_exponent` instead, so a talk watched
+//!   to 80 % counts 16 times one left at 5 % (exponent 1);
 //! - the source trust is set per statement authority (a credential key or a token's
 //!   issuer), default 1.
+//!
+//! A video session shows something only when it ends: `played`, `paused` and `seeked` are
+//! navigation (strength 0); `completed` counts with its verb strength; `terminated` below
+//! the completion threshold (the profile's `completion-threshold` context extension, else 1)
+//! counts with the `video_partial` strength, so a session that ends at 80 % is evidence while
+//! one that ends after `completed` is not counted twice.
 //!
 //! Evidence decays with one half-life: worth w at time t, it is worth
 //! w × 2^(−(now − t) / half-life) later. Because every item decays at the same rate, the
@@ -30,6 +39,12 @@ const DAY_MILLIS: f64 = 86_400_000.0;
 
 const ADL: &str = "http://adlnet.gov/expapi/verbs/";
 
+/// The xAPI Video profile's verbs and extensions (https://w3id.org/xapi/video).
+pub const VIDEO_VERBS: &str = "https://w3id.org/xapi/video/verbs/";
+pub const VIDEO_PROGRESS: &str = "https://w3id.org/xapi/video/extensions/progress";
+pub const VIDEO_COMPLETION_THRESHOLD: &str =
+    "https://w3id.org/xapi/video/extensions/completion-threshold";
+
 /// The weighting of evidence; every field is configurable and shown in answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceWeights {
@@ -46,6 +61,11 @@ pub struct EvidenceWeights {
     /// The decayed score from which each level (2, 3, 4, 5) starts; any positive score
     /// is level 1.
     pub level_from: [f64; 4],
+    /// A watched video's result factor is its progress (0–1) to this power: 1 weighs in
+    /// proportion to what was watched, more than 1 favours watching to the end.
+    pub video_progress_exponent: f64,
+    /// Strength of a video session that ended (`terminated`) short of completion.
+    pub video_partial: f64,
 }
 
 impl Default for EvidenceWeights {
@@ -74,6 +94,12 @@ impl Default for EvidenceWeights {
         ]
         .into_iter()
         .map(|(verb, strength)| (format!("{ADL}{verb}"), strength))
+        .chain(
+            // Moving about in a video shows nothing by itself.
+            ["played", "paused", "seeked"]
+                .into_iter()
+                .map(|verb| (format!("{VIDEO_VERBS}{verb}"), 0.0)),
+        )
         .collect();
         EvidenceWeights {
             half_life_days: 365.0,
@@ -82,6 +108,8 @@ impl Default for EvidenceWeights {
             failure: -0.3,
             trust: HashMap::new(),
             level_from: [1.0, 2.5, 5.0, 8.0],
+            video_progress_exponent: 1.0,
+            video_partial: 0.6,
         }
     }
 }
@@ -96,16 +124,24 @@ impl EvidenceWeights {
             .unwrap_or_default();
         let failed = verb_id == format!("{ADL}failed")
             || statement.pointer("/result/success") == Some(&Value::Bool(false));
+        let progress = video_progress(statement);
         let verb = if failed {
             self.failure
+        } else if progress.is_some_and(|p| {
+            verb_id == format!("{ADL}terminated") && p < video_completion_threshold(statement)
+        }) {
+            self.video_partial
         } else {
             self.verbs.get(verb_id).copied().unwrap_or(self.other_verb)
         };
-        let result = statement
-            .pointer("/result/score/scaled")
-            .and_then(Value::as_f64)
-            .filter(|_| !failed)
-            .map_or(1.0, |s| 0.5 + 0.5 * s.clamp(-1.0, 1.0));
+        let result = match progress {
+            Some(p) if !failed => p.powf(self.video_progress_exponent),
+            _ => statement
+                .pointer("/result/score/scaled")
+                .and_then(Value::as_f64)
+                .filter(|_| !failed)
+                .map_or(1.0, |s| 0.5 + 0.5 * s.clamp(-1.0, 1.0)),
+        };
         let trust = self.trust.get(source).copied().unwrap_or(1.0);
         Weight {
             verb,
@@ -114,6 +150,11 @@ impl EvidenceWeights {
             trust,
             value: verb * result * confidence * trust,
         }
+    }
+
+    /// The result factor a video watched to `progress` (0–1) gets.
+    pub fn video_factor(&self, progress: f64) -> f64 {
+        progress.clamp(0.0, 1.0).powf(self.video_progress_exponent)
     }
 
     fn half_lives_since_epoch(&self, millis: i64) -> f64 {
@@ -154,6 +195,30 @@ impl EvidenceWeights {
             .filter(|from| score >= **from)
             .count() as u8
     }
+}
+
+/// The watched fraction (0–1) of a statement in the Video profile's shape: its result's
+/// `progress` extension (a number, or a numeric string as some players send it).
+fn video_progress(statement: &Value) -> Option<f64> {
+    let value = statement
+        .pointer("/result/extensions")?
+        .get(VIDEO_PROGRESS)?;
+    let progress = match value {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    progress.is_finite().then(|| progress.clamp(0.0, 1.0))
+}
+
+/// The progress at which the player counts the video completed (1 when not given).
+fn video_completion_threshold(statement: &Value) -> f64 {
+    statement
+        .pointer("/context/extensions")
+        .and_then(|e| e.get(VIDEO_COMPLETION_THRESHOLD))
+        .and_then(Value::as_f64)
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map_or(1.0, |t| t.min(1.0))
 }
 
 #[cfg(test)]
@@ -209,6 +274,69 @@ mod tests {
             assert_eq!(old < recent, w.score_at(old, now) < w.score_at(recent, now));
         }
         assert!(old < recent);
+    }
+
+    fn watched(verb: &str, progress: Value, threshold: Option<f64>) -> Value {
+        let verb = if verb == "terminated" || verb == "completed" {
+            format!("{ADL}{verb}")
+        } else {
+            format!("{VIDEO_VERBS}{verb}")
+        };
+        let mut context = json!({ "contextActivities": { "category": [{ "id": "https://w3id.org/xapi/video" }] } });
+        if let Some(t) = threshold {
+            context["extensions"] = json!({ VIDEO_COMPLETION_THRESHOLD: t });
+        }
+        json!({
+            "verb": { "id": verb },
+            "result": { "extensions": { VIDEO_PROGRESS: progress, "https://w3id.org/xapi/video/extensions/played-segments": "0[.]12.5" } },
+            "context": context,
+        })
+    }
+
+    /// xAPI Video profile (https://w3id.org/xapi/video): `progress` is the watched fraction
+    /// 0–1, sent with every event; a session ends with `terminated`.
+    #[test]
+    fn a_video_watched_to_80_percent_counts_16_times_one_left_at_5_percent() {
+        let w = EvidenceWeights::default();
+        let weigh = |s: &Value| w.weigh(s, 1.0, "player");
+        let far = weigh(&watched("terminated", json!(0.8), None));
+        let barely = weigh(&watched("terminated", json!(0.05), None));
+        assert_eq!((far.verb, far.result), (0.6, 0.8));
+        assert!((far.value / barely.value - 16.0).abs() < 1e-9);
+        // Numeric strings, as some players send them, read the same.
+        assert_eq!(weigh(&watched("terminated", json!("0.8"), None)), far);
+    }
+
+    #[test]
+    fn navigation_shows_nothing_and_a_completed_video_is_not_counted_twice() {
+        let w = EvidenceWeights::default();
+        let weigh = |s: &Value| w.weigh(s, 1.0, "player").value;
+        for verb in ["played", "paused", "seeked"] {
+            assert_eq!(weigh(&watched(verb, json!(0.7), None)), 0.0, "{verb}");
+        }
+        assert!((weigh(&watched("completed", json!(1.0), None)) - 0.6).abs() < 1e-12);
+        // `terminated` after reaching the threshold: `completed` already counted it.
+        assert_eq!(weigh(&watched("terminated", json!(1.0), None)), 0.0);
+        assert_eq!(weigh(&watched("terminated", json!(0.95), Some(0.9))), 0.0);
+        assert!(weigh(&watched("terminated", json!(0.85), Some(0.9))) > 0.0);
+    }
+
+    #[test]
+    fn the_progress_exponent_sets_how_much_watching_to_the_end_counts() {
+        let w = EvidenceWeights {
+            video_progress_exponent: 2.0,
+            ..EvidenceWeights::default()
+        };
+        let ratio = w
+            .weigh(&watched("terminated", json!(0.8), None), 1.0, "p")
+            .value
+            / w.weigh(&watched("terminated", json!(0.05), None), 1.0, "p")
+                .value;
+        assert!((ratio - 256.0).abs() < 1e-6);
+        assert!((w.video_factor(0.5) - 0.25).abs() < 1e-12);
+        // Statements outside the profile keep the score factor.
+        let s = statement("passed", json!({ "score": { "scaled": 0.8 } }));
+        assert_eq!(w.weigh(&s, 1.0, "lms").result, 0.9);
     }
 
     #[test]
