@@ -385,7 +385,7 @@ pub struct Store {
     pub people: Arc<dyn people::PeopleStore>,
     pub evidence: Arc<dyn evidence::EvidenceStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
-    pub connectors: Arc<dyn connectors::ConnectorStore>,
+    pub activity_map: Arc<dyn activity_map::ActivityMapStore>,
     /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
     pub write_queue: Option<sqlite::writer::QueueGauge>,
 }
@@ -453,7 +453,7 @@ impl Store {
             + people::PeopleStore
             + evidence::EvidenceStore
             + transfer::TransferStore
-            + connectors::ConnectorStore
+            + activity_map::ActivityMapStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -466,8 +466,8 @@ impl Store {
             competencies: backend.clone(),
             people: backend.clone(),
             evidence: backend.clone(),
-            connectors: backend.clone(),
-            transfer: backend,
+            transfer: backend.clone(),
+            activity_map: backend,
             write_queue: None,
         }
     }

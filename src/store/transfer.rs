@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 
+use super::activity_map::Equivalence;
 use super::competency::{FrameworkRecord, RuleRecord};
-use super::connectors::DeadLetter;
 use super::people::LinkedIdentity;
 use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
@@ -26,12 +26,11 @@ pub enum RecordKind {
     Alignments,
     TaggingRevisions,
     PersonIdentities,
-    Connectors,
-    DeadLetters,
+    Equivalences,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 14] = [
+    pub const ALL: [RecordKind; 13] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -44,8 +43,7 @@ impl RecordKind {
         RecordKind::Alignments,
         RecordKind::TaggingRevisions,
         RecordKind::PersonIdentities,
-        RecordKind::Connectors,
-        RecordKind::DeadLetters,
+        RecordKind::Equivalences,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,8 +60,7 @@ impl RecordKind {
             RecordKind::Alignments => "catalog",
             RecordKind::TaggingRevisions => "revisions",
             RecordKind::PersonIdentities => "linked identities",
-            RecordKind::Connectors => "connectors",
-            RecordKind::DeadLetters => "dead letters",
+            RecordKind::Equivalences => "activity equivalences",
         }
     }
 
@@ -147,19 +144,9 @@ pub enum Record {
         identity: LinkedIdentity,
         updated_millis: i64,
     },
-    /// A connector's configuration and run state (JSON text, as stored); its lease is
-    /// not copied.
-    Connector {
+    Equivalence {
         tenant: TenantId,
-        id: String,
-        config: String,
-        state: Option<String>,
-        updated_millis: i64,
-    },
-    DeadLetter {
-        tenant: TenantId,
-        connector: String,
-        letter: DeadLetter,
+        equivalence: Equivalence,
     },
 }
 
@@ -178,8 +165,7 @@ impl Record {
             Record::Alignment { .. } => RecordKind::Alignments,
             Record::TaggingRevision { .. } => RecordKind::TaggingRevisions,
             Record::PersonIdentity { .. } => RecordKind::PersonIdentities,
-            Record::Connector { .. } => RecordKind::Connectors,
-            Record::DeadLetter { .. } => RecordKind::DeadLetters,
+            Record::Equivalence { .. } => RecordKind::Equivalences,
         }
     }
 }
@@ -377,33 +363,15 @@ impl Tally {
                 h.str(&i.agent);
                 h.int(*updated_millis);
             }
-            Record::Connector {
+            Record::Equivalence {
                 tenant,
-                id,
-                config,
-                state,
-                updated_millis,
+                equivalence: e,
             } => {
-                h.tag(b'K');
+                h.tag(b'Q');
                 h.int(*tenant);
-                h.str(id);
-                h.str(config);
-                h.int(i64::from(state.is_some()));
-                h.str(state.as_deref().unwrap_or_default());
-                h.int(*updated_millis);
-            }
-            Record::DeadLetter {
-                tenant,
-                connector,
-                letter: l,
-            } => {
-                h.tag(b'X');
-                h.int(*tenant);
-                h.str(connector);
-                h.str(&l.statement_id);
-                h.str(&l.error);
-                h.int(i64::from(l.attempts));
-                h.int(l.failed_millis);
+                h.str(&e.alias);
+                h.str(&e.canonical);
+                h.str(&e.source);
             }
         }
         let digest = h.0.finalize();

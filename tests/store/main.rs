@@ -2,16 +2,16 @@
 //! SQLite file, or a fresh MongoDB database). What the API builds on — atomic batches,
 //! immutability, voiding, index-driven queries with stable paging, document
 //! preconditions under racing writers, tenant scoping (`contract`); frameworks, rules,
-//! the catalog and tags (`competency`); evidence, experts and teams (`evidence`);
-//! connectors' configurations, state, leases and dead letters (`connectors`); whole
+//! the catalog and tags (`competency`); evidence, experts and teams (`evidence`); activity
+//! equivalences and catalog definitions (`activity_map`); whole
 //! store export and import (`transfer`) — is checked here, below HTTP. Beside them: the
 //! copy between backends (`migration`), the SQLite schema's upgrade path (`schema`) and
 //! the admin commands (`commands`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod activity_map;
 mod commands;
 mod competency;
-mod connectors;
 mod contract;
 mod evidence;
 mod migration;
@@ -121,13 +121,9 @@ on_every_backend! {
         every_kind_is_exported_in_pages_and_counted,
         imported_records_are_exported_unchanged_and_answered_from,
     ],
-    connectors: [
-        configurations_are_created_replaced_listed_and_deleted,
-        state_is_saved_replaced_and_scoped,
-        a_lease_has_one_owner_until_it_expires_or_is_released,
-        racing_owners_of_a_free_lease_give_it_to_one,
-        dead_letters_are_added_listed_oldest_first_and_removed,
-        deleting_a_connector_removes_its_state_lease_and_dead_letters,
+    activity_map: [
+        equivalences_are_set_replaced_looked_up_listed_and_removed,
+        catalog_definitions_merge_with_statement_definitions,
     ],
 }
 

@@ -10,12 +10,12 @@
 //! - `counters`: one document handing out `seq` ranges with a never-decreasing `stored`.
 //! - `writes`: a marker per batch in flight, so `consistent_through` never passes one.
 //! - `attachments`, `activities`, `agent_names`, `documents`, `credentials`, `tenants`,
-//!   `signing_keys`, and those of competencies (see `competency`), people (`people`) and
-//!   skill evidence (`evidence`).
+//!   `signing_keys`, and those of competencies (see `competency`), people (`people`),
+//!   activity equivalences (`activity_map`) and skill evidence (`evidence`).
 
 mod accounts;
+mod activity_map;
 mod competency;
-mod connectors;
 mod documents;
 mod evidence;
 mod people;
@@ -237,10 +237,13 @@ impl MongoStore {
                 index(doc! {"tenant": 1, "person": 1}, false),
             ])
             .await?;
+        self.coll("activity_equivalences")
+            .create_indexes([
+                index(doc! {"tenant": 1, "alias": 1}, true),
+                index(doc! {"tenant": 1, "canonical": 1}, false),
+            ])
+            .await?;
         for (name, indexes) in Self::evidence_indexes() {
-            self.coll(name).create_indexes(indexes).await?;
-        }
-        for (name, indexes) in Self::connector_indexes() {
             self.coll(name).create_indexes(indexes).await?;
         }
         insert_ignoring_duplicates(

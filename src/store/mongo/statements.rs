@@ -389,7 +389,7 @@ impl MongoStore {
 
     /// Merges a definition into the stored one by compare-and-set on its text, so two
     /// gateways merging at once both land.
-    async fn merge_activity(
+    pub(super) async fn merge_activity(
         &self,
         tenant: TenantId,
         id: &str,

@@ -7,10 +7,10 @@ use mongodb::bson::{doc, Bson, Document as BsonDocument};
 
 use super::accounts::{credential_of, tenant_of};
 use super::competency::framework_of;
-use super::connectors::dead_letter_of;
 use super::documents::{document_row, to_document};
 use super::statements::{index_of, statement_document, StatementFields};
 use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
+use crate::store::activity_map::Equivalence;
 use crate::store::competency::RuleRecord;
 use crate::store::people::LinkedIdentity;
 use crate::store::transfer::{ExportPage, Record, RecordKind, StatementRecord, TransferStore};
@@ -30,8 +30,7 @@ fn collection(kind: RecordKind) -> &'static str {
         RecordKind::Alignments => "activity_alignments",
         RecordKind::TaggingRevisions => "tagging_revisions",
         RecordKind::PersonIdentities => "person_identities",
-        RecordKind::Connectors => "connectors",
-        RecordKind::DeadLetters => "dead_letters",
+        RecordKind::Equivalences => "activity_equivalences",
     }
 }
 
@@ -110,17 +109,13 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
             },
             updated_millis: get_i64(d, "updated")?,
         },
-        RecordKind::Connectors => Record::Connector {
+        RecordKind::Equivalences => Record::Equivalence {
             tenant: get_i64(d, "tenant")?,
-            id: get_str(d, "id")?,
-            config: get_str(d, "config")?,
-            state: d.get_str("state").ok().map(str::to_owned),
-            updated_millis: get_i64(d, "updated")?,
-        },
-        RecordKind::DeadLetters => Record::DeadLetter {
-            tenant: get_i64(d, "tenant")?,
-            connector: get_str(d, "connector")?,
-            letter: dead_letter_of(d)?,
+            equivalence: Equivalence {
+                alias: get_str(d, "alias")?,
+                canonical: get_str(d, "canonical")?,
+                source: get_str(d, "source")?,
+            },
         },
         RecordKind::Documents => {
             let kind = get_i64(d, "kind")?;
@@ -266,28 +261,11 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
             "tenant": tenant, "ifi": &i.ifi, "person": &i.person, "agent": &i.agent,
             "updated": updated_millis,
         },
-        Record::Connector {
+        Record::Equivalence {
             tenant,
-            id,
-            config,
-            state,
-            updated_millis,
-        } => {
-            let mut row = doc! {
-                "tenant": tenant, "id": id, "config": config, "updated": updated_millis,
-            };
-            if let Some(state) = state {
-                row.insert("state", state);
-            }
-            row
-        }
-        Record::DeadLetter {
-            tenant,
-            connector,
-            letter: l,
+            equivalence: e,
         } => doc! {
-            "tenant": tenant, "connector": connector, "statement_id": &l.statement_id,
-            "error": &l.error, "attempts": i64::from(l.attempts), "failed": l.failed_millis,
+            "tenant": tenant, "alias": &e.alias, "canonical": &e.canonical, "source": &e.source,
         },
         Record::Statement(_) | Record::Tenant(_) => return None,
     })

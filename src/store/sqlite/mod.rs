@@ -4,8 +4,8 @@
 //! own.
 
 mod accounts;
+mod activity_map;
 mod competency;
-mod connectors;
 mod documents;
 mod evidence;
 mod people;

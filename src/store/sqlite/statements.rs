@@ -199,7 +199,7 @@ pub(super) fn index_keys_json(keys: &[IndexKey]) -> String {
 
 /// Keeps the Activities resource current; most statements repeat the stored definition,
 /// which costs one point read.
-fn merge_activity(
+pub(super) fn merge_activity(
     conn: &Connection,
     tenant: TenantId,
     incoming: &ActivityDefinition,
