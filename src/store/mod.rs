@@ -386,6 +386,7 @@ pub struct Store {
     pub evidence: Arc<dyn evidence::EvidenceStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
     pub activity_map: Arc<dyn activity_map::ActivityMapStore>,
+    pub connectors: Arc<dyn connectors::ConnectorStore>,
     /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
     pub write_queue: Option<sqlite::writer::QueueGauge>,
 }
@@ -454,6 +455,7 @@ impl Store {
             + evidence::EvidenceStore
             + transfer::TransferStore
             + activity_map::ActivityMapStore
+            + connectors::ConnectorStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -466,6 +468,7 @@ impl Store {
             competencies: backend.clone(),
             people: backend.clone(),
             evidence: backend.clone(),
+            connectors: backend.clone(),
             transfer: backend.clone(),
             activity_map: backend,
             write_queue: None,

@@ -7,6 +7,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::activity_map::Equivalence;
 use super::competency::{FrameworkRecord, RuleRecord};
+use super::connectors::DeadLetter;
 use super::people::LinkedIdentity;
 use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
@@ -27,10 +28,12 @@ pub enum RecordKind {
     TaggingRevisions,
     PersonIdentities,
     Equivalences,
+    Connectors,
+    DeadLetters,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 13] = [
+    pub const ALL: [RecordKind; 15] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -44,6 +47,8 @@ impl RecordKind {
         RecordKind::TaggingRevisions,
         RecordKind::PersonIdentities,
         RecordKind::Equivalences,
+        RecordKind::Connectors,
+        RecordKind::DeadLetters,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +66,8 @@ impl RecordKind {
             RecordKind::TaggingRevisions => "revisions",
             RecordKind::PersonIdentities => "linked identities",
             RecordKind::Equivalences => "activity equivalences",
+            RecordKind::Connectors => "connectors",
+            RecordKind::DeadLetters => "dead letters",
         }
     }
 
@@ -148,6 +155,20 @@ pub enum Record {
         tenant: TenantId,
         equivalence: Equivalence,
     },
+    /// A connector's configuration and run state (JSON text, as stored); its lease is
+    /// not copied.
+    Connector {
+        tenant: TenantId,
+        id: String,
+        config: String,
+        state: Option<String>,
+        updated_millis: i64,
+    },
+    DeadLetter {
+        tenant: TenantId,
+        connector: String,
+        letter: DeadLetter,
+    },
 }
 
 impl Record {
@@ -166,6 +187,8 @@ impl Record {
             Record::TaggingRevision { .. } => RecordKind::TaggingRevisions,
             Record::PersonIdentity { .. } => RecordKind::PersonIdentities,
             Record::Equivalence { .. } => RecordKind::Equivalences,
+            Record::Connector { .. } => RecordKind::Connectors,
+            Record::DeadLetter { .. } => RecordKind::DeadLetters,
         }
     }
 }
@@ -372,6 +395,34 @@ impl Tally {
                 h.str(&e.alias);
                 h.str(&e.canonical);
                 h.str(&e.source);
+            }
+            Record::Connector {
+                tenant,
+                id,
+                config,
+                state,
+                updated_millis,
+            } => {
+                h.tag(b'K');
+                h.int(*tenant);
+                h.str(id);
+                h.str(config);
+                h.int(i64::from(state.is_some()));
+                h.str(state.as_deref().unwrap_or_default());
+                h.int(*updated_millis);
+            }
+            Record::DeadLetter {
+                tenant,
+                connector,
+                letter: l,
+            } => {
+                h.tag(b'X');
+                h.int(*tenant);
+                h.str(connector);
+                h.str(&l.statement_id);
+                h.str(&l.error);
+                h.int(i64::from(l.attempts));
+                h.int(l.failed_millis);
             }
         }
         let digest = h.0.finalize();

@@ -3,7 +3,8 @@
 //! immutability, voiding, index-driven queries with stable paging, document
 //! preconditions under racing writers, tenant scoping (`contract`); frameworks, rules,
 //! the catalog and tags (`competency`); evidence, experts and teams (`evidence`); activity
-//! equivalences and catalog definitions (`activity_map`); whole
+//! equivalences and catalog definitions (`activity_map`); connectors' configurations,
+//! state, leases and dead letters (`connectors`); whole
 //! store export and import (`transfer`) — is checked here, below HTTP. Beside them: the
 //! copy between backends (`migration`), the SQLite schema's upgrade path (`schema`) and
 //! the admin commands (`commands`).
@@ -12,6 +13,7 @@
 mod activity_map;
 mod commands;
 mod competency;
+mod connectors;
 mod contract;
 mod evidence;
 mod migration;
@@ -124,6 +126,14 @@ on_every_backend! {
     activity_map: [
         equivalences_are_set_replaced_looked_up_listed_and_removed,
         catalog_definitions_merge_with_statement_definitions,
+    ],
+    connectors: [
+        configurations_are_created_replaced_listed_and_deleted,
+        state_is_saved_replaced_and_scoped,
+        a_lease_has_one_owner_until_it_expires_or_is_released,
+        racing_owners_of_a_free_lease_give_it_to_one,
+        dead_letters_are_added_listed_oldest_first_and_removed,
+        deleting_a_connector_removes_its_state_lease_and_dead_letters,
     ],
 }
 

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use lrsgate::competency::Alignment;
 use lrsgate::store::activity_map::Equivalence;
 use lrsgate::store::competency::{FrameworkRecord, RuleRecord};
+use lrsgate::store::connectors::{ConnectorRecord, DeadLetter};
 use lrsgate::store::people::LinkedIdentity;
 use lrsgate::store::transfer::{normalize_index, Record, RecordKind, StatementRecord, Tally};
 use lrsgate::store::{
@@ -200,6 +201,29 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
             .await
             .unwrap();
     }
+    for tenant in [T, OTHER] {
+        let connector = ConnectorRecord {
+            id: "fwd".into(),
+            config: json!({"kind": "forward", "password": "s3cret"}),
+            updated_millis: 1_000,
+        };
+        let c = &store.connectors;
+        c.put_connector(tenant, connector).await.unwrap();
+        let letter = DeadLetter {
+            statement_id: id_of(&first),
+            error: "HTTP 503".into(),
+            attempts: 3,
+            failed_millis: 2_000,
+        };
+        c.add_dead_letters(tenant, "fwd", vec![letter]).await.unwrap();
+        // Leases are not copied.
+        c.acquire_lease("connector:1:fwd", "gw", 0, 1_000).await.unwrap();
+    }
+    store
+        .connectors
+        .put_connector_state(T, "fwd", json!({"delivered": 4}))
+        .await
+        .unwrap();
 
     let expected: BTreeMap<&str, u64> = [
         ("tenants", 2),
@@ -215,6 +239,8 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
         ("revisions", 2),
         ("linked identities", 2),
         ("activity equivalences", 2),
+        ("connectors", 2),
+        ("dead letters", 2),
     ]
     .into();
     let mut counted = BTreeMap::new();
@@ -450,6 +476,30 @@ fn records() -> Vec<Record> {
                 source: "linkedin-learning".into(),
             },
         },
+        Record::Connector {
+            tenant: OTHER,
+            id: "fwd".into(),
+            config: json!({"kind": "forward", "url": "http://127.0.0.1:9/xapi"}).to_string(),
+            state: Some(json!({"delivered": 4}).to_string()),
+            updated_millis: 6_000,
+        },
+        Record::Connector {
+            tenant: T,
+            id: "talks".into(),
+            config: json!({"kind": "talks"}).to_string(),
+            state: None,
+            updated_millis: 6_001,
+        },
+        Record::DeadLetter {
+            tenant: OTHER,
+            connector: "fwd".into(),
+            letter: DeadLetter {
+                statement_id: "0a9f0c1e-6f53-4c5a-9d0e-1b7b3e1f0003".into(),
+                error: "HTTP 503".into(),
+                attempts: 3,
+                failed_millis: 7_000,
+            },
+        },
     ]
 }
 
@@ -493,6 +543,14 @@ pub async fn imported_records_are_exported_unchanged_and_answered_from(store: &S
     assert_eq!(exported, given);
 
     // Reads answer from what was imported.
+    assert_eq!(
+        store.connectors.connector_state(OTHER, "fwd").await.unwrap(),
+        Some(json!({"delivered": 4}))
+    );
+    assert_eq!(
+        store.connectors.dead_letters(OTHER, "fwd", 10).await.unwrap()[0].attempts,
+        3
+    );
     let alias = "urn:li:lyndaCourse:1".to_owned();
     assert_eq!(
         store

@@ -16,6 +16,7 @@
 mod accounts;
 mod activity_map;
 mod competency;
+mod connectors;
 mod documents;
 mod evidence;
 mod people;
@@ -244,6 +245,9 @@ impl MongoStore {
             ])
             .await?;
         for (name, indexes) in Self::evidence_indexes() {
+            self.coll(name).create_indexes(indexes).await?;
+        }
+        for (name, indexes) in Self::connector_indexes() {
             self.coll(name).create_indexes(indexes).await?;
         }
         insert_ignoring_duplicates(

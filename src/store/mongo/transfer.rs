@@ -7,6 +7,7 @@ use mongodb::bson::{doc, Bson, Document as BsonDocument};
 
 use super::accounts::{credential_of, tenant_of};
 use super::competency::framework_of;
+use super::connectors::dead_letter_of;
 use super::documents::{document_row, to_document};
 use super::statements::{index_of, statement_document, StatementFields};
 use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
@@ -31,6 +32,8 @@ fn collection(kind: RecordKind) -> &'static str {
         RecordKind::TaggingRevisions => "tagging_revisions",
         RecordKind::PersonIdentities => "person_identities",
         RecordKind::Equivalences => "activity_equivalences",
+        RecordKind::Connectors => "connectors",
+        RecordKind::DeadLetters => "dead_letters",
     }
 }
 
@@ -116,6 +119,18 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
                 canonical: get_str(d, "canonical")?,
                 source: get_str(d, "source")?,
             },
+        },
+        RecordKind::Connectors => Record::Connector {
+            tenant: get_i64(d, "tenant")?,
+            id: get_str(d, "id")?,
+            config: get_str(d, "config")?,
+            state: d.get_str("state").ok().map(str::to_owned),
+            updated_millis: get_i64(d, "updated")?,
+        },
+        RecordKind::DeadLetters => Record::DeadLetter {
+            tenant: get_i64(d, "tenant")?,
+            connector: get_str(d, "connector")?,
+            letter: dead_letter_of(d)?,
         },
         RecordKind::Documents => {
             let kind = get_i64(d, "kind")?;
@@ -266,6 +281,29 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
             equivalence: e,
         } => doc! {
             "tenant": tenant, "alias": &e.alias, "canonical": &e.canonical, "source": &e.source,
+        },
+        Record::Connector {
+            tenant,
+            id,
+            config,
+            state,
+            updated_millis,
+        } => {
+            let mut row = doc! {
+                "tenant": tenant, "id": id, "config": config, "updated": updated_millis,
+            };
+            if let Some(state) = state {
+                row.insert("state", state);
+            }
+            row
+        }
+        Record::DeadLetter {
+            tenant,
+            connector,
+            letter: l,
+        } => doc! {
+            "tenant": tenant, "connector": connector, "statement_id": &l.statement_id,
+            "error": &l.error, "attempts": i64::from(l.attempts), "failed": l.failed_millis,
         },
         Record::Statement(_) | Record::Tenant(_) => return None,
     })

@@ -6,6 +6,7 @@
 mod accounts;
 mod activity_map;
 mod competency;
+mod connectors;
 mod documents;
 mod evidence;
 mod people;

@@ -10,6 +10,7 @@ use super::statements::index_keys_json;
 use super::{backend, SqliteStore};
 use crate::store::activity_map::Equivalence;
 use crate::store::competency::{FrameworkRecord, RuleRecord};
+use crate::store::connectors::DeadLetter;
 use crate::store::people::LinkedIdentity;
 use crate::store::transfer::{
     normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
@@ -85,6 +86,16 @@ fn source(kind: RecordKind) -> Source {
             table: "activity_equivalences",
             key: &["tenant", "alias"],
             columns: "tenant, alias, canonical, source",
+        },
+        RecordKind::Connectors => Source {
+            table: "connectors",
+            key: &["tenant", "id"],
+            columns: "tenant, id, config, state, updated_ms",
+        },
+        RecordKind::DeadLetters => Source {
+            table: "dead_letters",
+            key: &["tenant", "connector", "statement_id"],
+            columns: "tenant, connector, statement_id, error, attempts, failed_ms",
         },
         RecordKind::Documents => Source {
             table: "documents",
@@ -223,6 +234,23 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
                 alias: r.get(1)?,
                 canonical: r.get(2)?,
                 source: r.get(3)?,
+            },
+        },
+        RecordKind::Connectors => Record::Connector {
+            tenant: r.get(0)?,
+            id: r.get(1)?,
+            config: r.get(2)?,
+            state: r.get(3)?,
+            updated_millis: r.get(4)?,
+        },
+        RecordKind::DeadLetters => Record::DeadLetter {
+            tenant: r.get(0)?,
+            connector: r.get(1)?,
+            letter: DeadLetter {
+                statement_id: r.get(2)?,
+                error: r.get(3)?,
+                attempts: r.get(4)?,
+                failed_millis: r.get(5)?,
             },
         },
         RecordKind::AgentNames => Record::AgentName {
@@ -404,6 +432,29 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                 "INSERT INTO activity_equivalences (tenant, alias, canonical, source) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![tenant, e.alias, e.canonical, e.source])?;
+        }
+        Record::Connector {
+            tenant,
+            id,
+            config,
+            state,
+            updated_millis,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO connectors (tenant, id, config, state, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![tenant, id, config, state, updated_millis])?;
+        }
+        Record::DeadLetter {
+            tenant,
+            connector,
+            letter: l,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO dead_letters (tenant, connector, statement_id, error, attempts, failed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![tenant, connector, l.statement_id, l.error, l.attempts, l.failed_millis])?;
         }
         Record::Document {
             tenant,
