@@ -10,7 +10,7 @@ pub mod error;
 mod evidence;
 pub mod multipart;
 mod oauth;
-mod params;
+pub mod params;
 mod people;
 mod request;
 pub mod routes;

@@ -14,7 +14,7 @@
 //!
 //! Retagging runs stages 3 and 4 over stored statements and replaces what they derived.
 
-mod attachments;
+pub mod attachments;
 pub mod jobs;
 
 use std::collections::HashSet;
