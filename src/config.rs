@@ -176,6 +176,17 @@ pub struct Settings {
     /// 3.1.s3.b1 as ADL's 1.0.3 test suite checks it. Off: such a PUT creates the
     /// document, as client libraries expect; over an existing one it is 409 either way.
     pub strict_profile_preconditions: bool,
+    /// Whether this gateway runs connectors on their schedules (runs asked for through the
+    /// API or `lrsgate connector run` happen either way).
+    pub connectors_enabled: bool,
+    /// How often the connector scheduler looks for connectors that are due.
+    pub connector_tick_secs: u64,
+    /// Connectors' HTTP calls: time allowed to connect, and to wait for each read.
+    pub connector_connect_timeout_secs: u64,
+    pub connector_read_timeout_secs: u64,
+    /// Connectors declared in the file (`[[connectors]]`: `id`, optional `tenant` name,
+    /// `kind` and its fields, `every_minutes`, `enabled`), put into the store at start.
+    pub connectors: Vec<serde_json::Value>,
 }
 
 impl Default for Settings {
@@ -201,6 +212,11 @@ impl Default for Settings {
             evidence: EvidenceWeights::default(),
             evidence_recording: true,
             strict_profile_preconditions: false,
+            connectors_enabled: true,
+            connector_tick_secs: 15,
+            connector_connect_timeout_secs: 10,
+            connector_read_timeout_secs: 60,
+            connectors: Vec::new(),
         }
     }
 }
@@ -229,6 +245,11 @@ pub struct Layer {
     pub evidence: Option<EvidenceConfig>,
     pub evidence_recording: Option<bool>,
     pub strict_profile_preconditions: Option<bool>,
+    pub connectors_enabled: Option<bool>,
+    pub connector_tick_secs: Option<u64>,
+    pub connector_connect_timeout_secs: Option<u64>,
+    pub connector_read_timeout_secs: Option<u64>,
+    pub connectors: Option<Vec<serde_json::Value>>,
 }
 
 impl Settings {
@@ -268,7 +289,42 @@ impl Settings {
             evidence,
             evidence_recording,
             strict_profile_preconditions,
+            connectors_enabled,
+            connector_tick_secs,
+            connector_connect_timeout_secs,
+            connector_read_timeout_secs,
+            connectors,
         } = layer;
+        if let Some(v) = connectors_enabled {
+            self.connectors_enabled = v;
+        }
+        for (name, value, slot) in [
+            (
+                "connector_tick_secs",
+                connector_tick_secs,
+                &mut self.connector_tick_secs,
+            ),
+            (
+                "connector_connect_timeout_secs",
+                connector_connect_timeout_secs,
+                &mut self.connector_connect_timeout_secs,
+            ),
+            (
+                "connector_read_timeout_secs",
+                connector_read_timeout_secs,
+                &mut self.connector_read_timeout_secs,
+            ),
+        ] {
+            if let Some(v) = value {
+                if v == 0 {
+                    anyhow::bail!("{name} must be at least 1");
+                }
+                *slot = v;
+            }
+        }
+        if let Some(v) = connectors {
+            self.connectors = v;
+        }
         if let Some(v) = evidence_recording {
             self.evidence_recording = v;
         }
@@ -421,6 +477,11 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         tagging: switch(&var, "LRSGATE_TAGGING")?,
         evidence_recording: switch(&var, "LRSGATE_EVIDENCE_RECORDING")?,
         strict_profile_preconditions: switch(&var, "LRSGATE_STRICT_PROFILE_PRECONDITIONS")?,
+        connectors_enabled: switch(&var, "LRSGATE_CONNECTORS_ENABLED")?,
+        connector_tick_secs: parse_num("LRSGATE_CONNECTOR_TICK_SECS")?,
+        connector_connect_timeout_secs: parse_num("LRSGATE_CONNECTOR_CONNECT_TIMEOUT_SECS")?,
+        connector_read_timeout_secs: parse_num("LRSGATE_CONNECTOR_READ_TIMEOUT_SECS")?,
+        connectors: None,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bench;
 pub mod competency;
 pub mod config;
+pub mod connectors;
 pub mod evidence;
 pub mod http;
 pub mod ingest;

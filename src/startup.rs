@@ -37,6 +37,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             auth: Authenticator::start(&store, &settings).await?,
+            connectors: crate::connectors::runtime::start(&lrs, &settings).await?,
             lrs,
             settings: Arc::new(settings),
             client_versions: http::ClientVersions::default(),

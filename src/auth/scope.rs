@@ -35,9 +35,13 @@ pub enum Scope {
     PeopleWrite,
     /// Manage the tenant's credentials.
     Admin,
+    /// See the tenant's connectors and their status.
+    ConnectorsRead,
+    /// Configure, run and delete the tenant's connectors, replay dead letters.
+    ConnectorsWrite,
 }
 
-const NAMES: [(Scope, &str); 13] = [
+const NAMES: [(Scope, &str); 15] = [
     (Scope::StatementsWrite, "statements/write"),
     (Scope::StatementsRead, "statements/read"),
     (Scope::StatementsReadMine, "statements/read/mine"),
@@ -51,6 +55,8 @@ const NAMES: [(Scope, &str); 13] = [
     (Scope::FrameworksWrite, "frameworks:write"),
     (Scope::PeopleWrite, "people:write"),
     (Scope::Admin, "admin"),
+    (Scope::ConnectorsRead, "connectors:read"),
+    (Scope::ConnectorsWrite, "connectors:write"),
 ];
 
 impl Scope {
@@ -126,6 +132,8 @@ impl Scopes {
             FrameworksWrite,
             PeopleWrite,
             Admin,
+            ConnectorsRead,
+            ConnectorsWrite,
         ])
     }
 

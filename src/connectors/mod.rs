@@ -6,6 +6,7 @@
 //! statement a client posts.
 
 pub mod retry;
+pub mod runtime;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -42,19 +43,31 @@ pub struct RunContext {
     pub authority: Value,
 }
 
+/// The stored state of a connector is `{"state": …, "status": …}`: the connector's own
+/// state under `state` (what [`RunContext::state`] reads and [`RunContext::save_state`]
+/// writes) and the runtime's [`runtime::Status`] under `status`.
+const OWN_STATE: &str = "state";
+
 impl RunContext {
-    /// The connector's saved state, or the default for its first run.
-    pub async fn state<T: DeserializeOwned + Default>(&self) -> Result<T, ConnectorError> {
+    async fn state_document(&self) -> Result<serde_json::Map<String, Value>, ConnectorError> {
         let saved = self
             .lrs
             .store
             .connectors
             .connector_state(self.tenant, &self.connector)
             .await?;
-        match saved {
-            Some(value) => serde_json::from_value(value)
+        Ok(match saved {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        })
+    }
+
+    /// The connector's saved state, or the default for its first run.
+    pub async fn state<T: DeserializeOwned + Default>(&self) -> Result<T, ConnectorError> {
+        match self.state_document().await?.remove(OWN_STATE) {
+            Some(value) if !value.is_null() => serde_json::from_value(value)
                 .map_err(|e| ConnectorError::State(format!("saved state unreadable: {e}"))),
-            None => Ok(T::default()),
+            _ => Ok(T::default()),
         }
     }
 
@@ -62,12 +75,31 @@ impl RunContext {
     pub async fn save_state<T: Serialize>(&self, state: &T) -> Result<(), ConnectorError> {
         let value = serde_json::to_value(state)
             .map_err(|e| ConnectorError::State(format!("state not serialisable: {e}")))?;
+        let mut document = self.state_document().await?;
+        document.insert(OWN_STATE.into(), value);
         self.lrs
             .store
             .connectors
-            .put_connector_state(self.tenant, &self.connector, value)
+            .put_connector_state(self.tenant, &self.connector, Value::Object(document))
             .await?;
         Ok(())
+    }
+}
+
+impl ConnectorConfig {
+    /// Sends a forwarder's dead letters with these ids again (all of them when `ids` is
+    /// empty); `None` for a kind that keeps no dead letters.
+    pub async fn replay(
+        &self,
+        ctx: &RunContext,
+        ids: &[String],
+    ) -> Result<Option<RunOutcome>, ConnectorError> {
+        let _ = (ctx, ids);
+        #[allow(unreachable_patterns)]
+        match self {
+            ConnectorConfig::Forward(c) => forward::replay(ctx, c, ids).await.map(Some),
+            _ => Ok(None),
+        }
     }
 }
 

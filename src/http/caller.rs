@@ -166,6 +166,26 @@ impl Need for FrameworksWrite {
     }
 }
 
+/// `connectors:read` or `connectors:write`, for the connectors and their status.
+pub enum ConnectorsRead {}
+
+impl Need for ConnectorsRead {
+    const WHAT: &'static str = "reading connectors";
+    fn allows(scopes: &Scopes) -> bool {
+        scopes.has(Scope::ConnectorsRead) || scopes.has(Scope::ConnectorsWrite)
+    }
+}
+
+/// `connectors:write`, for configuring, running and deleting connectors.
+pub enum ConnectorsWrite {}
+
+impl Need for ConnectorsWrite {
+    const WHAT: &'static str = "configuring and running connectors";
+    fn allows(scopes: &Scopes) -> bool {
+        scopes.has(Scope::ConnectorsWrite)
+    }
+}
+
 /// `evidence:read`, or the right to read every statement, for a statement's tags.
 pub enum TagsRead {}
 

@@ -5,6 +5,7 @@ mod about;
 mod admin;
 mod caller;
 mod competency;
+mod connectors;
 mod documents;
 pub mod error;
 mod evidence;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub client_versions: ClientVersions,
     pub retag_jobs: Arc<RetagJobs>,
+    /// Runs connectors: the scheduler's runtime, shared with the connectors API.
+    pub connectors: crate::connectors::runtime::Runtime,
 }
 
 /// The xAPI version each credential last spoke. An answer to a request without a usable

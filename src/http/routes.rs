@@ -15,7 +15,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder, Route};
 
 use super::error::ApiError;
-use super::{about, admin, competency, documents, evidence, oauth, people, statements};
+use super::{about, admin, competency, connectors, documents, evidence, oauth, people, statements};
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.
@@ -80,6 +80,14 @@ fn table() -> Vec<Row> {
         plain(&[M::GET], "/api/v1/catalog/activities", competency::catalog),
         plain(&[M::PUT], "/api/v1/catalog/activities", competency::put_alignments),
         plain(&[M::DELETE], "/api/v1/catalog/activities", competency::delete_alignments),
+        // Connectors: configuration, status, runs, a forwarder's dead letters.
+        plain(&[M::GET], "/api/v1/connectors", connectors::list),
+        plain(&[M::GET], "/api/v1/connectors/{id}", connectors::get),
+        plain(&[M::PUT], "/api/v1/connectors/{id}", connectors::put),
+        plain(&[M::DELETE], "/api/v1/connectors/{id}", connectors::delete),
+        plain(&[M::POST], "/api/v1/connectors/{id}/run", connectors::run),
+        plain(&[M::GET], "/api/v1/connectors/{id}/dead-letters", connectors::dead_letters),
+        plain(&[M::POST], "/api/v1/connectors/{id}/dead-letters/replay", connectors::replay),
     ]
 }
 
