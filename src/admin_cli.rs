@@ -1,5 +1,6 @@
-//! `lrsgate tenant …`, `lrsgate credential …` and `lrsgate retag`: managing tenants,
-//! credentials and tags on the configured store, for operators at a shell.
+//! `lrsgate tenant …`, `lrsgate credential …`, `lrsgate retag` and `lrsgate backup`:
+//! managing tenants, credentials and tags on the configured store, and copying it, for
+//! operators at a shell.
 
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -122,5 +123,37 @@ pub async fn retag(store: &Store, tenant: &str, settings: &Settings) -> anyhow::
         "Retagged tenant `{}`: {seen} statements, {changed} with changed tags.",
         tenant.name
     );
+    Ok(())
+}
+
+/// `lrsgate backup PATH`: a consistent copy of the SQLite store at `store_url`, taken
+/// while a gateway may be writing to it (see `store::sqlite::backup`).
+pub async fn backup(store_url: &str, target: &std::path::Path) -> anyhow::Result<()> {
+    let source = match store_url.split_once("://") {
+        Some(("sqlite", path)) => path,
+        None => store_url,
+        Some((scheme, _)) => anyhow::bail!(
+            "`lrsgate backup` copies SQLite stores; a {scheme} store is backed up with its own tools (for MongoDB, mongodump or a filesystem snapshot of the replica set)"
+        ),
+    };
+    let (source, target) = (std::path::PathBuf::from(source), target.to_owned());
+    let copied =
+        tokio::task::spawn_blocking(move || crate::store::sqlite::backup::backup(&source, &target))
+            .await??;
+    println!(
+        "Copied {} ({} pages).",
+        copied.main.display(),
+        copied.pages.0
+    );
+    match &copied.evidence {
+        Some(evidence) => println!(
+            "Copied {} ({} pages; evidence applied through journal entry {}, journal head {}).",
+            evidence.display(),
+            copied.pages.1,
+            copied.applied,
+            copied.journal_head
+        ),
+        None => println!("The store had no evidence file yet."),
+    }
     Ok(())
 }

@@ -1,6 +1,11 @@
 //! `lrsgate bench`: starts a server on 127.0.0.1 with a fresh store, POSTs generated
 //! statements over HTTP in batches, then measures filtered GETs and the server's memory;
 //! with `--mongodb URL`, the same on a fresh MongoDB database, printed side by side.
+//! `--soak MINUTES` runs a long soak instead (`soak`), `--crash-trials N` kills and
+//! restarts the gateway during writes and checks every acknowledged one (`crash`).
+
+mod crash;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -41,6 +46,26 @@ pub struct BenchArgs {
     /// Distinct learners the statements are spread over.
     #[arg(long, default_value_t = 100_000)]
     pub people: usize,
+    /// Soak instead: ingest for this many minutes at half the peak rate (measured first,
+    /// unless `--rate`) with concurrent xAPI and evidence queries, sampling RSS, p99
+    /// latencies and the evidence journal's lag every 10 s into `soak.csv` and `soak.png`.
+    #[arg(long, value_name = "MINUTES")]
+    pub soak: Option<f64>,
+    /// The soak's ingest rate, statements/s (instead of half the measured peak).
+    #[arg(long, requires = "soak")]
+    pub rate: Option<f64>,
+    /// Where the soak writes `soak.csv` and `soak.png`.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Crash trials instead: this many times, start the gateway, write statements and
+    /// documents concurrently, SIGKILL it at a random moment, restart it on the same store
+    /// and check that every acknowledged write is there, intact.
+    #[arg(long, value_name = "N", conflicts_with = "soak")]
+    pub crash_trials: Option<usize>,
+    /// Store for the soak or the crash trials (sqlite://PATH or mongodb://…); a fresh
+    /// SQLite file in `--dir` when absent.
+    #[arg(long)]
+    pub store: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -130,6 +155,12 @@ struct Figures {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(trials) = args.crash_trials {
+        return crash::run(&args, trials).await;
+    }
+    if let Some(minutes) = args.soak {
+        return soak::run(&args, minutes).await;
+    }
     let temp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| temp.path().to_owned());
     std::fs::create_dir_all(&dir)?;
@@ -266,6 +297,19 @@ async fn evidence_credential(
     ))
 }
 
+/// The shipped framework, and the items whose experts are asked for.
+const FRAMEWORK: &str = "https://w3id.org/lrsgate/frameworks/wlp";
+const EXPERT_ITEMS: [&str; 8] = [
+    "competency/thinking-strategically",
+    "competency/building-trust",
+    "competency/planning-and-implementing-assignments",
+    "aoe/coaching",
+    "aoe/designing-learning",
+    "aoe/measuring-and-evaluating",
+    "aoe/facilitating-organizational-change",
+    "aoe/managing-organizational-knowledge",
+];
+
 /// Teams of this many people are mapped.
 const TEAM_SIZE: usize = 50;
 const TEAMS: usize = 20;
@@ -280,24 +324,14 @@ async fn evidence_queries(
     rng: &mut StdRng,
 ) -> anyhow::Result<Vec<(&'static str, f64, f64)>> {
     let api = |path: &str| format!("{base}/api/v1/{path}");
-    let framework = "https://w3id.org/lrsgate/frameworks/wlp";
-    let items: Vec<String> = [
-        "competency/thinking-strategically",
-        "competency/building-trust",
-        "competency/planning-and-implementing-assignments",
-        "aoe/coaching",
-        "aoe/designing-learning",
-        "aoe/measuring-and-evaluating",
-        "aoe/facilitating-organizational-change",
-        "aoe/managing-organizational-knowledge",
-    ]
-    .iter()
-    .map(|i| {
-        format!("{framework}/{i}")
-            .replace(':', "%3A")
-            .replace('/', "%2F")
-    })
-    .collect();
+    let items: Vec<String> = EXPERT_ITEMS
+        .iter()
+        .map(|i| {
+            format!("{FRAMEWORK}/{i}")
+                .replace(':', "%3A")
+                .replace('/', "%2F")
+        })
+        .collect();
     let (key, secret) = credential;
     let get = |path: &str| client.get(api(path)).basic_auth(key, Some(secret));
     let people = args.people.max(1);

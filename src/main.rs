@@ -66,6 +66,15 @@ enum Command {
         #[arg(long)]
         store: Option<String>,
     },
+    /// Copy a SQLite store consistently while the server may be running: the database
+    /// file to PATH and its evidence file to PATH-evidence.
+    Backup {
+        /// Where the copy goes (must not exist yet).
+        path: PathBuf,
+        /// Store URL (otherwise the configured one).
+        #[arg(long)]
+        store: Option<String>,
+    },
 }
 
 /// The settings (file, environment, `--store`) and the store they name.
@@ -143,6 +152,14 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Retag { tenant, store }) => {
             let (settings, store) = configured_store(cli.config, store).await?;
             return lrsgate::admin_cli::retag(&store, &tenant, &settings).await;
+        }
+        Some(Command::Backup { path, store }) => {
+            let layer = Layer {
+                store,
+                ..Layer::default()
+            };
+            let settings = Settings::load(config_path(cli.config).as_deref(), layer)?;
+            return lrsgate::admin_cli::backup(&settings.store, &path).await;
         }
         None => cli.serve,
     };

@@ -9,8 +9,10 @@ mod backend {
 }
 
 mod access;
+mod backup;
 mod competency;
 mod conformance;
+mod crash_trials;
 mod documents;
 mod durability;
 mod evidence;

@@ -18,6 +18,8 @@ mod access;
 mod competency;
 #[path = "../api/conformance.rs"]
 mod conformance;
+#[path = "../api/crash_trials.rs"]
+mod crash_trials;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/evidence.rs"]

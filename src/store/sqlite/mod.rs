@@ -4,6 +4,7 @@
 //! own.
 
 mod accounts;
+pub mod backup;
 mod activity_map;
 mod competency;
 mod connectors;
