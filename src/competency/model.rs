@@ -261,9 +261,10 @@ mod tests {
         );
     }
 
-    /// Found by fuzzing (`fuzz/` target `framework`): a framework whose items form one long
-    /// chain (item n the parent of item n+1) took time quadratic in its length (8 000
-    /// items: 86 s) because every item walked its whole ancestry. Each chain is now walked
+    /// Found while fuzzing (a long input run through the `fuzz/` target `framework`): a
+    /// framework whose items form one long chain (item n the parent of item n+1) took time
+    /// quadratic in its length (8 000 items: 86 s) because every item walked its whole
+    /// ancestry. Each chain is now walked
     /// once; cycles are still found at the same item, however deep.
     #[test]
     fn a_long_chain_of_parents_is_checked_in_one_walk() {
