@@ -18,5 +18,11 @@ VOLUME ["/var/lib/lrsgate"]
 ENV LRSGATE_LISTEN=0.0.0.0:8080 \
     LRSGATE_STORE=sqlite:///var/lib/lrsgate/lrsgate.db
 EXPOSE 8080
+# The slim image has no curl: `lrsgate health` asks /health/ready on LRSGATE_LISTEN and
+# exits 0 when the gateway is ready.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["lrsgate", "health"]
+# SIGTERM (docker stop's signal) shuts down gracefully within LRSGATE_SHUTDOWN_TIMEOUT_SECS
+# (25 s); give `docker stop` a longer grace, e.g. `docker stop -t 35`.
 ENTRYPOINT ["lrsgate"]
 CMD ["serve"]

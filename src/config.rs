@@ -176,6 +176,14 @@ pub struct Settings {
     /// 3.1.s3.b1 as ADL's 1.0.3 test suite checks it. Off: such a PUT creates the
     /// document, as client libraries expect; over an existing one it is 409 either way.
     pub strict_profile_preconditions: bool,
+    /// A separate address for `/metrics` (e.g. `0.0.0.0:9090`); unset, it is served on
+    /// `listen` with the rest.
+    pub metrics_listen: Option<String>,
+    /// How long a SIGTERM or Ctrl-C gives in-flight requests, the evidence journal and the
+    /// stores to finish before the process exits.
+    pub shutdown_timeout_secs: u64,
+    /// `/health/ready` fails once the evidence journal's oldest unapplied entry is older.
+    pub ready_max_evidence_lag_secs: u64,
     /// Whether this gateway runs connectors on their schedules (runs asked for through the
     /// API or `lrsgate connector run` happen either way).
     pub connectors_enabled: bool,
@@ -212,6 +220,9 @@ impl Default for Settings {
             evidence: EvidenceWeights::default(),
             evidence_recording: true,
             strict_profile_preconditions: false,
+            metrics_listen: None,
+            shutdown_timeout_secs: 25,
+            ready_max_evidence_lag_secs: 300,
             connectors_enabled: true,
             connector_tick_secs: 15,
             connector_connect_timeout_secs: 10,
@@ -245,6 +256,9 @@ pub struct Layer {
     pub evidence: Option<EvidenceConfig>,
     pub evidence_recording: Option<bool>,
     pub strict_profile_preconditions: Option<bool>,
+    pub metrics_listen: Option<String>,
+    pub shutdown_timeout_secs: Option<u64>,
+    pub ready_max_evidence_lag_secs: Option<u64>,
     pub connectors_enabled: Option<bool>,
     pub connector_tick_secs: Option<u64>,
     pub connector_connect_timeout_secs: Option<u64>,
@@ -289,12 +303,28 @@ impl Settings {
             evidence,
             evidence_recording,
             strict_profile_preconditions,
+            metrics_listen,
+            shutdown_timeout_secs,
+            ready_max_evidence_lag_secs,
             connectors_enabled,
             connector_tick_secs,
             connector_connect_timeout_secs,
             connector_read_timeout_secs,
             connectors,
         } = layer;
+        if let Some(v) = metrics_listen {
+            // An empty value (e.g. `LRSGATE_METRICS_LISTEN=`) serves metrics on `listen`.
+            self.metrics_listen = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = shutdown_timeout_secs {
+            if v == 0 {
+                anyhow::bail!("shutdown_timeout_secs must be at least 1");
+            }
+            self.shutdown_timeout_secs = v;
+        }
+        if let Some(v) = ready_max_evidence_lag_secs {
+            self.ready_max_evidence_lag_secs = v;
+        }
         if let Some(v) = connectors_enabled {
             self.connectors_enabled = v;
         }
@@ -477,6 +507,9 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         tagging: switch(&var, "LRSGATE_TAGGING")?,
         evidence_recording: switch(&var, "LRSGATE_EVIDENCE_RECORDING")?,
         strict_profile_preconditions: switch(&var, "LRSGATE_STRICT_PROFILE_PRECONDITIONS")?,
+        metrics_listen: var("LRSGATE_METRICS_LISTEN"),
+        shutdown_timeout_secs: parse_num("LRSGATE_SHUTDOWN_TIMEOUT_SECS")?,
+        ready_max_evidence_lag_secs: parse_num("LRSGATE_READY_MAX_EVIDENCE_LAG_SECS")?,
         connectors_enabled: switch(&var, "LRSGATE_CONNECTORS_ENABLED")?,
         connector_tick_secs: parse_num("LRSGATE_CONNECTOR_TICK_SECS")?,
         connector_connect_timeout_secs: parse_num("LRSGATE_CONNECTOR_CONNECT_TIMEOUT_SECS")?,

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod http;
 pub mod ingest;
 pub mod lrs;
+pub mod metrics;
 pub mod migrate;
 pub mod redact;
 pub mod startup;

@@ -1,5 +1,5 @@
 //! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant`,
-//! `credential` and `retag`.
+//! `credential`, `retag` and `health`.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -74,6 +74,17 @@ enum Command {
         /// Store URL (otherwise the configured one).
         #[arg(long)]
         store: Option<String>,
+    },
+    /// Ask a running server on this machine whether it is ready (`/health/ready` on the
+    /// configured listen address); exits 0 when it is, 1 otherwise. The Docker image's
+    /// HEALTHCHECK runs this, having no curl.
+    Health {
+        /// Ask `/health/live` instead: is the process up at all.
+        #[arg(long)]
+        live: bool,
+        /// The URL to GET instead of the one derived from the listen address.
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -160,6 +171,23 @@ async fn main() -> anyhow::Result<()> {
             };
             let settings = Settings::load(config_path(cli.config).as_deref(), layer)?;
             return lrsgate::admin_cli::backup(&settings.store, &path).await;
+        }
+        Some(Command::Health { live, url }) => {
+            let url = match url {
+                Some(url) => url,
+                None => {
+                    let settings =
+                        Settings::load(config_path(cli.config).as_deref(), Layer::default())?;
+                    let path = if live {
+                        "/health/live"
+                    } else {
+                        "/health/ready"
+                    };
+                    lrsgate::http::ops::local_url(&settings.listen, path)
+                }
+            };
+            println!("{}", lrsgate::http::ops::probe(&url).await?);
+            return Ok(());
         }
         None => cli.serve,
     };

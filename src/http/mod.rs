@@ -11,6 +11,7 @@ pub mod error;
 mod evidence;
 pub mod multipart;
 mod oauth;
+pub mod ops;
 pub mod params;
 mod people;
 mod request;

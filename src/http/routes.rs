@@ -15,7 +15,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder, Route};
 
 use super::error::ApiError;
-use super::{about, admin, competency, connectors, documents, evidence, oauth, people, statements};
+use super::statements;
+use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.
@@ -80,6 +81,10 @@ fn table() -> Vec<Row> {
         plain(&[M::GET], "/api/v1/catalog/activities", competency::catalog),
         plain(&[M::PUT], "/api/v1/catalog/activities", competency::put_alignments),
         plain(&[M::DELETE], "/api/v1/catalog/activities", competency::delete_alignments),
+        // Operations: Prometheus metrics and health probes (no credentials).
+        plain(&[M::GET], "/metrics", ops::metrics),
+        plain(&[M::GET], "/health/live", ops::live),
+        plain(&[M::GET], "/health/ready", ops::ready),
         // Connectors: configuration, status, runs, a forwarder's dead letters.
         plain(&[M::GET], "/api/v1/connectors", connectors::list),
         plain(&[M::GET], "/api/v1/connectors/{id}", connectors::get),
@@ -163,6 +168,7 @@ impl Row {
     fn resource(self, path: &str) -> actix_web::Resource {
         match self.kind {
             Kind::Plain => web::resource(path)
+                .app_data(ops::RouteTemplate(self.path))
                 .guard(methods_guard(&self.methods))
                 .route(self.route),
             Kind::Xapi => web::resource(path)

@@ -19,12 +19,14 @@ pub mod jobs;
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::competency::{Competencies, CompetencyError, Tag};
 use crate::evidence::teams::seen_teams;
 use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights, Feed, FeedEvent, People};
+use crate::metrics;
 use crate::store::competency::Retagged;
 use crate::store::{AttachmentData, NewStatement, Store, StoreError, TenantId};
 use crate::xapi::statement::{assign_id, index_keys, prepare, referenced_id, Assigned};
@@ -102,7 +104,28 @@ impl Ingest {
     /// Validates and stores statements (one PUT/POST body, or one connector batch) with
     /// the attachment parts that came with them. Returns the statement ids in order. All
     /// or nothing. `batch` says whether errors point into an array (`/3/verb/id`).
+    ///
+    /// Every batch's outcome is counted here for `/metrics`: statements stored and the
+    /// batch's size, or the rule a refused batch broke.
     pub async fn statements(
+        &self,
+        source: Source<'_>,
+        statements: Vec<Value>,
+        parts: Vec<AttachmentData>,
+        batch: bool,
+    ) -> IngestResult<Vec<String>> {
+        let outcome = self.store_batch(source, statements, parts, batch).await;
+        match &outcome {
+            Ok(ids) => metrics::statements_ingested(ids.len()),
+            Err(IngestError::Invalid(v)) => metrics::validation_failed(v.rule),
+            Err(IngestError::Store(StoreError::Invalid(v))) => metrics::validation_failed(v.rule),
+            Err(_) => {}
+        }
+        outcome
+    }
+
+    /// The stages of [`statements`](Self::statements).
+    async fn store_batch(
         &self,
         source: Source<'_>,
         statements: Vec<Value>,
@@ -113,9 +136,7 @@ impl Ingest {
         attachments::check(&statements, &mut parts, batch)?;
         let mut work = assign(statements, source.authority);
         work.tags = if self.competencies.tags_at_ingest() {
-            self.competencies
-                .tag_statements(source.tenant, &work.bodies)
-                .await?
+            self.tag(source.tenant, &work.bodies).await?
         } else {
             vec![Vec::new(); work.bodies.len()]
         };
@@ -135,6 +156,14 @@ impl Ingest {
             .await?;
         self.announce(source.tenant, announced).await;
         Ok(ids)
+    }
+
+    /// The tag stage, timed for `/metrics`.
+    async fn tag(&self, tenant: TenantId, bodies: &[Value]) -> IngestResult<Vec<Vec<Tag>>> {
+        let started = Instant::now();
+        let tags = self.competencies.tag_statements(tenant, bodies).await?;
+        metrics::tagging_took(started.elapsed());
+        Ok(tags)
     }
 
     /// Schemas and rules per statement, and ids unique within the batch.
@@ -293,7 +322,7 @@ impl Ingest {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| StoreError::Backend(e.into()))?;
             let mut work = Batch {
-                tags: self.competencies.tag_statements(tenant, &bodies).await?,
+                tags: self.tag(tenant, &bodies).await?,
                 ids: page.statements.iter().map(|s| s.id.clone()).collect(),
                 bodies,
                 evidence: Vec::new(),

@@ -9,6 +9,7 @@ pub mod connectors;
 pub mod evidence;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
+pub mod ops;
 pub mod people;
 pub mod sqlite;
 pub mod transfer;
@@ -385,6 +386,8 @@ pub struct Store {
     pub people: Arc<dyn people::PeopleStore>,
     pub evidence: Arc<dyn evidence::EvidenceStore>,
     pub transfer: Arc<dyn transfer::TransferStore>,
+    /// Health, evidence lag and closing at shutdown.
+    pub ops: Arc<dyn ops::OperationsStore>,
     pub activity_map: Arc<dyn activity_map::ActivityMapStore>,
     pub connectors: Arc<dyn connectors::ConnectorStore>,
     /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
@@ -454,14 +457,17 @@ impl Store {
             + people::PeopleStore
             + evidence::EvidenceStore
             + transfer::TransferStore
+            + ops::OperationsStore
             + activity_map::ActivityMapStore
             + connectors::ConnectorStore
             + 'static,
     {
         let backend = Arc::new(backend);
         Store {
-            statements: backend.clone(),
-            documents: backend.clone(),
+            // Timed for `/metrics`, whatever the backend.
+            statements: Arc::new(ops::TimedStatements(backend.clone())),
+            documents: Arc::new(ops::TimedDocuments(backend.clone())),
+            ops: backend.clone(),
             actors: backend.clone(),
             credentials: backend.clone(),
             tenants: backend.clone(),

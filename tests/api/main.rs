@@ -19,6 +19,7 @@ mod evidence;
 mod helpers;
 mod mutants;
 mod openapi;
+mod operations;
 mod people;
 mod requests;
 mod resources;

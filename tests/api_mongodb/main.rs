@@ -27,6 +27,8 @@ mod evidence;
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod instances;
+#[path = "../api/operations.rs"]
+mod operations;
 #[path = "../api/people.rs"]
 mod people;
 #[path = "../api/requests.rs"]

@@ -19,6 +19,7 @@ mod competency;
 mod connectors;
 mod documents;
 mod evidence;
+mod ops;
 mod people;
 mod statements;
 mod transfer;

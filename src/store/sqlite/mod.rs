@@ -10,6 +10,7 @@ mod competency;
 mod connectors;
 mod documents;
 mod evidence;
+mod ops;
 mod people;
 mod statements;
 mod transfer;

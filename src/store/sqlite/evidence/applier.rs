@@ -5,7 +5,7 @@
 //! person-ordered transactions. Readers wait until it has applied every change committed
 //! before they asked, so an acknowledged statement's evidence is always in the answer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -43,7 +43,14 @@ pub(in crate::store::sqlite) struct EvidenceSync {
     /// Guards the thread's wake-ups.
     state: Mutex<Wake>,
     wake: Condvar,
+    /// When each journal head was committed, oldest first, for the lag in seconds
+    /// (`lag`); entries applied are dropped as new ones arrive.
+    commits: Mutex<VecDeque<(i64, Instant)>>,
 }
+
+/// The most commit times kept; past it the newest one stands for the later commits too,
+/// which can only make the lag read older, never younger.
+const COMMIT_TIMES: usize = 4096;
 
 #[derive(Default)]
 struct Wake {
@@ -60,12 +67,52 @@ impl EvidenceSync {
             applied: watch::Sender::new(applied),
             state: Mutex::new(Wake::default()),
             wake: Condvar::new(),
+            // A backlog found at start counts from the start.
+            commits: Mutex::new(
+                (head > applied)
+                    .then(|| (head, Instant::now()))
+                    .into_iter()
+                    .collect(),
+            ),
         })
     }
+
+    /// Journal entries committed and not applied yet, and the age of the oldest of them.
+    pub fn lag(&self) -> (u64, Duration) {
+        let applied = *self.applied.borrow();
+        let behind = self.head.load(Ordering::SeqCst) - applied;
+        if behind <= 0 {
+            return (0, Duration::ZERO);
+        }
+        let oldest = self.commits.lock().ok().and_then(|commits| {
+            commits
+                .iter()
+                .find(|(head, _)| *head > applied)
+                .map(|(_, at)| at.elapsed())
+        });
+        (behind as u64, oldest.unwrap_or_default())
+    }
+
+    /// Notes when `head` was committed, dropping the times of what is applied.
+    fn note_commit(&self, head: i64) {
+        let applied = *self.applied.borrow();
+        if let Ok(mut commits) = self.commits.lock() {
+            while commits.front().is_some_and(|(h, _)| *h <= applied) {
+                commits.pop_front();
+            }
+            let full = commits.len() >= COMMIT_TIMES;
+            match commits.back_mut() {
+                Some(newest) if full => newest.0 = head,
+                _ => commits.push_back((head, Instant::now())),
+            }
+        }
+    }
+
 
     /// Called by the writer after each commit, before it answers.
     pub fn committed(&self, head: i64) {
         if self.head.fetch_max(head, Ordering::SeqCst) < head {
+            self.note_commit(head);
             // Taking the lock orders this with the thread's check of `head`.
             let _guard = self.state.lock();
             self.wake.notify_one();
