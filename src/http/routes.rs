@@ -81,10 +81,6 @@ fn table() -> Vec<Row> {
         plain(&[M::GET], "/api/v1/catalog/activities", competency::catalog),
         plain(&[M::PUT], "/api/v1/catalog/activities", competency::put_alignments),
         plain(&[M::DELETE], "/api/v1/catalog/activities", competency::delete_alignments),
-        // Operations: Prometheus metrics and health probes (no credentials).
-        plain(&[M::GET], "/metrics", ops::metrics),
-        plain(&[M::GET], "/health/live", ops::live),
-        plain(&[M::GET], "/health/ready", ops::ready),
         // Connectors: configuration, status, runs, a forwarder's dead letters.
         plain(&[M::GET], "/api/v1/connectors", connectors::list),
         plain(&[M::GET], "/api/v1/connectors/{id}", connectors::get),
@@ -93,6 +89,10 @@ fn table() -> Vec<Row> {
         plain(&[M::POST], "/api/v1/connectors/{id}/run", connectors::run),
         plain(&[M::GET], "/api/v1/connectors/{id}/dead-letters", connectors::dead_letters),
         plain(&[M::POST], "/api/v1/connectors/{id}/dead-letters/replay", connectors::replay),
+        // Operations: Prometheus metrics and health probes (no credentials).
+        plain(&[M::GET], "/metrics", ops::metrics),
+        plain(&[M::GET], "/health/live", ops::live),
+        plain(&[M::GET], "/health/ready", ops::ready),
     ]
 }
 
@@ -172,6 +172,7 @@ impl Row {
                 .guard(methods_guard(&self.methods))
                 .route(self.route),
             Kind::Xapi => web::resource(path)
+                .app_data(ops::RouteTemplate(self.path))
                 .app_data(Served {
                     noun: self.path.rsplit('/').next().unwrap_or(self.path),
                     methods: self.methods,

@@ -108,7 +108,6 @@ impl EvidenceSync {
         }
     }
 
-
     /// Called by the writer after each commit, before it answers.
     pub fn committed(&self, head: i64) {
         if self.head.fetch_max(head, Ordering::SeqCst) < head {
