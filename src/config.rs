@@ -143,6 +143,15 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Statements per page when the client sets no (or a zero) `limit`, and the cap on `limit`.
     pub page_limit: u32,
+    /// Caps on what one request may carry (see `Limits`).
+    pub limits: Limits,
+    /// The most write requests the SQLite writer admits at once; more get 503.
+    pub write_queue: usize,
+    /// A request's deadline: a handler still working after it is answered 503 (408 while
+    /// the body is still arriving); 0 turns it off.
+    pub request_timeout_secs: u64,
+    /// How long a client may take to send a request's headers before a 408.
+    pub header_timeout_secs: u64,
     /// Credentials created or updated at start-up.
     pub credentials: Vec<CredentialConfig>,
     /// The version named in answers to requests that carry no usable version header,
@@ -197,6 +206,38 @@ pub struct Settings {
     pub connectors: Vec<serde_json::Value>,
 }
 
+/// Caps on one request's content beyond its size in bytes (`max_body_bytes`); each
+/// refusal names the field and the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Statements in one POST (413, rule `max-batch-statements`).
+    pub batch_statements: usize,
+    /// Attachment parts in one statements request (413, rule `max-attachments`).
+    pub attachments: usize,
+    /// Bytes of one attachment part (413, rule `max-attachment-bytes`).
+    pub attachment_bytes: usize,
+    /// Nesting of arrays and objects in a statement body (400, rule `max-json-depth`).
+    pub json_depth: usize,
+    /// Bytes of one string or property name in a statement body (400, rule
+    /// `max-string-bytes`).
+    pub string_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            batch_statements: 10_000,
+            attachments: 100,
+            attachment_bytes: 32 * 1024 * 1024,
+            json_depth: 64,
+            string_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The deepest nesting the JSON parser itself accepts (serde_json's recursion limit).
+pub const PARSER_DEPTH: usize = 127;
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -206,6 +247,10 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             max_body_bytes: 64 * 1024 * 1024,
             page_limit: 500,
+            limits: Limits::default(),
+            write_queue: crate::store::sqlite::writer::DEFAULT_CAPACITY,
+            request_timeout_secs: 60,
+            header_timeout_secs: 5,
             credentials: Vec::new(),
             default_version: XapiVersion::V2,
             admin_key: "admin".into(),
@@ -242,6 +287,14 @@ pub struct Layer {
     pub log_format: Option<LogFormat>,
     pub max_body_bytes: Option<usize>,
     pub page_limit: Option<u32>,
+    pub max_batch_statements: Option<usize>,
+    pub max_attachments: Option<usize>,
+    pub max_attachment_bytes: Option<usize>,
+    pub max_json_depth: Option<usize>,
+    pub max_string_bytes: Option<usize>,
+    pub write_queue: Option<usize>,
+    pub request_timeout_secs: Option<u64>,
+    pub header_timeout_secs: Option<u64>,
     pub credentials: Option<Vec<CredentialConfig>>,
     pub default_version: Option<String>,
     pub admin_key: Option<String>,
@@ -278,7 +331,31 @@ impl Settings {
         if settings.page_limit == 0 {
             anyhow::bail!("page_limit must be at least 1");
         }
+        settings.check_limits()?;
         Ok(settings)
+    }
+
+    /// Refuses caps that would refuse everything or that the parser cannot honour.
+    fn check_limits(&self) -> anyhow::Result<()> {
+        let l = &self.limits;
+        let at_least_one = [
+            ("max_batch_statements", l.batch_statements),
+            ("max_json_depth", l.json_depth),
+            ("max_string_bytes", l.string_bytes),
+            ("max_attachment_bytes", l.attachment_bytes),
+            ("write_queue", self.write_queue),
+            ("max_body_bytes", self.max_body_bytes),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            anyhow::bail!("{name} must be at least 1");
+        }
+        if l.json_depth > PARSER_DEPTH {
+            anyhow::bail!("max_json_depth must be at most {PARSER_DEPTH}");
+        }
+        if self.header_timeout_secs == 0 {
+            anyhow::bail!("header_timeout_secs must be at least 1");
+        }
+        Ok(())
     }
 
     fn apply(&mut self, layer: Layer) -> anyhow::Result<()> {
@@ -289,6 +366,14 @@ impl Settings {
             log_format,
             max_body_bytes,
             page_limit,
+            max_batch_statements,
+            max_attachments,
+            max_attachment_bytes,
+            max_json_depth,
+            max_string_bytes,
+            write_queue,
+            request_timeout_secs,
+            header_timeout_secs,
             credentials,
             default_version,
             admin_key,
@@ -419,6 +504,25 @@ impl Settings {
         if let Some(v) = page_limit {
             self.page_limit = v;
         }
+        let limits = &mut self.limits;
+        for (value, slot) in [
+            (max_batch_statements, &mut limits.batch_statements),
+            (max_attachments, &mut limits.attachments),
+            (max_attachment_bytes, &mut limits.attachment_bytes),
+            (max_json_depth, &mut limits.json_depth),
+            (max_string_bytes, &mut limits.string_bytes),
+            (write_queue, &mut self.write_queue),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        if let Some(v) = request_timeout_secs {
+            self.request_timeout_secs = v;
+        }
+        if let Some(v) = header_timeout_secs {
+            self.header_timeout_secs = v;
+        }
         if let Some(v) = credentials {
             self.credentials = v;
         }
@@ -476,6 +580,14 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         log_format,
         max_body_bytes: parse_num("LRSGATE_MAX_BODY_BYTES")?.map(|n| n as usize),
         page_limit: parse_num("LRSGATE_PAGE_LIMIT")?.map(|n| n.min(u64::from(u32::MAX)) as u32),
+        max_batch_statements: parse_num("LRSGATE_MAX_BATCH_STATEMENTS")?.map(|n| n as usize),
+        max_attachments: parse_num("LRSGATE_MAX_ATTACHMENTS")?.map(|n| n as usize),
+        max_attachment_bytes: parse_num("LRSGATE_MAX_ATTACHMENT_BYTES")?.map(|n| n as usize),
+        max_json_depth: parse_num("LRSGATE_MAX_JSON_DEPTH")?.map(|n| n as usize),
+        max_string_bytes: parse_num("LRSGATE_MAX_STRING_BYTES")?.map(|n| n as usize),
+        write_queue: parse_num("LRSGATE_WRITE_QUEUE")?.map(|n| n as usize),
+        request_timeout_secs: parse_num("LRSGATE_REQUEST_TIMEOUT_SECS")?,
+        header_timeout_secs: parse_num("LRSGATE_HEADER_TIMEOUT_SECS")?,
         credentials,
         admin_key: var("LRSGATE_ADMIN_KEY"),
         admin_secret: var("LRSGATE_ADMIN_SECRET"),

@@ -18,7 +18,7 @@ use crate::http::ops::{self, MetricsListener};
 use crate::http::{self, AppState};
 use crate::lrs::Lrs;
 use crate::redact::redacted_url;
-use crate::store::{Store, DEFAULT_TENANT};
+use crate::store::{Store, StoreOptions, DEFAULT_TENANT};
 
 pub struct Application {
     port: u16,
@@ -35,7 +35,10 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         crate::metrics::init();
-        let store = Store::open(&settings.store)
+        let options = StoreOptions {
+            write_queue: settings.write_queue,
+        };
+        let store = Store::open_with(&settings.store, options)
             .await
             .with_context(|| format!("opening store {}", redacted_url(&settings.store)))?;
         let initial_credential =
@@ -68,6 +71,7 @@ impl Application {
             )),
             None => None,
         };
+        let header_timeout = std::time::Duration::from_secs(state.settings.header_timeout_secs);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -81,12 +85,16 @@ impl Application {
                             ApiError::invalid("body", "json", e.to_string()).into()
                         }),
                 )
+                // A deadline's 503 is an error the metrics middleware still counts.
+                .wrap(actix_web::middleware::from_fn(http::limits::deadline))
                 .wrap(http::cors())
                 .wrap(tracing_actix())
                 // Outermost, so every answer is counted, 404s and middleware refusals too.
                 .wrap(from_fn(ops::record_request))
                 .configure(http::routes::configure)
         })
+        // A client that has not sent its headers by then gets 408.
+        .client_request_timeout(header_timeout)
         .listen(listener)?
         // `run` handles SIGTERM and Ctrl-C itself, for every server and the store.
         .disable_signals()

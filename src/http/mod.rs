@@ -9,6 +9,7 @@ mod connectors;
 mod documents;
 pub mod error;
 mod evidence;
+pub mod limits;
 pub mod multipart;
 mod oauth;
 pub mod ops;

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use serde_json::Value;
 
+use crate::config::Limits;
 use crate::http::error::ApiError;
 use crate::store::AttachmentData;
 
@@ -24,11 +25,15 @@ pub struct StatementsBody {
 }
 
 /// Reads a statements PUT/POST body: `application/json` (or no type), or
-/// `multipart/mixed` with the statements first and then the attachments.
-pub async fn read_statements(content_type: &str, body: Bytes) -> Result<StatementsBody, ApiError> {
+/// `multipart/mixed` with the statements first and then the attachments, within `limits`.
+pub async fn read_statements(
+    content_type: &str,
+    body: Bytes,
+    limits: &Limits,
+) -> Result<StatementsBody, ApiError> {
     let (json, attachments) = match mixed_boundary(content_type) {
         Some(boundary) => {
-            let mixed = parse_mixed(body, boundary?).await?;
+            let mixed = parse_mixed(body, boundary?, limits).await?;
             (mixed.statements, mixed.attachments)
         }
         None => {
@@ -47,7 +52,10 @@ pub async fn read_statements(content_type: &str, body: Bytes) -> Result<Statemen
         }
     };
     // Refuses a property given twice in one object (IEEE 9274.1.1 4.2.1).
-    let statements = crate::xapi::json::parse(&json)?;
+    let statements = crate::xapi::json::parse(&json).map_err(|refused| {
+        crate::xapi::json::depth_refusal(&refused, limits.json_depth).unwrap_or(refused)
+    })?;
+    crate::xapi::json::check_shape(&statements, limits.json_depth, limits.string_bytes)?;
     Ok(StatementsBody {
         statements,
         attachments,
@@ -77,7 +85,16 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::invalid("body", "multipart", message)
 }
 
-async fn parse_mixed(body: Bytes, boundary: String) -> Result<MixedBody, ApiError> {
+/// A 413 for an attachment part over a cap.
+fn over(rule: &'static str, message: String) -> ApiError {
+    ApiError::OverLimit(crate::xapi::Violation::new("attachments", rule, message))
+}
+
+async fn parse_mixed(
+    body: Bytes,
+    boundary: String,
+    limits: &Limits,
+) -> Result<MixedBody, ApiError> {
     let stream = futures_util::stream::once(async move { Ok::<Bytes, Infallible>(body) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut statements = None;
@@ -120,6 +137,26 @@ async fn parse_mixed(body: Bytes, boundary: String) -> Result<MixedBody, ApiErro
         if encoding.is_some_and(|e| !e.eq_ignore_ascii_case("binary")) {
             return Err(bad(
                 "attachment parts must use Content-Transfer-Encoding: binary",
+            ));
+        }
+        if attachments.len() >= limits.attachments {
+            return Err(over(
+                "max-attachments",
+                format!(
+                    "a request may carry at most {} attachment parts",
+                    limits.attachments
+                ),
+            ));
+        }
+        if content.len() > limits.attachment_bytes {
+            return Err(over(
+                "max-attachment-bytes",
+                format!(
+                    "the attachment part {} is {} bytes long; the most allowed is {}",
+                    sha2.trim(),
+                    content.len(),
+                    limits.attachment_bytes
+                ),
             ));
         }
         attachments.push(AttachmentData {
@@ -190,7 +227,7 @@ mod tests {
             Some(Ok(b)) => b,
             _ => panic!("no boundary in {content_type}"),
         };
-        let parsed = parse_mixed(body, boundary)
+        let parsed = parse_mixed(body, boundary, &Limits::default())
             .await
             .ok()
             .map(|m| (m.statements, m.attachments));

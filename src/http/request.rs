@@ -152,7 +152,9 @@ impl FromRequest for XapiRequest {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?
                 .clone();
-            let body = read_body(&req, &mut payload, state.settings.max_body_bytes).await?;
+            let limit = state.settings.max_body_bytes;
+            let read = read_body(&req, &mut payload, limit);
+            let body = super::limits::Deadline::body(super::limits::Deadline::of(&req), read).await?;
             let meant = unfold(&req, body)?;
             let version = negotiate(
                 header(&meant.form_headers, &req, VERSION_HEADER),

@@ -60,7 +60,7 @@ async fn put_statement(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespon
     let StatementsBody {
         statements: mut statement,
         attachments,
-    } = read_statements(x.content_type(), x.body.clone()).await?;
+    } = read_statements(x.content_type(), x.body.clone(), &state.settings.limits).await?;
     let Some(obj) = statement.as_object_mut() else {
         return Err(ApiError::invalid(
             "",
@@ -90,10 +90,22 @@ async fn put_statement(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespon
 
 async fn post_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
     x.only_params(&[])?;
-    let body = read_statements(x.content_type(), x.body.clone()).await?;
+    let limits = &state.settings.limits;
+    let body = read_statements(x.content_type(), x.body.clone(), limits).await?;
     let (statements, batch) = match body.statements {
         Value::Array(list) if list.is_empty() => {
             return Err(ApiError::invalid("", "statement", "the batch is empty"))
+        }
+        Value::Array(list) if list.len() > limits.batch_statements => {
+            return Err(ApiError::OverLimit(crate::xapi::Violation::new(
+                format!("/{}", limits.batch_statements),
+                "max-batch-statements",
+                format!(
+                    "a batch may hold at most {} statements; this one holds {}",
+                    limits.batch_statements,
+                    list.len()
+                ),
+            )))
         }
         Value::Array(list) => (list, true),
         single @ Value::Object(_) => (vec![single], false),

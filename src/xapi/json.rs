@@ -36,6 +36,83 @@ pub fn parse(text: &[u8]) -> Result<Value, Violation> {
     }
 }
 
+/// The message serde_json gives when a document nests deeper than it will parse.
+const PARSER_DEPTH_MESSAGE: &str = "recursion limit exceeded";
+
+/// Checks a parsed document against caps on its nesting of arrays and objects (the
+/// outermost one is level 1) and on the bytes of each string and property name; the
+/// violation points at the first value found over a cap. A document too deep for the
+/// parser itself, refused by `parse`, is reported the same way by `depth_refusal`.
+pub fn check_shape(
+    value: &Value,
+    max_depth: usize,
+    max_string_bytes: usize,
+) -> Result<(), Violation> {
+    shape(value, &Path::Root, 1, max_depth, max_string_bytes)
+}
+
+/// The depth violation for a parse refusal caused by nesting past the parser's own limit.
+pub fn depth_refusal(refused: &Violation, max_depth: usize) -> Option<Violation> {
+    (refused.rule == "json" && refused.message.contains(PARSER_DEPTH_MESSAGE)).then(|| {
+        Violation::new(
+            "body",
+            "max-json-depth",
+            format!("arrays and objects may nest at most {max_depth} levels deep"),
+        )
+    })
+}
+
+fn shape(
+    value: &Value,
+    at: &Path<'_>,
+    level: usize,
+    max_depth: usize,
+    max_string: usize,
+) -> Result<(), Violation> {
+    let too_deep = || {
+        Violation::new(
+            at.pointer(),
+            "max-json-depth",
+            format!("arrays and objects may nest at most {max_depth} levels deep"),
+        )
+    };
+    let too_long = |at: &Path<'_>, what: &str, len: usize| {
+        Violation::new(
+            at.pointer(),
+            "max-string-bytes",
+            format!("{what} is {len} bytes long; the most allowed is {max_string}"),
+        )
+    };
+    match value {
+        Value::String(text) if text.len() > max_string => {
+            Err(too_long(at, "the string", text.len()))
+        }
+        Value::Array(items) => {
+            if level > max_depth {
+                return Err(too_deep());
+            }
+            for (i, item) in items.iter().enumerate() {
+                shape(item, &Path::Index(at, i), level + 1, max_depth, max_string)?;
+            }
+            Ok(())
+        }
+        Value::Object(members) => {
+            if level > max_depth {
+                return Err(too_deep());
+            }
+            for (key, item) in members {
+                let here = Path::Key(at, key);
+                if key.len() > max_string {
+                    return Err(too_long(&here, "the property name", key.len()));
+                }
+                shape(item, &here, level + 1, max_depth, max_string)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Where a value stands, kept as links to its parents so that a JSON pointer is written
 /// only for the duplicate found, never for every value read.
 enum Path<'p> {
@@ -181,5 +258,30 @@ mod tests {
         assert_eq!(parse(b"{").map_err(|v| v.rule), Err("json"));
         assert_eq!(parse(b"{} x").map_err(|v| v.rule), Err("json"));
         assert_eq!(parse(b"[]"), Ok(json!([])));
+    }
+
+    #[test]
+    fn shape_caps_name_the_first_value_over_them() {
+        let doc = json!({"a": [{"b": "xyz"}], "long-name": 1});
+        assert!(check_shape(&doc, 3, 9).is_ok());
+        let deep = check_shape(&doc, 2, 9).err();
+        assert_eq!(
+            deep.map(|v| (v.pointer, v.rule)),
+            Some(("/a/0".to_owned(), "max-json-depth"))
+        );
+        let long = check_shape(&doc, 3, 2).err();
+        assert_eq!(
+            long.map(|v| (v.pointer, v.rule)),
+            Some(("/a/0/b".to_owned(), "max-string-bytes"))
+        );
+        let name = check_shape(&doc, 3, 8).err();
+        assert_eq!(
+            name.map(|v| (v.pointer, v.rule)),
+            Some(("/long-name".to_owned(), "max-string-bytes"))
+        );
+        let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let refused = parse(nested.as_bytes()).err();
+        let depth = refused.and_then(|v| depth_refusal(&v, 64));
+        assert_eq!(depth.map(|v| v.rule), Some("max-json-depth"));
     }
 }

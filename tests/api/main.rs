@@ -17,6 +17,7 @@ mod documents;
 mod durability;
 mod evidence;
 mod helpers;
+mod limits;
 mod mutants;
 mod openapi;
 mod operations;

@@ -26,6 +26,8 @@ mod documents;
 mod evidence;
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../api/limits.rs"]
+mod limits;
 mod instances;
 #[path = "../api/operations.rs"]
 mod operations;

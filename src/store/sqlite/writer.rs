@@ -155,7 +155,9 @@ impl Writer {
                 Some(ctx) => catch_unwind(AssertUnwindSafe(|| f(ctx))).unwrap_or_else(|_| {
                     Err(StoreError::Backend(anyhow!("a write request panicked")))
                 }),
-                None => Err(StoreError::Backend(anyhow!("the transaction did not begin"))),
+                None => Err(StoreError::Backend(anyhow!(
+                    "the transaction did not begin"
+                ))),
             };
             let ok = outcome.is_ok();
             let deliver: Deliver = Box::new(move |committed| {

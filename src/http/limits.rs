@@ -1,0 +1,80 @@
+//! The request deadline. Every request must be answered within `request_timeout_secs`:
+//! a handler still working then (waiting on a busy store, say) is dropped and the client
+//! told 503 with `Retry-After`, since the fault is the server's load; a client still
+//! sending its body then is told 408 (`Deadline::body`), since the fault is its own.
+//! Headers have their own, shorter limit: actix's `client_request_timeout` answers a
+//! client that has not sent them all in time with a bare 408.
+//!
+//! Dropping a handler is safe here: a write already handed to the store still commits (a
+//! 503 never claims it did not), and no handler holds a lock across an await.
+
+use std::future::Future;
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage as _, HttpRequest};
+use tokio::time::Instant;
+
+use super::error::{ApiError, RETRY_BUSY_SECS};
+use super::AppState;
+
+/// When the request being served must be answered by.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// The deadline of `req`, when one is set.
+    pub fn of(req: &HttpRequest) -> Option<Deadline> {
+        req.extensions().get::<Deadline>().copied()
+    }
+
+    /// Reads a request body by the deadline, or answers 408.
+    pub async fn body<T>(
+        deadline: Option<Deadline>,
+        read: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        match deadline {
+            Some(Deadline(at)) => tokio::time::timeout_at(at, read).await.unwrap_or_else(|_| {
+                Err(ApiError::RequestTimeout(
+                    "the request body did not arrive within the request deadline".into(),
+                ))
+            }),
+            None => read.await,
+        }
+    }
+}
+
+/// Answers 503 for a request not answered within its deadline.
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let secs = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(0, |state| state.settings.request_timeout_secs);
+    if secs == 0 {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let at = Instant::now() + Duration::from_secs(secs);
+    req.extensions_mut().insert(Deadline(at));
+    let path = req.path().to_owned();
+    match tokio::time::timeout_at(at, next.call(req)).await {
+        Ok(answer) => answer.map(ServiceResponse::map_into_boxed_body),
+        Err(_) => {
+            tracing::warn!(path, secs, "request deadline passed");
+            // An error, not a response: the request was handed on and routing needs it
+            // unshared, so no copy is kept to answer with. The dispatcher renders the
+            // error's own response (status, JSON body, `Retry-After`).
+            Err(ApiError::Unavailable {
+                message: format!("the request was not answered within its {secs} s deadline"),
+                retry_after_secs: RETRY_BUSY_SECS,
+            }
+            .into())
+        }
+    }
+}

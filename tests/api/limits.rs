@@ -1,0 +1,395 @@
+//! Caps on what one request may carry, the request deadline and overload: each cap is
+//! answered with the documented error body (README, "Limits and overload") naming the
+//! field (`pointer`) and the rule; a full write queue or a request past its deadline with
+//! 503 and `Retry-After` (RFC 9110 15.6.4, 10.2.3); a client too slow to send its request
+//! with 408 (RFC 9110 15.5.9). Nothing of a refused request is stored.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+use sha2::Digest as _;
+
+use crate::helpers::{multipart, statement, TestApp};
+
+/// The error body's `(status, code, pointer, rule)`.
+async fn refusal(response: Response) -> (u16, String, String, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("a JSON error body");
+    let field = |name: &str| body["error"][name].as_str().unwrap_or_default().to_owned();
+    (status, field("code"), field("pointer"), field("rule"))
+}
+
+fn batch(n: usize) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| statement(&format!("l{i}@example.com"), "completed", "course"))
+            .collect(),
+    )
+}
+
+/// A statement declaring one attachment per content, and the parts that carry them.
+fn with_attachments(contents: &[&[u8]]) -> (Value, Vec<(String, Vec<u8>)>) {
+    let parts: Vec<(String, Vec<u8>)> = contents
+        .iter()
+        .map(|c| (hex::encode(sha2::Sha256::digest(c)), c.to_vec()))
+        .collect();
+    let mut s = statement("a@example.com", "completed", "course-1");
+    s["attachments"] = parts
+        .iter()
+        .map(|(hash, content)| {
+            json!({
+                "usageType": "http://example.com/attachment-usage/test",
+                "display": {"en-US": "notes"},
+                "contentType": "text/plain",
+                "length": content.len(),
+                "sha2": hash
+            })
+        })
+        .collect();
+    (s, parts)
+}
+
+async fn post_mixed(app: &TestApp, s: &Value, parts: &[(String, Vec<u8>)]) -> Response {
+    let parts: Vec<(&str, &str, &[u8])> = parts
+        .iter()
+        .map(|(h, c)| (h.as_str(), "text/plain", c.as_slice()))
+        .collect();
+    app.xapi(Method::POST, "statements")
+        .header("Content-Type", "multipart/mixed; boundary=limits")
+        .body(multipart("limits", s, &parts))
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_batch_over_the_statement_cap_is_413_naming_the_first_statement_past_it() {
+    let app = TestApp::spawn_with(|s| s.limits.batch_statements = 3).await;
+
+    let refused = refusal(app.post_statements(&batch(4)).await).await;
+    assert_eq!(
+        refused,
+        (
+            413,
+            "payload_too_large".into(),
+            "/3".into(),
+            "max-batch-statements".into()
+        )
+    );
+    assert!(app.all_statements(&[]).await.is_empty());
+
+    assert_eq!(app.post_statements(&batch(3)).await.status(), 200);
+    assert_eq!(app.all_statements(&[]).await.len(), 3);
+}
+
+#[tokio::test]
+async fn attachments_past_the_count_cap_are_413() {
+    let app = TestApp::spawn_with(|s| s.limits.attachments = 1).await;
+
+    let (s, parts) = with_attachments(&[b"first", b"second"]);
+    let refused = refusal(post_mixed(&app, &s, &parts).await).await;
+    assert_eq!(
+        refused,
+        (
+            413,
+            "payload_too_large".into(),
+            "attachments".into(),
+            "max-attachments".into()
+        )
+    );
+    assert!(app.all_statements(&[]).await.is_empty());
+
+    let (s, parts) = with_attachments(&[b"only"]);
+    assert_eq!(post_mixed(&app, &s, &parts).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_attachment_past_the_size_cap_is_413() {
+    let app = TestApp::spawn_with(|s| s.limits.attachment_bytes = 8).await;
+
+    let (s, parts) = with_attachments(&[b"nine byte"]);
+    let refused = refusal(post_mixed(&app, &s, &parts).await).await;
+    assert_eq!(
+        refused,
+        (
+            413,
+            "payload_too_large".into(),
+            "attachments".into(),
+            "max-attachment-bytes".into()
+        )
+    );
+    assert!(app.all_statements(&[]).await.is_empty());
+
+    let (s, parts) = with_attachments(&[b"8 bytes!"]);
+    assert_eq!(post_mixed(&app, &s, &parts).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_body_past_max_body_bytes_is_413() {
+    let app = TestApp::spawn_with(|s| s.max_body_bytes = 2_000).await;
+
+    let refused = refusal(app.post_statements(&batch(20)).await).await;
+    assert_eq!((refused.0, refused.1.as_str()), (413, "payload_too_large"));
+    assert!(app.all_statements(&[]).await.is_empty());
+}
+
+#[tokio::test]
+async fn nesting_past_the_depth_cap_is_400_naming_where() {
+    let app = TestApp::spawn_with(|s| s.limits.json_depth = 6).await;
+    let ext = "http://example.com/ext";
+
+    // statement > result > extensions > ext value (level 4) > "a" (5) > "b" (6): allowed.
+    let mut fits = statement("a@example.com", "completed", "course");
+    fits["result"] = json!({"extensions": {ext: {"a": {"b": {}}}}});
+    assert_eq!(app.post_statements(&fits).await.status(), 200);
+
+    let mut deep = statement("a@example.com", "completed", "course");
+    deep["result"] = json!({"extensions": {ext: {"a": {"b": {"c": {}}}}}});
+    let refused = refusal(app.post_statements(&deep).await).await;
+    assert_eq!(
+        refused,
+        (
+            400,
+            "invalid_request".into(),
+            format!("/result/extensions/{}/a/b/c", ext.replace('/', "~1")),
+            "max-json-depth".into()
+        )
+    );
+
+    // Past what the parser itself reads: the same rule, pointing at the body.
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let response = app
+        .xapi(Method::POST, "statements")
+        .header("Content-Type", "application/json")
+        .body(nested)
+        .send()
+        .await
+        .expect("request");
+    let refused = refusal(response).await;
+    assert_eq!(
+        refused,
+        (
+            400,
+            "invalid_request".into(),
+            "body".into(),
+            "max-json-depth".into()
+        )
+    );
+    assert_eq!(app.all_statements(&[]).await.len(), 1);
+}
+
+#[tokio::test]
+async fn strings_past_the_length_cap_are_400_naming_where() {
+    let app = TestApp::spawn_with(|s| s.limits.string_bytes = 64).await;
+
+    let mut long_value = statement("a@example.com", "completed", "course");
+    long_value["actor"]["name"] = json!("n".repeat(65));
+    let refused = refusal(app.post_statements(&long_value).await).await;
+    assert_eq!(
+        refused,
+        (
+            400,
+            "invalid_request".into(),
+            "/actor/name".into(),
+            "max-string-bytes".into()
+        )
+    );
+
+    let key = format!("http://example.com/{}", "k".repeat(60));
+    let mut long_key = statement("a@example.com", "completed", "course");
+    long_key["result"] = json!({"extensions": {key.clone(): 1}});
+    let refused = refusal(app.post_statements(&long_key).await).await;
+    assert_eq!(
+        refused.2,
+        format!("/result/extensions/{}", key.replace('/', "~1"))
+    );
+    assert_eq!(refused.3, "max-string-bytes");
+
+    let mut fits = statement("a@example.com", "completed", "course");
+    fits["actor"]["name"] = json!("n".repeat(64));
+    assert_eq!(app.post_statements(&fits).await.status(), 200);
+    assert_eq!(app.all_statements(&[]).await.len(), 1);
+}
+
+/// xAPI 1.0.3 Communication 2.1.3 (GET Statements, `limit`): "0 indicates return the
+/// maximum the server will allow", so a larger `limit` is served up to `page_limit` with
+/// a `more` link rather than refused. The gateway APIs refuse a `limit` past their cap.
+#[tokio::test]
+async fn query_limits_are_capped() {
+    let app = TestApp::spawn_with(|s| s.page_limit = 2).await;
+    app.store(&batch(3)).await;
+
+    let page: Value = app
+        .get_statements(&[("limit", "100")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["statements"].as_array().map(Vec::len), Some(2));
+    assert!(page["more"].as_str().is_some_and(|m| !m.is_empty()));
+
+    let response = app
+        .client
+        .get(format!("{}/api/v1/teams", app.address))
+        .basic_auth(crate::helpers::KEY, Some(crate::helpers::SECRET))
+        .query(&[("limit", "101")])
+        .send()
+        .await
+        .expect("request");
+    let refused = refusal(response).await;
+    assert_eq!(
+        (refused.0, refused.2.as_str(), refused.3.as_str()),
+        (400, "limit", "range")
+    );
+}
+
+/// Sends `head` and then `body` over a raw connection and reads the whole answer; the
+/// client never sends the rest, so the server must time it out.
+fn stalled_request(port: u16, head: String, body: &[u8]) -> String {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    // A bound on the loop below, far past the deadlines under test.
+    conn.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    conn.write_all(head.as_bytes()).expect("write");
+    conn.write_all(body).expect("write");
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn port_of(app: &TestApp) -> u16 {
+    app.address
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port")
+}
+
+#[tokio::test]
+async fn a_body_still_arriving_at_the_deadline_is_408() {
+    let app = TestApp::spawn_with(|s| s.request_timeout_secs = 1).await;
+    let port = port_of(&app);
+    let head = format!(
+        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
+         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n",
+        basic_token()
+    );
+    let answer = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{\"actor\""))
+        .await
+        .expect("join");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+}
+
+#[tokio::test]
+async fn headers_still_arriving_after_the_header_timeout_are_408() {
+    let app = TestApp::spawn_with(|s| s.header_timeout_secs = 1).await;
+    let port = port_of(&app);
+    let head = "GET /xapi/about HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Experience".to_owned();
+    let answer = tokio::task::spawn_blocking(move || stalled_request(port, head, b""))
+        .await
+        .expect("join");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+fn basic_token() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        crate::helpers::KEY,
+        crate::helpers::SECRET
+    ))
+}
+
+/// Holds the SQLite store's write lock from a second connection, as another process
+/// could, so that the gateway's writer cannot commit until it is dropped.
+struct WriteLock(rusqlite::Connection);
+
+impl WriteLock {
+    /// `None` on a store other than SQLite, which has no writer queue.
+    fn take(app: &TestApp) -> Option<WriteLock> {
+        let path = app.store.strip_prefix("sqlite://")?;
+        let conn = rusqlite::Connection::open(path).expect("open the store");
+        // The gateway's checkpointer may hold the lock for a moment.
+        conn.busy_timeout(Duration::from_secs(10))
+            .expect("busy timeout");
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .expect("take the write lock");
+        Some(WriteLock(conn))
+    }
+
+    fn release(self) {
+        self.0
+            .execute_batch("ROLLBACK")
+            .expect("release the write lock");
+    }
+}
+
+/// The writer admits `write_queue` requests; while they wait, one more is refused at once
+/// with 503 and `Retry-After` instead of being held in memory, and the admitted ones are
+/// stored once the writer can go on.
+#[tokio::test]
+async fn a_full_write_queue_is_503_with_retry_after() {
+    let app = TestApp::spawn_with(|s| {
+        s.write_queue = 2;
+        // Nothing but the requests below uses the writer.
+        s.tagging = false;
+        s.evidence_recording = false;
+    })
+    .await;
+    let Some(lock) = WriteLock::take(&app) else {
+        return; // MongoDB: no writer queue.
+    };
+    let app = std::sync::Arc::new(app);
+    let mut pending: futures_util::stream::FuturesUnordered<_> = (0..4)
+        .map(|i| {
+            let app = app.clone();
+            let s = statement(&format!("q{i}@example.com"), "completed", "course");
+            tokio::spawn(async move { app.post_statements(&s).await })
+        })
+        .collect();
+
+    use futures_util::StreamExt as _;
+    // The two past the capacity come back while the other two wait for the lock.
+    for _ in 0..2 {
+        let response = pending.next().await.expect("an answer").expect("join");
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        assert_eq!(retry_after.as_deref(), Some("1"));
+    }
+    lock.release();
+    while let Some(response) = pending.next().await {
+        assert_eq!(response.expect("join").status(), 200);
+    }
+    assert_eq!(app.all_statements(&[]).await.len(), 2);
+}
+
+/// A handler still waiting for the store at the request deadline is answered 503 with
+/// `Retry-After`.
+#[tokio::test]
+async fn a_request_past_its_deadline_is_503() {
+    let app = TestApp::spawn_with(|s| s.request_timeout_secs = 1).await;
+    let Some(lock) = WriteLock::take(&app) else {
+        return; // MongoDB: nothing here holds a write lock.
+    };
+    let response = app
+        .post_statements(&statement("d@example.com", "completed", "course"))
+        .await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unavailable");
+    lock.release();
+}
