@@ -4,7 +4,10 @@
 //! 1. **validate**: the JSON Schemas and the rules a schema cannot state, unique ids in
 //!    the batch, attachments and signatures ([`attachments`]);
 //! 2. **assign**: the properties the LRS sets before anything reads the statement (its id
-//!    when the client gave none, and the authority of the credential);
+//!    when the client gave none, and the authority of the credential); then the
+//!    **equivalence** stage ([`equivalence`]): activity ids with a row in the tenant's
+//!    activity-equivalence table count as their canonical ids for stages 3 and 4 (the
+//!    statement is stored with the ids as sent);
 //! 3. **tag**: the framework items each statement is evidence for ([`Competencies`]);
 //! 4. **derive**: the evidence items of those tags and the teams the statement names;
 //! 5. **prepare**: the xAPI model's stored form and index keys (this consumes the body,
@@ -12,9 +15,10 @@
 //! 6. **store**: one atomic write of the batch with its derived data, then the evidence
 //!    stream hears of it.
 //!
-//! Retagging runs stages 3 and 4 over stored statements and replaces what they derived.
+//! Retagging runs the equivalence stage and stages 3 and 4 over stored statements and replaces what they derived.
 
 pub mod attachments;
+pub mod equivalence;
 pub mod jobs;
 
 use std::collections::HashSet;
@@ -28,6 +32,7 @@ use crate::evidence::teams::seen_teams;
 use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights, Feed, FeedEvent, People};
 use crate::metrics;
 use crate::store::competency::Retagged;
+use equivalence::{ActivityMap, Rewrites};
 use crate::store::{AttachmentData, NewStatement, Store, StoreError, TenantId};
 use crate::xapi::statement::{assign_id, index_keys, prepare, referenced_id, Assigned};
 use crate::xapi::PreparedStatement;
@@ -72,6 +77,7 @@ pub struct Ingest {
     derivation: Derivation,
     people: People,
     feed: Feed,
+    activity_map: ActivityMap,
 }
 
 /// Statements on their way through the stages, with what has been derived for each.
@@ -92,6 +98,7 @@ impl Ingest {
         feed: Feed,
     ) -> Self {
         Ingest {
+            activity_map: ActivityMap::new(store.clone()),
             store,
             validator,
             competencies,
@@ -99,6 +106,12 @@ impl Ingest {
             people,
             feed,
         }
+    }
+
+    /// The tenants' activity-equivalence tables, whose writes go through here so the
+    /// equivalence stage sees them at once.
+    pub fn activity_map(&self) -> &ActivityMap {
+        &self.activity_map
     }
 
     /// Validates and stores statements (one PUT/POST body, or one connector batch) with
@@ -135,6 +148,13 @@ impl Ingest {
         self.validate(source.version, &statements, batch)?;
         attachments::check(&statements, &mut parts, batch)?;
         let mut work = assign(statements, source.authority);
+        let rewrites = if self.competencies.tags_at_ingest() {
+            self.activity_map
+                .canonicalize(source.tenant, &mut work.bodies)
+                .await?
+        } else {
+            Rewrites::default()
+        };
         work.tags = if self.competencies.tags_at_ingest() {
             self.tag(source.tenant, &work.bodies).await?
         } else {
@@ -143,6 +163,7 @@ impl Ingest {
         if self.derivation.record_evidence {
             self.derive_evidence(&mut work);
         }
+        rewrites.undo(&mut work.bodies);
         let records = self.prepare(source, work).await?;
         let ids = records.iter().map(|r| r.statement.id.clone()).collect();
         let announced: Vec<EvidenceItem> = if self.feed.listened() {
@@ -315,12 +336,14 @@ impl Ingest {
                 .competencies
                 .retag_page(tenant, after, PAGE)
                 .await?;
-            let bodies = page
+            let mut bodies = page
                 .statements
                 .iter()
                 .map(|s| serde_json::from_str::<Value>(&s.body))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| StoreError::Backend(e.into()))?;
+            // These bodies are only read, so the rewrites need no undoing.
+            let _rewrites = self.activity_map.canonicalize(tenant, &mut bodies).await?;
             let mut work = Batch {
                 tags: self.tag(tenant, &bodies).await?,
                 ids: page.statements.iter().map(|s| s.id.clone()).collect(),
