@@ -126,6 +126,77 @@ pub async fn retag(store: &Store, tenant: &str, settings: &Settings) -> anyhow::
     Ok(())
 }
 
+#[derive(Subcommand, Debug, Clone)]
+pub enum ImportCommand {
+    /// Import an LMS's CSV export of completions and scores through a mapping file (see
+    /// README, "Importing LMS exports"). A file is imported whole or not at all, and
+    /// importing it again stores nothing new.
+    Csv {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The mapping (TOML): which columns hold the learner, course, status, score and date.
+        #[arg(long)]
+        mapping: std::path::PathBuf,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// Check every row, statements included, and report; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `lrsgate import csv`: prints the report; an error (non-zero exit) when a row was
+/// rejected, in which case nothing was stored.
+pub async fn import(
+    store: &Store,
+    settings: &Settings,
+    command: ImportCommand,
+) -> anyhow::Result<()> {
+    use crate::connectors::csv_import::{self, Mapping, Target};
+    use anyhow::Context as _;
+    let ImportCommand::Csv {
+        file,
+        mapping,
+        tenant,
+        dry_run,
+    } = command;
+    let text = std::fs::read_to_string(&mapping)
+        .with_context(|| format!("reading the mapping {}", mapping.display()))?;
+    let mapping = Mapping::from_toml(&text).with_context(|| format!("{}", mapping.display()))?;
+    let csv = std::fs::File::open(&file)
+        .with_context(|| format!("opening the CSV file {}", file.display()))?;
+    let tenant = accounts::tenant(store, &tenant).await?;
+    let lrs = Lrs::from_settings(store.clone(), settings)?;
+    let authority = csv_import::authority(&mapping);
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({per_sec})")
+    {
+        bar.set_style(style);
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let target = Target {
+        tenant: tenant.id,
+        authority: &authority,
+        dry_run,
+    };
+    let report =
+        csv_import::import(&lrs, target, &mapping, std::io::BufReader::new(csv), &bar).await;
+    bar.finish_and_clear();
+    let report = report.with_context(|| format!("importing {}", file.display()))?;
+    print!("{}", report.render());
+    if !report.rejected.is_empty() {
+        anyhow::bail!(
+            "{} of {} rows rejected; nothing was stored",
+            report.rejected.len(),
+            report.rows
+        );
+    }
+    Ok(())
+}
+
 /// `lrsgate backup PATH`: a consistent copy of the SQLite store at `store_url`, taken
 /// while a gateway may be writing to it (see `store::sqlite::backup`).
 pub async fn backup(store_url: &str, target: &std::path::Path) -> anyhow::Result<()> {

@@ -66,6 +66,14 @@ enum Command {
         #[arg(long)]
         store: Option<String>,
     },
+    /// Import records from files into a tenant's statements (`import csv FILE --mapping M`).
+    Import {
+        #[command(subcommand)]
+        command: lrsgate::admin_cli::ImportCommand,
+        /// Store URL (otherwise the configured one).
+        #[arg(long, global = true)]
+        store: Option<String>,
+    },
     /// Copy a SQLite store consistently while the server may be running: the database
     /// file to PATH and its evidence file to PATH-evidence.
     Backup {
@@ -163,6 +171,10 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Retag { tenant, store }) => {
             let (settings, store) = configured_store(cli.config, store).await?;
             return lrsgate::admin_cli::retag(&store, &tenant, &settings).await;
+        }
+        Some(Command::Import { command, store }) => {
+            let (settings, store) = configured_store(cli.config, store).await?;
+            return lrsgate::admin_cli::import(&store, &settings, command).await;
         }
         Some(Command::Backup { path, store }) => {
             let layer = Layer {

@@ -5,6 +5,8 @@
 //! one ingest pipeline (`lrs.ingest`), so it is validated, tagged and scored like any
 //! statement a client posts.
 
+pub mod csv_import;
+pub mod forward;
 pub mod retry;
 pub mod runtime;
 
@@ -20,13 +22,17 @@ use retry::CallError;
 /// A connector's configuration, by kind (`{"kind": "…", …}` in JSON and TOML).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum ConnectorConfig {}
+pub enum ConnectorConfig {
+    Forward(forward::Config),
+}
 
 impl ConnectorConfig {
     /// One run of the connector: fetch or send what is new since its saved state.
     pub async fn run(&self, ctx: &RunContext) -> Result<RunOutcome, ConnectorError> {
         let _ = ctx;
-        match *self {}
+        match self {
+            ConnectorConfig::Forward(c) => forward::run(ctx, c).await,
+        }
     }
 }
 

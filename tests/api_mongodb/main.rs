@@ -18,12 +18,16 @@ mod access;
 mod competency;
 #[path = "../api/conformance.rs"]
 mod conformance;
+#[path = "../api/csv_import.rs"]
+mod csv_import;
 #[path = "../api/crash_trials.rs"]
 mod crash_trials;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/evidence.rs"]
 mod evidence;
+#[path = "../api/forwarding.rs"]
+mod forwarding;
 #[path = "../api/helpers.rs"]
 mod helpers;
 #[path = "../api/limits.rs"]
