@@ -2,6 +2,7 @@
 //! every answer.
 
 mod about;
+mod activity_map;
 mod admin;
 mod caller;
 mod competency;

@@ -17,6 +17,7 @@ use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder, Route
 use super::error::ApiError;
 use super::statements;
 use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
+use super::activity_map;
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.
@@ -81,6 +82,10 @@ fn table() -> Vec<Row> {
         plain(&[M::GET], "/api/v1/catalog/activities", competency::catalog),
         plain(&[M::PUT], "/api/v1/catalog/activities", competency::put_alignments),
         plain(&[M::DELETE], "/api/v1/catalog/activities", competency::delete_alignments),
+        // Activity equivalences: which ids count as one activity.
+        plain(&[M::GET], "/api/v1/activity-equivalences", activity_map::list_equivalences),
+        plain(&[M::PUT], "/api/v1/activity-equivalences", activity_map::put_equivalences),
+        plain(&[M::DELETE], "/api/v1/activity-equivalences", activity_map::delete_equivalence),
         // Connectors: configuration, status, runs, a forwarder's dead letters.
         plain(&[M::GET], "/api/v1/connectors", connectors::list),
         plain(&[M::GET], "/api/v1/connectors/{id}", connectors::get),

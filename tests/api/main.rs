@@ -9,6 +9,7 @@ mod backend {
 }
 
 mod access;
+mod activity_map;
 mod backup;
 mod competency;
 mod conformance;

@@ -14,6 +14,8 @@ mod backend {
 
 #[path = "../api/access.rs"]
 mod access;
+#[path = "../api/activity_map.rs"]
+mod activity_map;
 #[path = "../api/competency.rs"]
 mod competency;
 #[path = "../api/conformance.rs"]
