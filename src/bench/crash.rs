@@ -1,10 +1,11 @@
 //! `lrsgate bench --crash-trials N`: a 2xx to a write means it is durable, checked the
 //! hard way. Each trial starts the gateway on the store, runs statement batches and
 //! document writes (state and agent profile PUTs, state merges by POST, activity profile
-//! overwrites under If-Match) concurrently, SIGKILLs the gateway at a random moment,
-//! restarts it on the same store and reads back every acknowledged write: statements by
-//! id with their content, documents by content and ETag. A write in flight at the kill
-//! may or may not have landed; an acknowledged one must be there, intact.
+//! overwrites under If-Match) concurrently, SIGKILLs the gateway at a random moment once
+//! writes are being acknowledged, restarts it on the same store and reads back every
+//! acknowledged write: statements by id with their content, documents by content and
+//! ETag. A write in flight at the kill may or may not have landed; an acknowledged one
+//! must be there, intact.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,8 +23,11 @@ use super::{start_server, BenchArgs, Mode, Server, KEY, SECRET};
 /// Concurrent writers of each kind.
 const STATEMENT_WRITERS: usize = 3;
 const DOCUMENT_WRITERS: usize = 3;
-/// The kill comes this long after the writers start, at random within the range.
-const KILL_AFTER_MS: std::ops::Range<u64> = 200..3_000;
+/// The kill comes this long after the first statement batch and the first document
+/// write are acknowledged, at random within the range.
+const KILL_AFTER_MS: std::ops::Range<u64> = 0..3_000;
+/// How long the first acknowledgements may take (a slow store, a debug build).
+const FIRST_ACKS_WITHIN: Duration = Duration::from_secs(60);
 /// No writer sends more than this many requests in one trial.
 const MAX_ROUNDS: usize = 100_000;
 /// The extension each statement carries a random check value in.
@@ -95,9 +99,8 @@ pub(super) async fn run(args: &BenchArgs, trials: usize) -> anyhow::Result<()> {
         let kill_after = Duration::from_millis(rng.gen_range(KILL_AFTER_MS));
         let ledger = write_and_kill(&store, trial, kill_after, rng.gen()).await?;
         let problems = verify(&store, &ledger).await?;
-        let writes = ledger.statements.len() + ledger.documents;
         println!(
-            "trial {trial:>3}: killed after {:>4} ms; acknowledged {:>6} statements and {:>4} document writes; lost or damaged {}",
+            "trial {trial:>3}: killed {:>4} ms after the first acknowledgements; acknowledged {:>6} statements and {:>4} document writes; lost or damaged {}",
             kill_after.as_millis(),
             ledger.statements.len(),
             ledger.documents,
@@ -105,9 +108,6 @@ pub(super) async fn run(args: &BenchArgs, trials: usize) -> anyhow::Result<()> {
         );
         for problem in problems.iter().take(10) {
             println!("    {problem}");
-        }
-        if writes == 0 {
-            println!("    (nothing was acknowledged before the kill)");
         }
         totals.trials += 1;
         totals.statements += ledger.statements.len();
@@ -162,6 +162,20 @@ async fn write_and_kill(
             rng,
             format!("{run}-{w}"),
         ));
+    }
+    // Every trial kills with writes acknowledged and writes in flight.
+    let waiting = std::time::Instant::now();
+    loop {
+        {
+            let ledger = ledger.lock().map_err(|_| anyhow!("ledger poisoned"))?;
+            if !ledger.statements.is_empty() && ledger.documents > 0 {
+                break;
+            }
+        }
+        if waiting.elapsed() > FIRST_ACKS_WITHIN || writers.is_empty() {
+            bail!("no write was acknowledged within {FIRST_ACKS_WITHIN:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tokio::time::sleep(kill_after).await;
     kill(&mut server)?;
