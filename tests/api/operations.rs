@@ -421,6 +421,11 @@ async fn readiness_is_503_naming_migrations_behind_the_build() {
 /// arriving. The server stops accepting, finishes that request (200, durable), applies
 /// the evidence journal, closes the store and exits 0; the files, opened after the exit
 /// without starting the gateway again, hold the statements and their applied evidence.
+///
+/// On SQLite the test holds the evidence file's write lock from before the write until
+/// after the signal, so the journal cannot be applied in the ordinary course: a gateway
+/// that exited without applying it would leave it behind. Once the process is seen
+/// waiting (it has not exited while the lock is held), the lock is released.
 #[tokio::test]
 async fn sigterm_during_a_write_finishes_it_applies_the_evidence_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
@@ -429,6 +434,12 @@ async fn sigterm_during_a_write_finishes_it_applies_the_evidence_and_exits_0() {
         Gateway::start(&store, false, &[("LRSGATE_SHUTDOWN_TIMEOUT_SECS", "30")]).await;
     const STATEMENTS: usize = 300;
     let body = serde_json::to_vec(&(0..STATEMENTS).map(tagged).collect::<Vec<_>>()).unwrap();
+    let evidence_lock = store.strip_prefix("sqlite://").map(|path| {
+        let conn = rusqlite::Connection::open(format!("{path}-evidence")).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        conn
+    });
 
     // The request goes out in two halves over a plain socket, so the signal arrives
     // while it is in flight.
@@ -494,6 +505,19 @@ async fn sigterm_during_a_write_finishes_it_applies_the_evidence_and_exits_0() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let ids: Vec<String> = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(ids.len(), STATEMENTS);
+
+    if let Some(lock) = evidence_lock {
+        // The write is answered and no request is left: only the journal keeps the
+        // process. It must still be there after a while, waiting to apply it.
+        for _ in 0..40 {
+            assert!(
+                gateway.child.try_wait().unwrap().is_none(),
+                "the gateway exited with the evidence journal unapplied"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        lock.execute_batch("ROLLBACK").unwrap();
+    }
 
     let status = gateway
         .exit_status()
