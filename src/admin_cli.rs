@@ -228,3 +228,106 @@ pub async fn backup(store_url: &str, target: &std::path::Path) -> anyhow::Result
     }
     Ok(())
 }
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum ConnectorCommand {
+    /// Run one connector now, in this shell, as a gateway would (taking its lease, so it
+    /// does not run twice at once); its status records the run.
+    Run {
+        /// The connector's id.
+        name: String,
+    },
+    /// List the tenant's connectors with their status.
+    List,
+}
+
+/// `lrsgate connector …`: running and listing a tenant's connectors through the gateway's
+/// connector runtime, after putting those declared in the configuration file into the store.
+pub async fn connector(
+    store: &Store,
+    settings: &Settings,
+    tenant: &str,
+    command: ConnectorCommand,
+) -> anyhow::Result<()> {
+    use crate::connectors::runtime::{self, Runtime, Schedule, Trigger};
+
+    let tenant = accounts::tenant(store, tenant).await?;
+    let lrs = Lrs::from_settings(store.clone(), settings)?;
+    let runtime = Runtime::new(lrs, settings)?;
+    runtime.declare(&settings.connectors).await?;
+    match command {
+        ConnectorCommand::Run { name } => {
+            let report = runtime
+                .run(tenant.id, &name, Trigger::Manual)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("connector `{name}` (tenant `{}`): {e}", tenant.name)
+                })?;
+            let o = &report.outcome;
+            println!(
+                "Ran connector `{name}` (tenant `{}`) in {} ms: read {}, stored {}, rejected {}.",
+                tenant.name,
+                report.finished_millis - report.started_millis,
+                o.read,
+                o.stored,
+                o.rejected.len()
+            );
+            for r in o.rejected.iter().take(50) {
+                println!("  rejected {}: {}", r.record, r.reason);
+            }
+            if o.rejected.len() > 50 {
+                println!("  … and {} more", o.rejected.len() - 50);
+            }
+        }
+        ConnectorCommand::List => {
+            let shown = |millis: Option<i64>| {
+                millis
+                    .and_then(|m| chrono::DateTime::from_timestamp_millis(m))
+                    .map_or_else(
+                        || "-".to_owned(),
+                        |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                    )
+            };
+            println!(
+                "{:<24} {:<18} {:<10} {:<8} {:<20} last error",
+                "id", "kind", "every", "health", "last run (UTC)"
+            );
+            for record in store.connectors.connectors(tenant.id).await? {
+                let (status, _) = runtime::status_of(store, tenant.id, &record.id).await?;
+                let schedule = Schedule::of(&record.config).ok();
+                let every = match schedule {
+                    Some(Schedule { enabled: false, .. }) => "off".to_owned(),
+                    Some(Schedule {
+                        every_minutes: Some(m),
+                        ..
+                    }) => format!("{m} min"),
+                    _ => "manual".to_owned(),
+                };
+                let health = if status.running_since_millis.is_some() {
+                    "running"
+                } else if status.consecutive_failures > 0 {
+                    "failing"
+                } else if status.runs == 0 {
+                    "never"
+                } else {
+                    "ok"
+                };
+                let kind = record
+                    .config
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or("?");
+                println!(
+                    "{:<24} {:<18} {:<10} {:<8} {:<20} {}",
+                    record.id,
+                    kind,
+                    every,
+                    health,
+                    shown(status.last_started_millis),
+                    status.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(())
+}

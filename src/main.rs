@@ -1,5 +1,5 @@
 //! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant`,
-//! `credential`, `retag` and `health`.
+//! `credential`, `connector`, `retag` and `health`.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -54,6 +54,17 @@ enum Command {
     Credential {
         #[command(subcommand)]
         command: lrsgate::admin_cli::CredentialCommand,
+        /// Store URL (otherwise the configured one).
+        #[arg(long, global = true)]
+        store: Option<String>,
+    },
+    /// Run a connector now from the shell, or list connectors with their status.
+    Connector {
+        #[command(subcommand)]
+        command: lrsgate::admin_cli::ConnectorCommand,
+        /// The tenant's name.
+        #[arg(long, global = true, default_value = "default")]
+        tenant: String,
         /// Store URL (otherwise the configured one).
         #[arg(long, global = true)]
         store: Option<String>,
@@ -167,6 +178,15 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Credential { command, store }) => {
             let (_, store) = configured_store(cli.config, store).await?;
             return lrsgate::admin_cli::credential(&store, command).await;
+        }
+        Some(Command::Connector {
+            command,
+            tenant,
+            store,
+        }) => {
+            let (settings, store) = configured_store(cli.config, store).await?;
+            init_tracing(&settings);
+            return lrsgate::admin_cli::connector(&store, &settings, &tenant, command).await;
         }
         Some(Command::Retag { tenant, store }) => {
             let (settings, store) = configured_store(cli.config, store).await?;

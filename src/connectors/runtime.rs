@@ -88,6 +88,17 @@ fn secret_values(value: &Value, out: &mut Vec<String>) {
             }
         }
         Value::Array(items) => items.iter().for_each(|v| secret_values(v, out)),
+        // The password of a URL's user information (`https://user:password@host/…`).
+        Value::String(s) => {
+            let userinfo = s
+                .split_once("://")
+                .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+                .and_then(|authority| authority.rsplit_once('@'))
+                .and_then(|(userinfo, _)| userinfo.split_once(':'));
+            if let Some((_, password)) = userinfo.filter(|(_, p)| !p.is_empty()) {
+                out.push(password.to_owned());
+            }
+        }
         _ => {}
     }
 }
@@ -955,7 +966,103 @@ fn publish(tenant: TenantId, id: &str, status: &Status) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Log lines written while a test runs.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Promise (issue 16: "ours must show a failing forwarder in its status and in the
+    /// logs"; "connector secrets never logged"): every failed run is logged at error level
+    /// and recorded in the status, with the configuration's secret fields scrubbed from
+    /// both.
+    #[tokio::test]
+    async fn a_failing_run_is_logged_at_error_level_and_recorded_without_its_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("lrs.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let settings = Settings {
+            connector_connect_timeout_secs: 2,
+            ..Settings::default()
+        };
+        let runtime = Runtime::new(
+            Lrs::from_settings(store.clone(), &settings).unwrap(),
+            &settings,
+        )
+        .unwrap();
+        // A port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = json!({
+            "kind": "linkedin-learning",
+            "api_url": format!("http://127.0.0.1:{port}"),
+            "auth_url": format!("http://127.0.0.1:{port}"),
+            "client_id": "lrsgate-test",
+            "client_secret": "bearer-secret-1",
+            "retry_attempts": 1,
+        });
+        let record = ConnectorRecord {
+            id: "fwd".into(),
+            config,
+            updated_millis: 0,
+        };
+        store.connectors.put_connector(1, record).await.unwrap();
+
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        for _ in 0..2 {
+            let failed = runtime.run(1, "fwd", Trigger::Manual).await;
+            assert!(matches!(failed, Err(RunError::Failed(_))), "{failed:?}");
+        }
+        drop(guard);
+
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let failures: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains("connector run failed"))
+            .collect();
+        assert_eq!(failures.len(), 2, "{logs}");
+        assert!(
+            failures
+                .iter()
+                .all(|l| l.contains("ERROR") && l.contains("fwd")),
+            "{logs}"
+        );
+        assert!(failures[1].contains("consecutive_failures=2"), "{logs}");
+        for secret in ["bearer-secret-1"] {
+            assert!(!logs.contains(secret), "{secret} logged: {logs}");
+        }
+        let (status, _) = status_of(&store, 1, "fwd").await.unwrap();
+        assert_eq!(status.consecutive_failures, 2);
+        assert_eq!((status.runs, status.failures), (2, 2));
+        assert_eq!(status.running_since_millis, None);
+        let error = status.last_error.unwrap();
+        assert!(!error.contains("bearer-secret-1"), "{error}");
+        assert!(
+            error.contains("127.0.0.1"),
+            "the error says what failed: {error}"
+        );
+    }
 
     #[test]
     fn secrets_are_masked_at_any_depth_and_restored_from_the_mask() {
@@ -987,6 +1094,11 @@ mod tests {
         assert_eq!(
             scrub("401 from http://u:p@ss@host with cs and t1", &config),
             "401 from http://u:***@host with *** and ***"
+        );
+        let in_url = json!({"endpoint": "https://fwd:hunter2@lrs.example.com/xapi"});
+        assert_eq!(
+            scrub("error sending request for url (https://fwd:hunter2@lrs.example.com/xapi/statements)", &in_url),
+            "error sending request for url (https://fwd:***@lrs.example.com/xapi/statements)"
         );
     }
 
