@@ -21,6 +21,7 @@ mod evidence;
 mod forwarding;
 mod helpers;
 mod limits;
+mod linkedin_push;
 mod mutants;
 mod openapi;
 mod operations;

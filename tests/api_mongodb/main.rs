@@ -34,6 +34,8 @@ mod forwarding;
 mod helpers;
 #[path = "../api/limits.rs"]
 mod limits;
+#[path = "../api/linkedin_push.rs"]
+mod linkedin_push;
 mod instances;
 #[path = "../api/operations.rs"]
 mod operations;
