@@ -7,8 +7,10 @@
 
 pub mod csv_import;
 pub mod forward;
+pub mod linkedin;
 pub mod retry;
 pub mod runtime;
+pub mod talks;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,8 @@ use retry::CallError;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ConnectorConfig {
     Forward(forward::Config),
+    LinkedinLearning(linkedin::Config),
+    TalkFeed(talks::Config),
 }
 
 impl ConnectorConfig {
@@ -32,6 +36,8 @@ impl ConnectorConfig {
         let _ = ctx;
         match self {
             ConnectorConfig::Forward(c) => forward::run(ctx, c).await,
+            ConnectorConfig::LinkedinLearning(c) => linkedin::run(ctx, c).await,
+            ConnectorConfig::TalkFeed(c) => talks::run(ctx, c).await,
         }
     }
 }

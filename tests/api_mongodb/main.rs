@@ -20,6 +20,8 @@ mod activity_map;
 mod competency;
 #[path = "../api/conformance.rs"]
 mod conformance;
+#[path = "../api/connectors.rs"]
+mod connectors;
 #[path = "../api/csv_import.rs"]
 mod csv_import;
 #[path = "../api/crash_trials.rs"]
@@ -36,6 +38,8 @@ mod helpers;
 mod limits;
 #[path = "../api/linkedin_push.rs"]
 mod linkedin_push;
+#[path = "../api/linkedin_pull.rs"]
+mod linkedin_pull;
 mod instances;
 #[path = "../api/operations.rs"]
 mod operations;
@@ -49,5 +53,7 @@ mod resources;
 mod signatures;
 #[path = "../api/statements.rs"]
 mod statements;
+#[path = "../api/talks.rs"]
+mod talks;
 #[path = "../api/tokens.rs"]
 mod tokens;
