@@ -47,6 +47,37 @@ async fn run(caller: &Caller<'_>) -> (u16, Value) {
         .await
 }
 
+/// Waits until the store's consistent bound has passed every statement stored so far: at
+/// once on SQLite; on MongoDB the last batch's millisecond stays open about a second (another
+/// gateway may still stamp statements with it), and a forwarder reads only behind the bound.
+async fn settle(app: &TestApp) {
+    let newest: Value = app
+        .get_statements(&[("limit", "1")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let Some(newest) = newest["statements"][0]["stored"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    else {
+        return;
+    };
+    for _ in 0..400 {
+        let answer = app.get_statements(&[("limit", "1")]).await;
+        let through = answer
+            .headers()
+            .get("X-Experience-API-Consistent-Through")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        if through.is_some_and(|t| t > newest) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the consistent bound never passed {newest}");
+}
+
 /// A port nothing listens on yet, for a receiver started later.
 fn reserved_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -146,6 +177,7 @@ async fn statements_stored_while_the_receiver_is_down_arrive_once_each_after_it_
         }),
     );
     app.store(&json!([voiding])).await;
+    settle(&app).await;
     expected.insert(uuid(60));
 
     // Act 1: the receiver is down.
@@ -182,6 +214,7 @@ async fn statements_stored_while_the_receiver_is_down_arrive_once_each_after_it_
         expected.insert(uuid(n));
     }
     app.store(&json!(later)).await;
+    settle(&app).await;
     let (status, report) = run(&caller).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["outcome"]["stored"], 5, "{report}");
@@ -296,6 +329,7 @@ async fn a_statement_the_receiver_refuses_goes_to_dead_letters_and_replay_sends_
         })
         .collect();
     app.store(&json!(batch)).await;
+    settle(&app).await;
 
     // Act: the run splits the refused batch to find the statement.
     let (status, report) = run(&caller).await;
@@ -367,6 +401,7 @@ async fn a_new_gateway_on_the_same_store_continues_from_the_saved_mark() {
         })
         .collect();
     first.store(&json!(batch)).await;
+    settle(&first).await;
     let (status, report) = run(&caller).await;
     assert_eq!(
         (status, &report["outcome"]["stored"]),
@@ -390,6 +425,7 @@ async fn a_new_gateway_on_the_same_store_continues_from_the_saved_mark() {
         })
         .collect();
     second.store(&json!(batch)).await;
+    settle(&second).await;
     let again = Caller::of(&second, "default", &["connectors:write"]).await;
     let (status, report) = run(&again).await;
 
@@ -402,6 +438,43 @@ async fn a_new_gateway_on_the_same_store_continues_from_the_saved_mark() {
     let counts = stand_in.counts();
     assert_eq!(counts.len(), 17, "{counts:?}");
     assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+}
+
+#[tokio::test]
+async fn only_statements_tagged_with_a_listed_item_are_forwarded() {
+    // Arrange: three statements naming a framework item (an explicit tag), three not.
+    let acumen = "https://w3id.org/lrsgate/frameworks/wlp/competency/applying-business-acumen";
+    let stand_in = StandIn::default();
+    let endpoint = stand_in.start().await;
+    let app = sender().await;
+    let caller = configure(
+        &app,
+        json!({"kind": "forward", "endpoint": endpoint, "tagged_items": [acumen]}),
+    )
+    .await;
+    let mut batch = Vec::new();
+    for n in 0..3 {
+        let mut tagged = with_id(
+            &uuid(n),
+            statement("f@example.com", "completed", &format!("course-{n}")),
+        );
+        tagged["context"] = json!({"contextActivities": {"other": [{"id": acumen}]}});
+        batch.push(tagged);
+        batch.push(with_id(
+            &uuid(n + 10),
+            statement("f@example.com", "completed", &format!("course-{}", n + 10)),
+        ));
+    }
+    app.store(&json!(batch)).await;
+    settle(&app).await;
+
+    // Act
+    let (status, report) = run(&caller).await;
+
+    // Assert
+    assert_eq!(status, 200, "{report}");
+    let sent: BTreeSet<String> = stand_in.counts().into_keys().collect();
+    assert_eq!(sent, (0..3).map(uuid).collect::<BTreeSet<_>>());
 }
 
 /// Forwarding throughput (statements/s through one run into a second gateway) and lag
@@ -433,6 +506,7 @@ async fn forwarding_figures() {
             .collect();
         app.store(&json!(batch)).await;
     }
+    settle(&app).await;
     let started = Instant::now();
     let (status, report) = run(&caller).await;
     let took = started.elapsed();
