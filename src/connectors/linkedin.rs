@@ -686,11 +686,9 @@ fn locale_tag(locale: Option<&Value>) -> String {
 
 fn activity_type(asset_type: &str) -> Option<&'static str> {
     match asset_type {
-        "COURSE" => Some(COURSE_TYPE),
         "VIDEO" => Some(VIDEO_TYPE),
-        "LEARNING_PATH" | "LEARNING_COLLECTION" => {
-            Some("http://adlnet.gov/expapi/activities/module")
-        }
+        // LinkedIn's own xAPI statements type learning paths as courses too.
+        "COURSE" | "LEARNING_PATH" | "LEARNING_COLLECTION" => Some(COURSE_TYPE),
         _ => None,
     }
 }
