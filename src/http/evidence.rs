@@ -217,6 +217,7 @@ pub(super) async fn create_team(
     body: Json<TeamBody>,
     caller: Caller<TeamsWrite>,
 ) -> ApiResult<HttpResponse> {
+    super::params::check_agents(&body.members, "/members")?;
     let (team, _) = state
         .lrs
         .evidence
@@ -239,6 +240,7 @@ pub(super) async fn put_team(
     body: Json<TeamBody>,
     caller: Caller<TeamsWrite>,
 ) -> ApiResult<HttpResponse> {
+    super::params::check_agents(&body.members, "/members")?;
     let (team, created) = state
         .lrs
         .evidence

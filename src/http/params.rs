@@ -19,9 +19,10 @@ pub struct AgentJson(Value);
 
 impl AgentJson {
     pub fn parse(name: &str, raw: &str) -> ApiResult<Self> {
-        serde_json::from_str(raw)
-            .map(AgentJson)
-            .map_err(|e| ApiError::invalid(name, "json", format!("{name} is not JSON: {e}")))
+        let agent = serde_json::from_str(raw)
+            .map_err(|e| ApiError::invalid(name, "json", format!("{name} is not JSON: {e}")))?;
+        check_identifiers(&agent, name)?;
+        Ok(AgentJson(agent))
     }
 
     pub fn optional(name: &str, raw: Option<&str>) -> ApiResult<Option<Self>> {
@@ -31,6 +32,70 @@ impl AgentJson {
     pub fn into_value(self) -> Value {
         self.0
     }
+}
+
+/// Checks the identifiers an Agent given to a gateway API carries as xAPI does (exactly
+/// one IFI; mbox, openid and account homePage IRIs; mbox_sha1sum 40 hex digits; an account
+/// of homePage and name only), so that no malformed identity is stored or answered;
+/// `pointer` locates the agent.
+pub fn check_identifiers(agent: &Value, pointer: &str) -> ApiResult<()> {
+    use crate::xapi::agent::IFI_PROPERTIES;
+    use crate::xapi::rules::join;
+    let Some(obj) = agent.as_object() else {
+        return Err(ApiError::invalid(
+            pointer,
+            "agent",
+            "an Agent is a JSON object",
+        ));
+    };
+    if IFI_PROPERTIES
+        .iter()
+        .filter(|p| obj.contains_key(**p))
+        .count()
+        != 1
+    {
+        return Err(ApiError::invalid(
+            pointer,
+            "agent-ifi",
+            "an Agent needs exactly one of mbox, mbox_sha1sum, openid or account",
+        ));
+    }
+    if let Some(account) = obj.get("account") {
+        let well_formed = account.as_object().is_some_and(|a| {
+            a.len() == 2
+                && ["homePage", "name"]
+                    .iter()
+                    .all(|k| a.get(*k).is_some_and(Value::is_string))
+        });
+        if !well_formed {
+            return Err(ApiError::invalid(
+                join(pointer, "account"),
+                "account",
+                "an account is an object of two strings, homePage and name",
+            ));
+        }
+    }
+    crate::xapi::rules::actor(agent, pointer)?;
+    let sha1 = agent.get("mbox_sha1sum");
+    if sha1.is_some_and(|v| {
+        !v.as_str()
+            .is_some_and(|s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+    }) {
+        return Err(ApiError::invalid(
+            join(pointer, "mbox_sha1sum"),
+            "mbox_sha1sum",
+            "mbox_sha1sum must be 40 hexadecimal digits",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every Agent of a list in a request body (`pointer` locates the list).
+pub fn check_agents(agents: &[Value], pointer: &str) -> ApiResult<()> {
+    agents
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, a)| check_identifiers(a, &format!("{pointer}/{i}")))
 }
 
 /// The `agent` parameter of an xAPI resource: valid for the request's version, with the

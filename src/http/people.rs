@@ -49,6 +49,7 @@ pub(super) async fn link(
     body: Json<LinkBody>,
     caller: Caller<PeopleWrite>,
 ) -> ApiResult<HttpResponse> {
+    super::params::check_agents(&body.agents, "/agents")?;
     let person = state.lrs.people.link(caller.tenant(), &body.agents).await?;
     Ok(HttpResponse::Ok().json(person))
 }

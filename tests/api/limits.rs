@@ -393,3 +393,54 @@ async fn a_request_past_its_deadline_is_503() {
     assert_eq!(body["error"]["code"], "unavailable");
     lock.release();
 }
+
+/// Agents given to the gateway APIs are held to xAPI's identifier rules (Data 2.4.2.1:
+/// exactly one IFI; 2.4.2.2: an account is a homePage IRL and a name; mbox_sha1sum is
+/// a SHA-1 hex digest), so that no malformed identity is stored and answered back, as
+/// API fuzzing found.
+#[tokio::test]
+async fn gateway_agents_are_held_to_the_xapi_identifier_rules() {
+    let app = TestApp::spawn().await;
+    let bad = [
+        (
+            json!({"account": {"homePage": "", "name": "x"}}),
+            "/agents/0/account/homePage",
+        ),
+        (
+            json!({"account": {"homePage": "https://lms.example", "name": "x", "extra": 1}}),
+            "/agents/0/account",
+        ),
+        (
+            json!({"mbox_sha1sum": "not-a-digest"}),
+            "/agents/0/mbox_sha1sum",
+        ),
+        (
+            json!({"mbox": "mailto:a@example.com", "openid": "https://id.example/a"}),
+            "/agents/0",
+        ),
+    ];
+    for (agent, pointer) in bad {
+        let response = app
+            .client
+            .post(format!("{}/api/v1/people/link", app.address))
+            .basic_auth(crate::helpers::KEY, Some(crate::helpers::SECRET))
+            .json(&json!({ "agents": [agent] }))
+            .send()
+            .await
+            .expect("request");
+        let refused = refusal(response).await;
+        assert_eq!((refused.0, refused.2.as_str()), (400, pointer), "{agent}");
+    }
+    let response = app
+        .client
+        .get(format!("{}/api/v1/people", app.address))
+        .basic_auth(crate::helpers::KEY, Some(crate::helpers::SECRET))
+        .query(&[(
+            "agent",
+            json!({"mbox": "mailto:a@example.com", "mbox_sha1sum": "0".repeat(40)}).to_string(),
+        )])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refusal(response).await.2, "agent");
+}
