@@ -8,7 +8,8 @@
 //!
 //! What a route needs shows in its handler's arguments: `Caller<Need>` or `Admin`
 //! (`caller.rs`) on the gateway APIs, `XapiRequest` on the xAPI resources; About, the
-//! OpenAPI document and the token endpoint take none.
+//! OpenAPI document, the token endpoint and the operations routes (`/metrics`, `/health/…`)
+//! take none.
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
