@@ -64,6 +64,7 @@ impl Application {
             retag_jobs: Default::default(),
         });
         let max_body = state.settings.max_body_bytes;
+        let header_timeout = std::time::Duration::from_secs(state.settings.header_timeout_secs);
         let metrics = match metrics_listener {
             Some(listener) => Some((
                 listener.local_addr()?.port(),
@@ -71,7 +72,6 @@ impl Application {
             )),
             None => None,
         };
-        let header_timeout = std::time::Duration::from_secs(state.settings.header_timeout_secs);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -212,7 +212,6 @@ fn metrics_server(
     .shutdown_timeout(shutdown_timeout.as_secs())
     .run())
 }
-
 
 /// One log line per request, at debug level for 4xx-free traffic.
 fn tracing_actix() -> actix_web::middleware::Logger {
