@@ -441,6 +441,48 @@ async fn a_new_gateway_on_the_same_store_continues_from_the_saved_mark() {
 }
 
 #[tokio::test]
+async fn two_gateways_running_the_forwarder_at_once_deliver_each_statement_once() {
+    // Arrange: two gateways on one store, both asked to run the same forwarder.
+    let stand_in = StandIn::default();
+    let endpoint = stand_in.start().await;
+    let first = sender().await;
+    let store = first.store.clone();
+    let second = TestApp::spawn_with(|s| {
+        s.store = store;
+        s.connectors_enabled = false;
+    })
+    .await;
+    let one = configure(
+        &first,
+        json!({"kind": "forward", "endpoint": endpoint, "batch_size": 3}),
+    )
+    .await;
+    let other = Caller::of(&second, "default", &["connectors:write"]).await;
+    let batch: Vec<Value> = (0..40)
+        .map(|n| {
+            with_id(
+                &uuid(n),
+                statement("g@example.com", "completed", &format!("course-{n}")),
+            )
+        })
+        .collect();
+    first.store(&json!(batch)).await;
+    settle(&first).await;
+
+    // Act: the lease lets one run at a time (the other is refused with 409, or runs after).
+    let ((a, _), (b, _)) = tokio::join!(run(&one), run(&other));
+    let (c, _) = run(&other).await;
+
+    // Assert
+    for status in [a, b, c] {
+        assert!(status == 200 || status == 409, "{a} {b} {c}");
+    }
+    let counts = stand_in.counts();
+    assert_eq!(counts.len(), 40, "{counts:?}");
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+}
+
+#[tokio::test]
 async fn only_statements_tagged_with_a_listed_item_are_forwarded() {
     // Arrange: three statements naming a framework item (an explicit tag), three not.
     let acumen = "https://w3id.org/lrsgate/frameworks/wlp/competency/applying-business-acumen";
