@@ -61,6 +61,8 @@ const SKILL_CONFIDENCE: f64 = 0.9;
 const CATEGORY_FACTOR: f64 = 0.8;
 /// A token is renewed this long before LinkedIn says it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+/// Statement look-ups in flight at once when checking which are stored already.
+const LOOKUPS: usize = 16;
 
 /// A LinkedIn Learning pull's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -701,27 +703,29 @@ async fn store_statements(
     rejected: &mut Vec<Rejected>,
 ) -> Result<u64, ConnectorError> {
     let mut seen = HashSet::new();
-    let mut new = Vec::with_capacity(statements.len());
-    for statement in statements {
-        let id = statement
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if !seen.insert(id.clone()) {
-            continue;
-        }
-        if ctx
-            .lrs
-            .store
-            .statements
-            .statement(ctx.tenant, &id)
-            .await?
-            .is_none()
-        {
-            new.push(statement);
+    let unique: Vec<(String, Value)> = statements
+        .into_iter()
+        .filter_map(|statement| {
+            let id = statement.get("id").and_then(Value::as_str)?.to_owned();
+            seen.insert(id.clone()).then_some((id, statement))
+        })
+        .collect();
+    // Which are stored already: the look-ups run a few at a time.
+    let mut stored = Vec::with_capacity(unique.len());
+    for chunk in unique.chunks(LOOKUPS) {
+        let lookups = chunk
+            .iter()
+            .map(|(id, _)| ctx.lrs.store.statements.statement(ctx.tenant, id));
+        for found in futures_util::future::try_join_all(lookups).await? {
+            stored.push(found.is_some());
         }
     }
+    let new: Vec<Value> = unique
+        .into_iter()
+        .zip(stored)
+        .filter(|(_, stored)| !stored)
+        .map(|((_, statement), _)| statement)
+        .collect();
     if new.is_empty() {
         return Ok(0);
     }
