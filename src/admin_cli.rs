@@ -282,7 +282,7 @@ pub async fn connector(
         ConnectorCommand::List => {
             let shown = |millis: Option<i64>| {
                 millis
-                    .and_then(|m| chrono::DateTime::from_timestamp_millis(m))
+                    .and_then(chrono::DateTime::from_timestamp_millis)
                     .map_or_else(
                         || "-".to_owned(),
                         |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
