@@ -154,7 +154,8 @@ impl FromRequest for XapiRequest {
                 .clone();
             let limit = state.settings.max_body_bytes;
             let read = read_body(&req, &mut payload, limit);
-            let body = super::limits::Deadline::body(super::limits::Deadline::of(&req), read).await?;
+            let body =
+                super::limits::Deadline::body(super::limits::Deadline::of(&req), read).await?;
             let meant = unfold(&req, body)?;
             let version = negotiate(
                 header(&meant.form_headers, &req, VERSION_HEADER),
