@@ -33,7 +33,6 @@ pub enum ConnectorConfig {
 impl ConnectorConfig {
     /// One run of the connector: fetch or send what is new since its saved state.
     pub async fn run(&self, ctx: &RunContext) -> Result<RunOutcome, ConnectorError> {
-        let _ = ctx;
         match self {
             ConnectorConfig::Forward(c) => forward::run(ctx, c).await,
             ConnectorConfig::LinkedinLearning(c) => linkedin::run(ctx, c).await,
@@ -106,8 +105,6 @@ impl ConnectorConfig {
         ctx: &RunContext,
         ids: &[String],
     ) -> Result<Option<RunOutcome>, ConnectorError> {
-        let _ = (ctx, ids);
-        #[allow(unreachable_patterns)]
         match self {
             ConnectorConfig::Forward(c) => forward::replay(ctx, c, ids).await.map(Some),
             _ => Ok(None),

@@ -78,7 +78,9 @@ impl RetryPolicy {
                 }
             }
             if attempt + 1 < self.attempts {
-                let delay = wait.unwrap_or_else(|| self.backoff(attempt)).min(self.max_delay);
+                let delay = wait
+                    .unwrap_or_else(|| self.backoff(attempt))
+                    .min(self.max_delay);
                 tokio::time::sleep(delay).await;
             }
         }

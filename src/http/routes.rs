@@ -15,10 +15,10 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder, Route};
 
+use super::activity_map;
 use super::error::ApiError;
 use super::statements;
 use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
-use super::activity_map;
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.

@@ -32,11 +32,11 @@ use crate::evidence::teams::seen_teams;
 use crate::evidence::{evidence_of, EvidenceItem, EvidenceWeights, Feed, FeedEvent, People};
 use crate::metrics;
 use crate::store::competency::Retagged;
-use equivalence::{ActivityMap, Rewrites};
 use crate::store::{AttachmentData, NewStatement, Store, StoreError, TenantId};
 use crate::xapi::statement::{assign_id, index_keys, prepare, referenced_id, Assigned};
 use crate::xapi::PreparedStatement;
 use crate::xapi::{Validator, Violation, XapiVersion};
+use equivalence::{ActivityMap, Rewrites};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {

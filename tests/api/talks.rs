@@ -20,16 +20,18 @@ fn fixture_path(name: &str) -> String {
     format!("{FIXTURES}/{name}")
 }
 
+/// (path, If-None-Match sent, status) of every request a stand-in served.
+type Seen = Arc<Mutex<Vec<(String, Option<String>, u16)>>>;
+
 /// Serves the fixture files with their content types and an ETag, and counts requests.
 struct FeedServer {
     url: String,
-    /// (path, If-None-Match sent, status) of every request.
-    seen: Arc<Mutex<Vec<(String, Option<String>, u16)>>>,
+    seen: Seen,
 }
 
 impl FeedServer {
     async fn start() -> FeedServer {
-        let seen: Arc<Mutex<Vec<(String, Option<String>, u16)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let data = web::Data::new(seen.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
@@ -51,7 +53,7 @@ impl FeedServer {
 }
 
 async fn serve(
-    seen: web::Data<Arc<Mutex<Vec<(String, Option<String>, u16)>>>>,
+    seen: web::Data<Seen>,
     request: HttpRequest,
     file: web::Path<String>,
 ) -> HttpResponse {

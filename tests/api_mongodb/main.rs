@@ -22,10 +22,10 @@ mod competency;
 mod conformance;
 #[path = "../api/connectors.rs"]
 mod connectors;
-#[path = "../api/csv_import.rs"]
-mod csv_import;
 #[path = "../api/crash_trials.rs"]
 mod crash_trials;
+#[path = "../api/csv_import.rs"]
+mod csv_import;
 #[path = "../api/documents.rs"]
 mod documents;
 #[path = "../api/evidence.rs"]
@@ -34,13 +34,13 @@ mod evidence;
 mod forwarding;
 #[path = "../api/helpers.rs"]
 mod helpers;
+mod instances;
 #[path = "../api/limits.rs"]
 mod limits;
-#[path = "../api/linkedin_push.rs"]
-mod linkedin_push;
 #[path = "../api/linkedin_pull.rs"]
 mod linkedin_pull;
-mod instances;
+#[path = "../api/linkedin_push.rs"]
+mod linkedin_push;
 #[path = "../api/operations.rs"]
 mod operations;
 #[path = "../api/people.rs"]

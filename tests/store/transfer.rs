@@ -215,9 +215,13 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
             attempts: 3,
             failed_millis: 2_000,
         };
-        c.add_dead_letters(tenant, "fwd", vec![letter]).await.unwrap();
+        c.add_dead_letters(tenant, "fwd", vec![letter])
+            .await
+            .unwrap();
         // Leases are not copied.
-        c.acquire_lease("connector:1:fwd", "gw", 0, 1_000).await.unwrap();
+        c.acquire_lease("connector:1:fwd", "gw", 0, 1_000)
+            .await
+            .unwrap();
     }
     store
         .connectors
@@ -544,11 +548,20 @@ pub async fn imported_records_are_exported_unchanged_and_answered_from(store: &S
 
     // Reads answer from what was imported.
     assert_eq!(
-        store.connectors.connector_state(OTHER, "fwd").await.unwrap(),
+        store
+            .connectors
+            .connector_state(OTHER, "fwd")
+            .await
+            .unwrap(),
         Some(json!({"delivered": 4}))
     );
     assert_eq!(
-        store.connectors.dead_letters(OTHER, "fwd", 10).await.unwrap()[0].attempts,
+        store
+            .connectors
+            .dead_letters(OTHER, "fwd", 10)
+            .await
+            .unwrap()[0]
+            .attempts,
         3
     );
     let alias = "urn:li:lyndaCourse:1".to_owned();

@@ -4,8 +4,8 @@
 //! own.
 
 mod accounts;
-pub mod backup;
 mod activity_map;
+pub mod backup;
 mod competency;
 mod connectors;
 mod documents;
