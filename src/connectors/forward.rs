@@ -27,6 +27,8 @@ use serde_json::Value;
 
 use super::retry::{CallError, RetryPolicy};
 use super::{ConnectorError, Rejected, RunContext, RunOutcome};
+use crate::lrs::mixed::render_mixed;
+use crate::redact::redacted_url;
 use crate::store::connectors::DeadLetter;
 use crate::store::{AttachmentData, Cursor, StatementQuery};
 use crate::xapi::rules::VOIDED_VERB;
@@ -118,7 +120,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let hidden = |s: &Option<String>| s.as_ref().map(|_| "***");
         f.debug_struct("forward::Config")
-            .field("endpoint", &redacted_endpoint(&self.endpoint))
+            .field("endpoint", &redacted_url(&self.endpoint))
             .field("username", &self.username)
             .field("password", &hidden(&self.password))
             .field("token", &hidden(&self.token))
@@ -521,7 +523,7 @@ impl<'a> Receiver<'a> {
         let base = reqwest::Url::parse(config.endpoint.trim_end_matches('/')).map_err(|e| {
             bad(format!(
                 "endpoint: `{}` is not a URL ({e})",
-                redacted_endpoint(&config.endpoint)
+                redacted_url(&config.endpoint)
             ))
         })?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -574,7 +576,7 @@ impl<'a> Receiver<'a> {
                 config.batch_size
             )));
         }
-        let shown = redacted_endpoint(url.as_str());
+        let shown = redacted_url(url.as_str());
         Ok(Receiver {
             ctx,
             config,
@@ -639,11 +641,13 @@ impl<'a> Receiver<'a> {
     async fn post(&self, batch: &[Value], parts: &[AttachmentData]) -> Result<(), CallError> {
         let body = Value::Array(batch.to_vec());
         let (content_type, bytes) = if parts.is_empty() {
-            ("application/json".to_owned(), body.to_string().into_bytes())
+            (
+                "application/json".to_owned(),
+                bytes::Bytes::from(body.to_string()),
+            )
         } else {
-            mixed(&body, parts)
+            render_mixed(&body, parts)
         };
-        let bytes = bytes::Bytes::from(bytes);
         self.retry
             .send(|| {
                 self.authorised(self.ctx.http.post(self.url.clone()))
@@ -709,51 +713,6 @@ fn is_content_refusal(status: StatusCode) -> bool {
     )
 }
 
-/// The endpoint as logs and errors show it: no credentials, no query.
-fn redacted_endpoint(raw: &str) -> String {
-    match reqwest::Url::parse(raw) {
-        Ok(mut url) => {
-            url.set_query(None);
-            let _ = url.set_password(None);
-            let _ = url.set_username("");
-            url.to_string()
-        }
-        Err(_) => "(not a URL)".into(),
-    }
-}
-
-/// The statements and their attachments as `multipart/mixed` (xAPI 1.0.3 Communication
-/// 1.5.2): the statements first, then one part per attachment named by its SHA-2 hash.
-fn mixed(statements: &Value, parts: &[AttachmentData]) -> (String, Vec<u8>) {
-    let boundary = format!("lrsgate-forward-{}", uuid::Uuid::new_v4().simple());
-    let mut out = Vec::new();
-    let mut part = |headers: &[(&str, &str)], content: &[u8]| {
-        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        for (name, value) in headers {
-            out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(content);
-        out.extend_from_slice(b"\r\n");
-    };
-    part(
-        &[("Content-Type", "application/json")],
-        statements.to_string().as_bytes(),
-    );
-    for a in parts {
-        part(
-            &[
-                ("Content-Type", &a.content_type),
-                ("Content-Transfer-Encoding", "binary"),
-                ("X-Experience-API-Hash", &a.sha2),
-            ],
-            &a.content,
-        );
-    }
-    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/mixed; boundary={boundary}"), out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,30 +762,5 @@ mod tests {
         assert!(is_content_refusal(StatusCode::CONFLICT));
         assert!(!is_content_refusal(StatusCode::UNAUTHORIZED));
         assert!(!is_content_refusal(StatusCode::NOT_FOUND));
-    }
-
-    #[test]
-    fn endpoints_are_shown_without_credentials() {
-        assert_eq!(
-            redacted_endpoint("https://u:p@lrs.example.com/xapi?key=x"),
-            "https://lrs.example.com/xapi"
-        );
-    }
-
-    #[test]
-    fn the_multipart_body_carries_each_part_with_its_hash() {
-        let parts = [AttachmentData {
-            sha2: "abc".into(),
-            content_type: "text/plain".into(),
-            content: bytes::Bytes::from_static(b"hello"),
-        }];
-        let (ct, body) = mixed(&json!([{"id": "x"}]), &parts);
-        let boundary = ct.split("boundary=").nth(1).expect("boundary");
-        let text = String::from_utf8(body).expect("utf-8");
-        assert!(text.starts_with(&format!(
-            "--{boundary}\r\nContent-Type: application/json\r\n\r\n[{{\"id\":\"x\"}}]\r\n"
-        )));
-        assert!(text.contains("X-Experience-API-Hash: abc\r\n\r\nhello\r\n"));
-        assert!(text.ends_with(&format!("--{boundary}--\r\n")));
     }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use rand::Rng as _;
 use reqwest::{RequestBuilder, Response, StatusCode};
 
+use crate::redact::redacted_url;
+
 /// How a connector retries one call.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -61,7 +63,7 @@ impl RetryPolicy {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    url = redacted(response.url());
+                    url = redacted_url(response.url().as_str());
                     wait = retry_after(&response);
                     let body = response.text().await.unwrap_or_default();
                     let body: String = body.chars().take(500).collect();
@@ -72,7 +74,7 @@ impl RetryPolicy {
                 }
                 Err(e) => {
                     if let Some(u) = e.url() {
-                        url = redacted(u);
+                        url = redacted_url(u.as_str());
                     }
                     last = e.without_url().to_string();
                 }
@@ -115,13 +117,4 @@ fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
     let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_secs(seconds))
-}
-
-/// A URL without its query (which may carry tokens) or credentials.
-fn redacted(url: &reqwest::Url) -> String {
-    let mut url = url.clone();
-    url.set_query(None);
-    let _ = url.set_password(None);
-    let _ = url.set_username("");
-    url.to_string()
 }

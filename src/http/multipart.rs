@@ -10,7 +10,7 @@ use crate::config::Limits;
 use crate::http::error::ApiError;
 use crate::store::AttachmentData;
 
-pub const HASH_HEADER: &str = "X-Experience-API-Hash";
+pub use crate::lrs::mixed::{render_mixed, HASH_HEADER};
 
 /// A request body split into its statements part and its attachment parts.
 struct MixedBody {
@@ -170,41 +170,6 @@ async fn parse_mixed(
         statements,
         attachments,
     })
-}
-
-/// Renders a statements document and its attachments as `multipart/mixed`.
-/// Returns the content type (with its boundary) and the body.
-pub fn render_mixed(statements: &Value, attachments: &[AttachmentData]) -> (String, Bytes) {
-    let boundary = format!("lrsgate-{}", uuid::Uuid::new_v4().simple());
-    let mut out = Vec::new();
-    let mut part = |headers: &[(&str, &str)], content: &[u8]| {
-        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        for (k, v) in headers {
-            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
-        }
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(content);
-        out.extend_from_slice(b"\r\n");
-    };
-    part(
-        &[("Content-Type", "application/json")],
-        statements.to_string().as_bytes(),
-    );
-    for a in attachments {
-        part(
-            &[
-                ("Content-Type", &a.content_type),
-                ("Content-Transfer-Encoding", "binary"),
-                (HASH_HEADER, &a.sha2),
-            ],
-            &a.content,
-        );
-    }
-    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (
-        format!("multipart/mixed; boundary={boundary}"),
-        Bytes::from(out),
-    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod documents;
 mod error;
+pub mod mixed;
 pub mod statements;
 
 pub use error::{LrsError, LrsResult};
