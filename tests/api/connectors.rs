@@ -138,6 +138,7 @@ async fn secrets_are_never_returned_and_a_masked_secret_sent_back_is_kept() {
             "course-1"
         )]))
         .await;
+    sender.settle().await;
     let (status, run) = caller
         .send(Method::POST, "connectors/fwd/run", &[], None)
         .await;
@@ -181,6 +182,7 @@ async fn a_run_answers_its_outcome_and_the_status_shows_it() {
         .map(|i| statement("ann@example.com", "completed", &format!("course-{i}")))
         .collect();
     sender.store(&json!(batch)).await;
+    sender.settle().await;
     let (status, run) = caller
         .send(Method::POST, "connectors/fwd/run", &[], None)
         .await;
@@ -253,6 +255,7 @@ async fn a_failing_connector_shows_in_its_status() {
             "course-1"
         )]))
         .await;
+    sender.settle().await;
     for attempt in 1..=2 {
         let (status, answer) = caller
             .send(Method::POST, "connectors/down/run", &[], None)
@@ -333,6 +336,7 @@ async fn a_run_in_progress_here_or_elsewhere_is_not_started_twice() {
             "course-1"
         )]))
         .await;
+    sender.settle().await;
     let first = {
         let request = sender
             .client
@@ -434,6 +438,7 @@ async fn dead_letters_are_listed_and_replayed() {
             statement("bob@example.com", "completed", "course-2"),
         ]))
         .await;
+    sender.settle().await;
     caller
         .send(
             Method::PUT,
@@ -576,6 +581,7 @@ async fn declared_connectors_are_stored_and_run_by_the_scheduler() {
             "course-1"
         )]))
         .await;
+    first.settle().await;
     let mut declared = forward_to(&receiver);
     declared["id"] = json!("declared");
     declared["every_minutes"] = json!(60);
@@ -626,6 +632,7 @@ async fn the_command_line_runs_a_connector() {
             "course-1"
         )]))
         .await;
+    sender.settle().await;
     let settings = Settings {
         store: sender.store.clone(),
         ..Settings::default()

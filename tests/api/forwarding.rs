@@ -47,37 +47,6 @@ async fn run(caller: &Caller<'_>) -> (u16, Value) {
         .await
 }
 
-/// Waits until the store's consistent bound has passed every statement stored so far: at
-/// once on SQLite; on MongoDB the last batch's millisecond stays open about a second (another
-/// gateway may still stamp statements with it), and a forwarder reads only behind the bound.
-async fn settle(app: &TestApp) {
-    let newest: Value = app
-        .get_statements(&[("limit", "1")])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let Some(newest) = newest["statements"][0]["stored"]
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-    else {
-        return;
-    };
-    for _ in 0..400 {
-        let answer = app.get_statements(&[("limit", "1")]).await;
-        let through = answer
-            .headers()
-            .get("X-Experience-API-Consistent-Through")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-        if through.is_some_and(|t| t > newest) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the consistent bound never passed {newest}");
-}
-
 /// A port nothing listens on yet, for a receiver started later.
 fn reserved_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -177,7 +146,7 @@ async fn statements_stored_while_the_receiver_is_down_arrive_once_each_after_it_
         }),
     );
     app.store(&json!([voiding])).await;
-    settle(&app).await;
+    app.settle().await;
     expected.insert(uuid(60));
 
     // Act 1: the receiver is down.
@@ -214,7 +183,7 @@ async fn statements_stored_while_the_receiver_is_down_arrive_once_each_after_it_
         expected.insert(uuid(n));
     }
     app.store(&json!(later)).await;
-    settle(&app).await;
+    app.settle().await;
     let (status, report) = run(&caller).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["outcome"]["stored"], 5, "{report}");
@@ -329,7 +298,7 @@ async fn a_statement_the_receiver_refuses_goes_to_dead_letters_and_replay_sends_
         })
         .collect();
     app.store(&json!(batch)).await;
-    settle(&app).await;
+    app.settle().await;
 
     // Act: the run splits the refused batch to find the statement.
     let (status, report) = run(&caller).await;
@@ -401,7 +370,7 @@ async fn a_new_gateway_on_the_same_store_continues_from_the_saved_mark() {
         })
         .collect();
     first.store(&json!(batch)).await;
-    settle(&first).await;
+    first.settle().await;
     let (status, report) = run(&caller).await;
     assert_eq!(
         (status, &report["outcome"]["stored"]),
@@ -425,7 +394,7 @@ async fn a_new_gateway_on_the_same_store_continues_from_the_saved_mark() {
         })
         .collect();
     second.store(&json!(batch)).await;
-    settle(&second).await;
+    second.settle().await;
     let again = Caller::of(&second, "default", &["connectors:write"]).await;
     let (status, report) = run(&again).await;
 
@@ -467,7 +436,7 @@ async fn two_gateways_running_the_forwarder_at_once_deliver_each_statement_once(
         })
         .collect();
     first.store(&json!(batch)).await;
-    settle(&first).await;
+    first.settle().await;
 
     // Act: the lease lets one run at a time (the other is refused with 409, or runs after).
     let ((a, _), (b, _)) = tokio::join!(run(&one), run(&other));
@@ -508,7 +477,7 @@ async fn only_statements_tagged_with_a_listed_item_are_forwarded() {
         ));
     }
     app.store(&json!(batch)).await;
-    settle(&app).await;
+    app.settle().await;
 
     // Act
     let (status, report) = run(&caller).await;
@@ -548,7 +517,7 @@ async fn forwarding_figures() {
             .collect();
         app.store(&json!(batch)).await;
     }
-    settle(&app).await;
+    app.settle().await;
     let started = Instant::now();
     let (status, report) = run(&caller).await;
     let took = started.elapsed();

@@ -1,6 +1,8 @@
 //! Spawns the same application `main` builds, on 127.0.0.1:0 with a fresh store, and calls
 //! it through one method per endpoint.
 
+use std::time::Duration;
+
 use lrsgate::config::CredentialConfig;
 use lrsgate::{Application, Settings};
 use reqwest::{Method, RequestBuilder, Response};
@@ -139,6 +141,37 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// Waits until the store's consistent bound has passed every statement stored so far: at
+    /// once on SQLite; on MongoDB the last batch's millisecond stays open about a second (another
+    /// gateway may still stamp statements with it), and a forwarder reads only behind the bound.
+    pub async fn settle(&self) {
+        let newest: Value = self
+            .get_statements(&[("limit", "1")])
+            .await
+            .json()
+            .await
+            .expect("json");
+        let Some(newest) = newest["statements"][0]["stored"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        else {
+            return;
+        };
+        for _ in 0..400 {
+            let answer = self.get_statements(&[("limit", "1")]).await;
+            let through = answer
+                .headers()
+                .get("X-Experience-API-Consistent-Through")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            if through.is_some_and(|t| t > newest) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the consistent bound never passed {newest}");
     }
 
     pub async fn get_statements(&self, query: &[(&str, &str)]) -> Response {
