@@ -344,7 +344,10 @@ async fn a_run_in_progress_here_or_elsewhere_is_not_started_twice() {
             .basic_auth(&caller.key, Some(&caller.secret));
         tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
     };
-    arrived.await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), arrived)
+        .await
+        .expect("the forwarder never reached the receiver")
+        .unwrap();
     let (status, busy) = caller
         .send(Method::POST, "connectors/fwd/run", &[], None)
         .await;
