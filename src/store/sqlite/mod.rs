@@ -60,6 +60,7 @@ const MAIN_SCHEMA: Schema = Schema {
         include_str!("migration-7.sql"),
         include_str!("migration-8.sql"),
         include_str!("migration-9.sql"),
+        include_str!("migration-10.sql"),
     ],
 };
 

@@ -1,0 +1,3 @@
+-- Schema version 10: the learning-experience answers (opportunities) and privacy
+-- operations (erasure audit records, retention policies). Each part appends its tables
+-- here and, identically, to schema.sql.
