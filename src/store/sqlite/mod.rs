@@ -242,13 +242,19 @@ impl SqliteStore {
         .map_err(backend)?
     }
 
-    /// A read of evidence, once every evidence change committed before it is applied.
-    async fn read_evidence<R, F>(&self, f: F) -> StoreResult<R>
+    /// A read of the evidence of `scope` in `tenant`, once every change committed before
+    /// it that the read can see is applied.
+    async fn read_evidence_of<R, F>(
+        &self,
+        tenant: TenantId,
+        scope: evidence::Scope<'_>,
+        f: F,
+    ) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
-        self.inner.evidence.settled().await;
+        self.inner.evidence.settled_for(tenant, scope).await;
         self.read(f).await
     }
 }

@@ -3,7 +3,9 @@
 //! its own file and connection, so its random index writes run beside the statement
 //! writer instead of inside its transactions, and a backlog is applied in large,
 //! person-ordered transactions. Readers wait until it has applied every change committed
-//! before they asked, so an acknowledged statement's evidence is always in the answer.
+//! before they asked that can change their answer (`pending`), so an acknowledged
+//! statement's evidence is always in the answer, and a read of one person does not wait
+//! for a backlog of everyone else's.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -15,6 +17,7 @@ use thread_priority::ThreadPriority;
 use tokio::sync::watch;
 
 use super::journal::{Change, StoredRow};
+use super::pending::{Pending, Scope};
 use super::{evidence_row, COLUMNS};
 use crate::store::evidence::outcome_from;
 use crate::store::evidence::Outcome;
@@ -46,6 +49,8 @@ pub(in crate::store::sqlite) struct EvidenceSync {
     /// When each journal head was committed, oldest first, for the lag in seconds
     /// (`lag`); entries applied are dropped as new ones arrive.
     commits: Mutex<VecDeque<(i64, Instant)>>,
+    /// What each unapplied entry changes.
+    pending: Mutex<Pending>,
 }
 
 /// The most commit times kept; past it the newest one stands for the later commits too,
@@ -74,6 +79,7 @@ impl EvidenceSync {
                     .into_iter()
                     .collect(),
             ),
+            pending: Mutex::new(Pending::default()),
         })
     }
 
@@ -110,6 +116,9 @@ impl EvidenceSync {
 
     /// Called by the writer after each commit, before it answers.
     pub fn committed(&self, head: i64) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.publish();
+        }
         if self.head.fetch_max(head, Ordering::SeqCst) < head {
             self.note_commit(head);
             // Taking the lock orders this with the thread's check of `head`.
@@ -121,7 +130,26 @@ impl EvidenceSync {
     /// Resolves once every change committed before the call is applied (or after
     /// `SETTLE_WAIT`, with what is applied by then).
     pub async fn settled(&self) {
-        let target = self.head.load(Ordering::SeqCst);
+        self.settled_through(self.head.load(Ordering::SeqCst)).await;
+    }
+
+    /// `settled`, for the changes committed before the call that a read of `scope` in
+    /// `tenant` can see.
+    pub async fn settled_for(&self, tenant: TenantId, scope: Scope<'_>) {
+        let head = self.head.load(Ordering::SeqCst);
+        if *self.applied.borrow() >= head {
+            return;
+        }
+        // Entries a failed transaction staged may name ids past the head: never wait
+        // beyond what is committed.
+        let target = match self.pending.lock() {
+            Ok(pending) => pending.target(tenant, scope).min(head),
+            Err(_) => head,
+        };
+        self.settled_through(target).await;
+    }
+
+    async fn settled_through(&self, target: i64) {
         if *self.applied.borrow() >= target {
             return;
         }
@@ -194,7 +222,8 @@ pub(in crate::store::sqlite) fn start(
 
 fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
     // Ingest comes first: this thread takes the CPU time the writer and the request
-    // handlers leave, and still gets its share when both want it.
+    // handlers leave, and still gets its share when both want it. (It cannot be raised
+    // again while a reader waits: an unprivileged thread may not lower its nice value.)
     if let Err(e) = thread_priority::set_current_thread_priority(ThreadPriority::Min) {
         tracing::warn!(error = ?e, "lowering the evidence thread's priority failed");
     }
@@ -204,6 +233,9 @@ fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
         match apply_batch(&mut conn, applied) {
             Ok(through) => {
                 applied = through;
+                if let Ok(mut pending) = sync.pending.lock() {
+                    pending.prune(applied);
+                }
                 sync.applied.send_replace(applied);
                 let caught_up = applied >= sync.head.load(Ordering::SeqCst);
                 if applied > trimmed && (caught_up || applied - trimmed >= TRIM_EVERY) {

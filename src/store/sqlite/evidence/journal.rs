@@ -5,6 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::pending::{stage, Touch};
 use crate::store::evidence::outcome_bits;
 use crate::store::evidence::EvidenceItem;
 use crate::store::people::own_person;
@@ -86,6 +87,15 @@ fn append(conn: &Connection, tenant: TenantId, change: &Change) -> rusqlite::Res
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.prepare_cached("INSERT INTO evidence_journal (tenant, change) VALUES (?1, ?2)")?
         .execute(params![tenant, text])?;
+    let touch = match change {
+        Change::Add(row) => Touch::Row {
+            person: &row.person,
+            item: &row.item,
+        },
+        // Withdrawals and moves find their rows only when applied.
+        _ => Touch::Unknown,
+    };
+    stage(conn.last_insert_rowid(), tenant, touch);
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 
 mod applier;
 mod journal;
+mod pending;
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -19,6 +20,7 @@ use crate::store::{StoreResult, TenantId};
 
 pub(super) use applier::{start as start_applier, EvidenceSync};
 pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
+pub(super) use pending::Scope;
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.
 pub(super) fn keep_teams(
@@ -116,8 +118,9 @@ impl EvidenceStore for SqliteStore {
         person: &str,
         item: Option<&str>,
     ) -> StoreResult<Vec<EvidenceRow>> {
+        let scope = Scope::Person(person);
         let (person, item) = (person.to_owned(), item.map(str::to_owned));
-        self.read_evidence(move |conn| {
+        self.read_evidence_of(tenant, scope, move |conn| {
             let rows = match item {
                 Some(item) => conn
                     .prepare_cached(&format!(
@@ -146,8 +149,9 @@ impl EvidenceStore for SqliteStore {
         tenant: TenantId,
         people: &[String],
     ) -> StoreResult<Vec<PersonItem>> {
+        let scope = Scope::People(people);
         let people = people.to_vec();
-        self.read_evidence(move |conn| {
+        self.read_evidence_of(tenant, scope, move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT person, item, normalized, evidence, first_ms, last_ms FROM derived.person_items
                  WHERE tenant = ?1 AND person = ?2",
@@ -170,8 +174,9 @@ impl EvidenceStore for SqliteStore {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<PersonItem>> {
+        let scope = Scope::Item(item);
         let item = item.to_owned();
-        self.read_evidence(move |conn| {
+        self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
                 .prepare_cached(
                     "SELECT person, item, normalized, evidence, first_ms, last_ms FROM derived.person_items
@@ -189,7 +194,7 @@ impl EvidenceStore for SqliteStore {
 
     async fn co_occurrence(&self, tenant: TenantId, item: &str) -> StoreResult<CoOccurrence> {
         let item = item.to_owned();
-        self.read_evidence(move |conn| {
+        self.read_evidence_of(tenant, Scope::Tenant, move |conn| {
             let people: i64 = conn
                 .prepare_cached(
                     "SELECT count(DISTINCT person) FROM derived.person_items WHERE tenant = ?1",
@@ -224,8 +229,9 @@ impl EvidenceStore for SqliteStore {
         tenant: TenantId,
         item: &str,
     ) -> StoreResult<Vec<ActivityStats>> {
+        let scope = Scope::Item(item);
         let item = item.to_owned();
-        self.read_evidence(move |conn| {
+        self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
                 .prepare_cached(
                     "SELECT activity, statements, learners, completions, successes, failures,
