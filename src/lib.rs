@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod lrs;
 pub mod metrics;
 pub mod migrate;
+pub mod privacy;
 pub mod redact;
 pub mod startup;
 pub mod store;

@@ -44,6 +44,8 @@ impl Application {
         let initial_credential =
             auth::bootstrap(store.credentials.as_ref(), &settings.credentials).await?;
         let lrs = Lrs::from_settings(store.clone(), &settings)?;
+        // Completes erasures cut short, then applies retention policies hourly.
+        crate::privacy::retention::start(store.clone());
         // The default tenant gets the shipped framework on first start.
         lrs.competencies.tagger(DEFAULT_TENANT).await?;
         let listener = TcpListener::bind(&settings.listen)

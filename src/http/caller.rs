@@ -79,6 +79,38 @@ impl FromRequest for Admin {
     }
 }
 
+/// The admin API's caller as [`Admin`], with the credential key it presented (the
+/// operator's `admin_key`, or the tenant credential's), which audit records name.
+pub struct AdminKey {
+    pub admin: Administrator,
+    pub key: String,
+}
+
+impl FromRequest for AdminKey {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, ApiResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = app_state(req);
+        let header = authorization(req);
+        Box::pin(async move {
+            let state = state?;
+            if is_operator(&state, header.as_deref()) {
+                return Ok(AdminKey {
+                    admin: Administrator::Operator,
+                    key: state.settings.admin_key.clone(),
+                });
+            }
+            let principal = state.auth.authenticate(header.as_deref()).await?;
+            principal.require(principal.scopes.has(Scope::Admin), "administration")?;
+            Ok(AdminKey {
+                admin: Administrator::Tenant(principal.tenant),
+                key: principal.key,
+            })
+        })
+    }
+}
+
 /// Whether the header presents the operator's admin key and secret. Compared as digests,
 /// so the time taken says nothing about the secret.
 fn is_operator(state: &AppState, header: Option<&str>) -> bool {

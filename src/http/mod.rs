@@ -16,6 +16,7 @@ mod oauth;
 pub mod ops;
 pub mod params;
 mod people;
+mod privacy;
 mod request;
 pub mod routes;
 mod statements;

@@ -19,6 +19,7 @@ use super::activity_map;
 use super::error::ApiError;
 use super::statements;
 use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
+use super::privacy;
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.
@@ -47,6 +48,15 @@ fn table() -> Vec<Row> {
         plain(&[M::GET], "/api/v1/admin/tenants/{tenant}/credentials", admin::list_credentials),
         plain(&[M::POST], "/api/v1/admin/tenants/{tenant}/credentials", admin::create_credential),
         plain(&[M::DELETE], "/api/v1/admin/tenants/{tenant}/credentials/{key}", admin::revoke_credential),
+        // Privacy: export and erase a person, retention policies, audit records.
+        plain(&[M::GET], "/api/v1/admin/people/export", privacy::export_person),
+        plain(&[M::POST], "/api/v1/admin/people/erase", privacy::erase_person),
+        plain(&[M::GET], "/api/v1/admin/audit", privacy::list_audit),
+        plain(&[M::GET], "/api/v1/admin/retention", privacy::list_retention),
+        plain(&[M::GET], "/api/v1/admin/retention/{id}", privacy::get_retention),
+        plain(&[M::PUT], "/api/v1/admin/retention/{id}", privacy::put_retention),
+        plain(&[M::DELETE], "/api/v1/admin/retention/{id}", privacy::delete_retention),
+        plain(&[M::POST], "/api/v1/admin/retention/{id}/run", privacy::run_retention),
         // People and their identities.
         plain(&[M::GET], "/api/v1/people", people::person_of_agent),
         plain(&[M::POST], "/api/v1/people/link", people::link),

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod mongo;
 pub mod ops;
 pub mod people;
+pub mod privacy;
 pub mod sqlite;
 pub mod transfer;
 
@@ -390,6 +391,8 @@ pub struct Store {
     pub ops: Arc<dyn ops::OperationsStore>,
     pub activity_map: Arc<dyn activity_map::ActivityMapStore>,
     pub connectors: Arc<dyn connectors::ConnectorStore>,
+    /// Exporting and erasing people, retention policies, their audit records.
+    pub privacy: Arc<dyn privacy::PrivacyStore>,
     /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
     pub write_queue: Option<sqlite::writer::QueueGauge>,
 }
@@ -460,6 +463,7 @@ impl Store {
             + ops::OperationsStore
             + activity_map::ActivityMapStore
             + connectors::ConnectorStore
+            + privacy::PrivacyStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -475,6 +479,7 @@ impl Store {
             people: backend.clone(),
             evidence: backend.clone(),
             connectors: backend.clone(),
+            privacy: backend.clone(),
             transfer: backend.clone(),
             activity_map: backend,
             write_queue: None,

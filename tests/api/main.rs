@@ -28,6 +28,7 @@ mod mutants;
 mod openapi;
 mod operations;
 mod people;
+mod privacy;
 mod requests;
 mod resources;
 mod signatures;

@@ -45,6 +45,8 @@ mod linkedin_push;
 mod operations;
 #[path = "../api/people.rs"]
 mod people;
+#[path = "../api/privacy.rs"]
+mod privacy;
 #[path = "../api/requests.rs"]
 mod requests;
 #[path = "../api/resources.rs"]

@@ -21,6 +21,7 @@ mod documents;
 mod evidence;
 mod ops;
 mod people;
+mod privacy;
 mod statements;
 mod transfer;
 
@@ -249,6 +250,9 @@ impl MongoStore {
             self.coll(name).create_indexes(indexes).await?;
         }
         for (name, indexes) in Self::connector_indexes() {
+            self.coll(name).create_indexes(indexes).await?;
+        }
+        for (name, indexes) in Self::privacy_indexes() {
             self.coll(name).create_indexes(indexes).await?;
         }
         insert_ignoring_duplicates(

@@ -48,7 +48,7 @@ pub(super) const ARRAY_FIELDS: [&str; 7] = [
 ];
 
 /// The fields an index key goes into.
-fn fields_of(kind: IndexKind) -> &'static [&'static str] {
+pub(super) fn fields_of(kind: IndexKind) -> &'static [&'static str] {
     match kind {
         IndexKind::Agent => &["agents", "related_agents"],
         IndexKind::AgentRelated => &["related_agents"],

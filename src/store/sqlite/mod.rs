@@ -12,6 +12,7 @@ mod documents;
 mod evidence;
 mod ops;
 mod people;
+mod privacy;
 mod statements;
 mod transfer;
 pub mod writer;

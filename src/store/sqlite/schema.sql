@@ -226,3 +226,24 @@ CREATE TABLE activity_equivalences (
     PRIMARY KEY (tenant, alias)
 ) WITHOUT ROWID;
 CREATE INDEX activity_equivalences_by_canonical ON activity_equivalences (tenant, canonical);
+
+-- Privacy operations (see src/store/privacy.rs) ------------------------------------------
+
+-- A record per erasure or retention run that changed something: who asked, when, counts
+-- (JSON). Never personal data. Ids are time-ordered.
+CREATE TABLE privacy_audit (
+    tenant INTEGER NOT NULL,
+    id     TEXT    NOT NULL,
+    at_ms  INTEGER NOT NULL,
+    record TEXT    NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+
+-- Per-tenant retention policies (JSON: older_than_days, optional verb and activity prefix).
+CREATE TABLE retention_policies (
+    tenant     INTEGER NOT NULL,
+    id         TEXT    NOT NULL,
+    policy     TEXT    NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;

@@ -290,6 +290,10 @@ fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
                 add_all(&tx, &mut additions)?;
                 move_identity(&tx, tenant, &identity, &from, &to)?;
             }
+            Ok(Change::Erase { seqs }) => {
+                add_all(&tx, &mut additions)?;
+                super::erase::withdraw_all(&tx, tenant, &seqs)?;
+            }
             Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
         }
     }
@@ -309,7 +313,7 @@ fn add_all(conn: &Connection, rows: &mut Vec<(TenantId, StoredRow)>) -> rusqlite
     Ok(())
 }
 
-fn has_activity_evidence(
+pub(super) fn has_activity_evidence(
     conn: &Connection,
     tenant: TenantId,
     person: &str,
@@ -385,7 +389,7 @@ fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result
 }
 
 /// Adds (`sign` 1) or takes away (−1) one evidence statement of an activity.
-fn count_activity(
+pub(super) fn count_activity(
     conn: &Connection,
     tenant: TenantId,
     item: &str,
@@ -450,7 +454,7 @@ fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<(
 }
 
 /// Recomputes a person's sum for an item from its evidence rows (no float drift).
-fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
+pub(super) fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
     let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
         .prepare_cached(
             "SELECT count(*), total(normalized), min(at_ms), max(at_ms)

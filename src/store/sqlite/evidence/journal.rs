@@ -25,6 +25,9 @@ pub(super) enum Change {
         from: String,
         to: String,
     },
+    /// Every row of the statements stored at `seqs` (erased or past retention: the
+    /// statements are gone), their sums recomputed once (see `erase.rs`).
+    Erase { seqs: Vec<i64> },
 }
 
 /// An evidence row in the columns it is stored with.
@@ -147,6 +150,19 @@ pub(in crate::store::sqlite) fn move_identity(
         to: to.to_owned(),
     };
     append(conn, tenant, &change)
+}
+
+/// Takes out the evidence of statements being removed for good, after any of their rows
+/// still waiting in the journal (so nothing re-creates it).
+pub(in crate::store::sqlite) fn erase(
+    conn: &Connection,
+    tenant: TenantId,
+    seqs: &[i64],
+) -> rusqlite::Result<()> {
+    for chunk in seqs.chunks(1000) {
+        append(conn, tenant, &Change::Erase { seqs: chunk.to_vec() })?;
+    }
+    Ok(())
 }
 
 /// The newest journal entry's id (0 when there is none).

@@ -4,6 +4,7 @@
 //! index: without statistics the planner prefers a scan of the tenant's primary key.
 
 mod applier;
+mod erase;
 mod journal;
 mod pending;
 
@@ -20,6 +21,7 @@ use crate::store::{StoreResult, TenantId};
 
 pub(super) use applier::{start as start_applier, EvidenceSync};
 pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
+pub(super) use journal::erase as erase_evidence;
 pub(super) use pending::Scope;
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.
