@@ -20,6 +20,7 @@ mod privacy;
 mod request;
 pub mod routes;
 mod statements;
+mod ui;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -20,6 +20,7 @@ use super::error::ApiError;
 use super::statements;
 use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
 use super::privacy;
+use super::ui;
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.
@@ -109,6 +110,10 @@ fn table() -> Vec<Row> {
         plain(&[M::GET], "/metrics", ops::metrics),
         plain(&[M::GET], "/health/live", ops::live),
         plain(&[M::GET], "/health/ready", ops::ready),
+        // The evidence page: static, public, embedded (its data comes from /api/v1).
+        plain(&[M::GET], "/ui", ui::redirect),
+        plain(&[M::GET], "/ui/", ui::index),
+        plain(&[M::GET], "/ui/assets/{name}", ui::asset),
     ]
 }
 

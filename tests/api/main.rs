@@ -35,3 +35,4 @@ mod signatures;
 mod statements;
 mod talks;
 mod tokens;
+mod ui;
