@@ -39,9 +39,11 @@ pub enum Scope {
     ConnectorsRead,
     /// Configure, run and delete the tenant's connectors, replay dead letters.
     ConnectorsWrite,
+    /// Create, change and delete opportunities (projects, assignments, jobs).
+    OpportunitiesWrite,
 }
 
-const NAMES: [(Scope, &str); 15] = [
+const NAMES: [(Scope, &str); 16] = [
     (Scope::StatementsWrite, "statements/write"),
     (Scope::StatementsRead, "statements/read"),
     (Scope::StatementsReadMine, "statements/read/mine"),
@@ -57,6 +59,7 @@ const NAMES: [(Scope, &str); 15] = [
     (Scope::Admin, "admin"),
     (Scope::ConnectorsRead, "connectors:read"),
     (Scope::ConnectorsWrite, "connectors:write"),
+    (Scope::OpportunitiesWrite, "opportunities:write"),
 ];
 
 impl Scope {
@@ -134,6 +137,7 @@ impl Scopes {
             Admin,
             ConnectorsRead,
             ConnectorsWrite,
+            OpportunitiesWrite,
         ])
     }
 

@@ -4,10 +4,13 @@
 mod error;
 pub mod feed;
 pub mod items;
+pub mod opportunities;
 pub mod people;
+pub mod recommendations;
 pub mod scoring;
 pub mod service;
 pub mod teams;
+pub mod upskilling;
 pub mod weights;
 
 pub use error::{EvidenceError, EvidenceResult};

@@ -171,6 +171,8 @@ pub struct Evidence {
     people: People,
     /// How evidence is weighed, decays and makes levels.
     weights: EvidenceWeights,
+    /// Upskilling figures computed lately (see `upskilling`).
+    pub(super) figures: Arc<super::upskilling::FigureCache>,
 }
 
 impl Evidence {
@@ -185,6 +187,7 @@ impl Evidence {
             competencies,
             people,
             weights,
+            figures: Arc::default(),
         }
     }
 

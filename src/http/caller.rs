@@ -158,6 +158,16 @@ impl Need for TeamsWrite {
     }
 }
 
+/// `opportunities:write`, for creating, changing and deleting opportunities.
+pub enum OpportunitiesWrite {}
+
+impl Need for OpportunitiesWrite {
+    const WHAT: &'static str = "changing opportunities";
+    fn allows(scopes: &Scopes) -> bool {
+        scopes.has(Scope::OpportunitiesWrite)
+    }
+}
+
 /// `evidence:read`, for people and their identities.
 pub enum PeopleRead {}
 

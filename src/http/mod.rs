@@ -13,6 +13,7 @@ mod evidence;
 pub mod limits;
 pub mod multipart;
 mod oauth;
+mod opportunities;
 pub mod ops;
 pub mod params;
 mod people;

@@ -19,6 +19,7 @@ use super::activity_map;
 use super::error::ApiError;
 use super::statements;
 use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
+use super::opportunities;
 use super::privacy;
 use super::ui;
 use super::{consistent_through, version_header};
@@ -77,6 +78,16 @@ fn table() -> Vec<Row> {
         plain(&[M::DELETE], "/api/v1/teams/{id}", evidence::delete_team),
         plain(&[M::GET], "/api/v1/teams/{id}/skills", evidence::team_skills),
         plain(&[M::GET], "/api/v1/evidence/stream", evidence::stream),
+        // The learning-experience answers: opportunities, upskilling, recommendations.
+        plain(&[M::GET], "/api/v1/opportunities", opportunities::list_opportunities),
+        plain(&[M::POST], "/api/v1/opportunities", opportunities::create_opportunity),
+        plain(&[M::GET], "/api/v1/opportunities/{id}", opportunities::get_opportunity),
+        plain(&[M::PUT], "/api/v1/opportunities/{id}", opportunities::put_opportunity),
+        plain(&[M::DELETE], "/api/v1/opportunities/{id}", opportunities::delete_opportunity),
+        plain(&[M::GET], "/api/v1/opportunities/{id}/candidates", opportunities::candidates),
+        plain(&[M::GET], "/api/v1/profiles/opportunities", opportunities::person_opportunities),
+        plain(&[M::GET], "/api/v1/upskilling", opportunities::upskilling),
+        plain(&[M::GET], "/api/v1/recommendations", opportunities::recommendations),
         // Competencies: statement tags, frameworks, tagging rules, retag jobs, the catalog.
         plain(&[M::GET], "/api/v1/statements/{id}/tags", competency::statement_tags),
         plain(&[M::GET], "/api/v1/frameworks", competency::list_frameworks),

@@ -10,6 +10,7 @@ pub mod evidence;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
 pub mod ops;
+pub mod opportunities;
 pub mod people;
 pub mod privacy;
 pub mod sqlite;
@@ -391,6 +392,7 @@ pub struct Store {
     pub ops: Arc<dyn ops::OperationsStore>,
     pub activity_map: Arc<dyn activity_map::ActivityMapStore>,
     pub connectors: Arc<dyn connectors::ConnectorStore>,
+    pub opportunities: Arc<dyn opportunities::OpportunityStore>,
     /// Exporting and erasing people, retention policies, their audit records.
     pub privacy: Arc<dyn privacy::PrivacyStore>,
     /// The SQLite writer's queue (depth and capacity); `None` on MongoDB, which has none.
@@ -464,6 +466,7 @@ impl Store {
             + activity_map::ActivityMapStore
             + connectors::ConnectorStore
             + privacy::PrivacyStore
+            + opportunities::OpportunityStore
             + 'static,
     {
         let backend = Arc::new(backend);
@@ -480,6 +483,7 @@ impl Store {
             evidence: backend.clone(),
             connectors: backend.clone(),
             privacy: backend.clone(),
+            opportunities: backend.clone(),
             transfer: backend.clone(),
             activity_map: backend,
             write_queue: None,

@@ -43,8 +43,12 @@ mod linkedin_pull;
 mod linkedin_push;
 #[path = "../api/operations.rs"]
 mod operations;
+#[path = "../api/opportunities.rs"]
+mod opportunities;
 #[path = "../api/people.rs"]
 mod people;
+#[path = "../api/recommendations.rs"]
+mod recommendations;
 #[path = "../api/privacy.rs"]
 mod privacy;
 #[path = "../api/requests.rs"]
@@ -59,3 +63,5 @@ mod statements;
 mod talks;
 #[path = "../api/tokens.rs"]
 mod tokens;
+#[path = "../api/upskilling.rs"]
+mod upskilling;

@@ -20,6 +20,7 @@ mod connectors;
 mod documents;
 mod evidence;
 mod ops;
+mod opportunities;
 mod people;
 mod privacy;
 mod statements;
@@ -253,6 +254,9 @@ impl MongoStore {
             self.coll(name).create_indexes(indexes).await?;
         }
         for (name, indexes) in Self::privacy_indexes() {
+            self.coll(name).create_indexes(indexes).await?;
+        }
+        for (name, indexes) in Self::opportunity_indexes() {
             self.coll(name).create_indexes(indexes).await?;
         }
         insert_ignoring_duplicates(

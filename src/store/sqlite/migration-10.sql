@@ -22,3 +22,15 @@ CREATE TABLE retention_policies (
     updated_ms INTEGER NOT NULL,
     PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
+
+-- Opportunities (projects, assignments, jobs): the items and levels each needs; `body` is
+-- the whole opportunity as JSON, `status` 'open' or 'closed'.
+CREATE TABLE opportunities (
+    tenant     INTEGER NOT NULL,
+    id         TEXT    NOT NULL,
+    status     TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX opportunities_by_status ON opportunities (tenant, status, id);

@@ -11,6 +11,7 @@ mod connectors;
 mod documents;
 mod evidence;
 mod ops;
+mod opportunities;
 mod people;
 mod privacy;
 mod statements;

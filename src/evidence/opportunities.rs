@@ -1,0 +1,723 @@
+//! Opportunities — projects, assignments and jobs, each needing some items at some level —
+//! and the career-marketplace answers on them: the people who fit an opportunity best, and
+//! the open opportunities a person fits best, each explained need by need with the proofs
+//! behind the scores.
+//!
+//! A person's fit is the mean, over the needs, of how far their score goes towards the
+//! score the target level starts at (1 when the level is reached; for a level-1 need, any
+//! positive score). Scores decay with age, so the fit already weighs recency; ties go to
+//! more needs met, then to the most recent evidence.
+//!
+//! Candidates are found without reading everyone: for each need the store ranks people by
+//! their sum (an index), the best `k` of each need make the pool, and someone outside the
+//! pool has at most the `k`-th score on every need — so when the pool's answer page fits at
+//! least that well the page is exact, and otherwise `k` grows.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::people::Person;
+use super::scoring::{score, Proof};
+use super::service::{item_ref, Evidence, Options};
+use super::{EvidenceError, EvidenceResult};
+use crate::competency::Tagger;
+use crate::store::evidence::{EvidenceRow, PersonItem};
+use crate::store::opportunities::OpportunityRecord;
+use crate::store::TenantId;
+use crate::xapi::agent::agent_of_ifi;
+use crate::xapi::Violation;
+
+const DAY_MILLIS: i64 = 86_400_000;
+
+/// The kinds of opportunity.
+pub const KINDS: [&str; 3] = ["project", "assignment", "job"];
+/// The states of an opportunity.
+pub const STATUSES: [&str; 2] = ["open", "closed"];
+
+/// An item an opportunity needs, and the level.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Need {
+    pub item: String,
+    pub level: u8,
+}
+
+/// An opportunity as the API shows and stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Opportunity {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub needs: Vec<Need>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When it was last written.
+    #[serde(default)]
+    pub updated: String,
+}
+
+/// A need the person meets, with the proofs of their score.
+#[derive(Debug, Serialize)]
+pub struct Met {
+    pub item: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub level: u8,
+    pub target: u8,
+    pub score: f64,
+    pub proofs: Vec<Proof>,
+}
+
+/// A need the person falls short of.
+#[derive(Debug, Serialize)]
+pub struct Short {
+    pub item: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub level: u8,
+    pub target: u8,
+    /// target − level.
+    pub gap: u8,
+    pub score: f64,
+    /// The score the target level starts at.
+    pub target_score: f64,
+    /// The proofs of what they have so far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub proofs: Vec<Proof>,
+}
+
+/// How one person stands against one opportunity.
+#[derive(Debug, Serialize)]
+pub struct Fit {
+    /// 0–1: the mean of each need's progress towards its target score.
+    pub fit: f64,
+    pub met: Vec<Met>,
+    pub gaps: Vec<Short>,
+    /// Days since their newest evidence for any need (absent without any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recency_days: Option<i64>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Candidate {
+    pub rank: u64,
+    pub person: String,
+    /// One of the person's identities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub fit: Fit,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Candidates {
+    pub opportunity: String,
+    pub name: String,
+    pub candidates: Vec<Candidate>,
+    /// The offset of the next page, when there may be one.
+    #[serde(skip)]
+    pub next_offset: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PersonOpportunity {
+    pub opportunity: Opportunity,
+    #[serde(flatten)]
+    pub fit: Fit,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PersonOpportunities {
+    pub person: Person,
+    /// Best fit first.
+    pub opportunities: Vec<PersonOpportunity>,
+}
+
+/// The most open opportunities weighed for one person.
+const MAX_OPEN: u64 = 2000;
+
+fn invalid(pointer: &str, rule: &'static str, message: impl Into<String>) -> EvidenceError {
+    Violation::new(pointer, rule, message).into()
+}
+
+fn text_field(body: &Value, key: &str, required: bool) -> EvidenceResult<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) if !required => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+        _ => Err(invalid(
+            &format!("/{key}"),
+            "string",
+            format!("{key} is a non-empty string"),
+        )),
+    }
+}
+
+fn one_of(
+    body: &Value,
+    key: &str,
+    allowed: &[&str],
+    default: Option<&str>,
+) -> EvidenceResult<String> {
+    match body.get(key) {
+        None | Some(Value::Null) if default.is_some() => Ok(default.unwrap_or_default().to_owned()),
+        Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(s.clone()),
+        _ => Err(invalid(
+            &format!("/{key}"),
+            "enum",
+            format!("{key} is one of {}", allowed.join(", ")),
+        )),
+    }
+}
+
+/// The needs of a body: a non-empty array of `{item, level}`, items of an active framework,
+/// levels 1–5, no item twice.
+fn needs_of(body: &Value, tagger: &Tagger) -> EvidenceResult<Vec<Need>> {
+    let list = body
+        .get("needs")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                "/needs",
+                "needs",
+                "needs is a non-empty array of {item, level}",
+            )
+        })?;
+    let mut seen = HashSet::new();
+    let mut needs = Vec::with_capacity(list.len());
+    for (i, need) in list.iter().enumerate() {
+        let item = need
+            .get("item")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(&format!("/needs/{i}/item"), "iri", "item is an item IRI"))?;
+        if tagger.item(item).is_none() {
+            return Err(invalid(
+                &format!("/needs/{i}/item"),
+                "known-item",
+                format!("no active framework has the item {item}"),
+            ));
+        }
+        let level = need
+            .get("level")
+            .and_then(Value::as_f64)
+            .filter(|l| l.fract() == 0.0 && (1.0..=5.0).contains(l))
+            .ok_or_else(|| {
+                invalid(
+                    &format!("/needs/{i}/level"),
+                    "level",
+                    "level is a whole number 1–5",
+                )
+            })? as u8;
+        if let Some(extra) = need
+            .as_object()
+            .and_then(|o| o.keys().find(|k| *k != "item" && *k != "level"))
+        {
+            return Err(invalid(
+                &format!("/needs/{i}/{extra}"),
+                "unknown-field",
+                "a need has only item and level",
+            ));
+        }
+        if !seen.insert(item.to_owned()) {
+            return Err(invalid(
+                &format!("/needs/{i}/item"),
+                "unique-item",
+                format!("{item} is needed twice"),
+            ));
+        }
+        needs.push(Need {
+            item: item.to_owned(),
+            level,
+        });
+    }
+    Ok(needs)
+}
+
+fn parse_record(record: &OpportunityRecord) -> EvidenceResult<Opportunity> {
+    serde_json::from_str(&record.body)
+        .map_err(|e| EvidenceError::Store(crate::store::StoreError::Backend(e.into())))
+}
+
+/// How far a score goes towards a need's target: 1 when reached.
+fn progress(w: &super::EvidenceWeights, score: f64, level: u8) -> f64 {
+    let target = w.level_start(level);
+    if w.level(score) >= level {
+        1.0
+    } else if target <= 0.0 {
+        0.0
+    } else {
+        (score / target).clamp(0.0, 1.0)
+    }
+}
+
+/// A person's sums for the needs, for ranking.
+#[derive(Debug, Clone)]
+struct Standing {
+    person: String,
+    fit: f64,
+    met: usize,
+    last_millis: i64,
+}
+
+impl Evidence {
+    /// Creates (`id` None) or replaces an opportunity from its JSON body; whether it is new.
+    pub async fn put_opportunity(
+        &self,
+        tenant: TenantId,
+        id: Option<&str>,
+        body: &Value,
+    ) -> EvidenceResult<(Opportunity, bool)> {
+        let fields = body
+            .as_object()
+            .ok_or_else(|| invalid("", "object", "an opportunity is a JSON object"))?;
+        const FIELDS: [&str; 7] = [
+            "id",
+            "name",
+            "kind",
+            "needs",
+            "team",
+            "status",
+            "description",
+        ];
+        if let Some(extra) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(invalid(
+                &format!("/{extra}"),
+                "unknown-field",
+                format!("an opportunity has only {}", FIELDS.join(", ")),
+            ));
+        }
+        let tagger = self.tagger(tenant).await?;
+        let name = text_field(body, "name", true)?.unwrap_or_default();
+        let kind = one_of(body, "kind", &KINDS, None)?;
+        let status = one_of(body, "status", &STATUSES, Some("open"))?;
+        let description = match body.get("description") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(invalid("/description", "string", "description is a string")),
+        };
+        let team = text_field(body, "team", false)?;
+        let needs = needs_of(body, &tagger)?;
+        if let Some(team) = &team {
+            if self.store().evidence.team(tenant, team).await?.is_none() {
+                return Err(invalid("/team", "known-team", format!("no team {team}")));
+            }
+        }
+        let id = match (id, body.get("id")) {
+            (Some(path), Some(Value::String(given))) if given != path => {
+                return Err(invalid(
+                    "/id",
+                    "id-matches-path",
+                    "the body's id differs from the path's",
+                ))
+            }
+            (_, Some(v)) if !v.is_string() => {
+                return Err(invalid("/id", "string", "id is a string"))
+            }
+            (Some(path), _) => path.to_owned(),
+            (None, _) => uuid::Uuid::new_v4().to_string(),
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let opportunity = Opportunity {
+            id: id.clone(),
+            name,
+            kind,
+            needs,
+            team,
+            status: status.clone(),
+            description,
+            updated: crate::xapi::time::format_millis(now),
+        };
+        let body = serde_json::to_string(&opportunity)
+            .map_err(|e| EvidenceError::Store(crate::store::StoreError::Backend(e.into())))?;
+        let created = self
+            .store()
+            .opportunities
+            .put_opportunity(
+                tenant,
+                OpportunityRecord {
+                    id,
+                    status,
+                    body,
+                    updated_millis: now,
+                },
+            )
+            .await?;
+        Ok((opportunity, created))
+    }
+
+    pub async fn opportunity(&self, tenant: TenantId, id: &str) -> EvidenceResult<Opportunity> {
+        let record = self
+            .store()
+            .opportunities
+            .opportunity(tenant, id)
+            .await?
+            .ok_or_else(|| EvidenceError::NotFound(format!("no opportunity {id}")))?;
+        parse_record(&record)
+    }
+
+    /// Opportunities by id after `after`, of one status when given.
+    pub async fn opportunities(
+        &self,
+        tenant: TenantId,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> EvidenceResult<Vec<Opportunity>> {
+        self.store()
+            .opportunities
+            .opportunities(tenant, status, after, limit)
+            .await?
+            .iter()
+            .map(parse_record)
+            .collect()
+    }
+
+    pub async fn delete_opportunity(&self, tenant: TenantId, id: &str) -> EvidenceResult<()> {
+        if !self
+            .store()
+            .opportunities
+            .delete_opportunity(tenant, id)
+            .await?
+        {
+            return Err(EvidenceError::NotFound(format!("no opportunity {id}")));
+        }
+        Ok(())
+    }
+
+    /// Ranks people's sums against the needs.
+    fn standings(&self, needs: &[Need], sums: &[PersonItem], now_millis: i64) -> Vec<Standing> {
+        let w = self.weights();
+        let mut by_person: HashMap<&str, HashMap<&str, &PersonItem>> = HashMap::new();
+        for s in sums {
+            by_person
+                .entry(s.person.as_str())
+                .or_default()
+                .insert(s.item.as_str(), s);
+        }
+        by_person
+            .into_iter()
+            .map(|(person, items)| {
+                let (mut total, mut met, mut last) = (0.0, 0, i64::MIN);
+                for need in needs {
+                    if let Some(s) = items.get(need.item.as_str()) {
+                        let score = w.score_at(s.normalized, now_millis);
+                        total += progress(w, score, need.level);
+                        met += usize::from(w.level(score) >= need.level);
+                        last = last.max(s.last_millis);
+                    }
+                }
+                Standing {
+                    person: person.to_owned(),
+                    fit: total / needs.len().max(1) as f64,
+                    met,
+                    last_millis: last,
+                }
+            })
+            .collect()
+    }
+
+    /// The people who fit an opportunity best, `limit` from `offset`.
+    pub async fn candidates(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        offset: u64,
+        limit: u64,
+        opts: Options,
+    ) -> EvidenceResult<Candidates> {
+        let opportunity = self.opportunity(tenant, id).await?;
+        let tagger = self.tagger(tenant).await?;
+        let needs = &opportunity.needs;
+        let w = self.weights();
+        let wanted = offset + limit;
+        let mut k = (2 * wanted).max(64);
+        let ranked = loop {
+            let mut pool = BTreeSet::new();
+            let mut bound = 0.0;
+            let mut exhausted = true;
+            for need in needs {
+                let top = self
+                    .store()
+                    .evidence
+                    .ranked(tenant, &need.item, 0, k)
+                    .await?;
+                if top.len() as u64 == k {
+                    exhausted = false;
+                    let kth = top
+                        .last()
+                        .map_or(0.0, |s| w.score_at(s.normalized, opts.now_millis));
+                    bound += progress(w, kth, need.level);
+                }
+                pool.extend(
+                    top.into_iter()
+                        .filter(|s| s.normalized > 0.0)
+                        .map(|s| s.person),
+                );
+            }
+            bound /= needs.len().max(1) as f64;
+            let pool: Vec<String> = pool.into_iter().collect();
+            let sums = self.store().evidence.person_items(tenant, &pool).await?;
+            let mut standings: Vec<Standing> = self
+                .standings(needs, &sums, opts.now_millis)
+                .into_iter()
+                .filter(|s| s.fit > 0.0)
+                .collect();
+            standings.sort_by(|a, b| {
+                b.fit
+                    .total_cmp(&a.fit)
+                    .then(b.met.cmp(&a.met))
+                    .then(b.last_millis.cmp(&a.last_millis))
+                    .then_with(|| a.person.cmp(&b.person))
+            });
+            let settled = standings
+                .get(wanted.saturating_sub(1) as usize)
+                .is_some_and(|s| s.fit >= bound);
+            if exhausted || settled || k >= 1 << 20 {
+                break standings;
+            }
+            k *= 4;
+        };
+        let more = ranked.len() as u64 > wanted;
+        let mut candidates = Vec::new();
+        for (n, standing) in ranked
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .enumerate()
+        {
+            let rows = self.need_rows(tenant, &standing.person, needs).await?;
+            let (agent, name) = self.identity_of(tenant, &standing.person, &rows).await?;
+            candidates.push(Candidate {
+                rank: offset + n as u64 + 1,
+                person: standing.person,
+                agent,
+                name,
+                fit: self.fit(&tagger, needs, &rows, opts),
+            });
+        }
+        Ok(Candidates {
+            opportunity: opportunity.id,
+            name: opportunity.name,
+            candidates,
+            next_offset: more.then_some(wanted),
+        })
+    }
+
+    /// A person's evidence rows for the needs' items.
+    async fn need_rows(
+        &self,
+        tenant: TenantId,
+        person: &str,
+        needs: &[Need],
+    ) -> EvidenceResult<Vec<EvidenceRow>> {
+        let mut rows = Vec::new();
+        for need in needs {
+            rows.extend(
+                self.store()
+                    .evidence
+                    .person_evidence(tenant, person, Some(&need.item))
+                    .await?,
+            );
+        }
+        Ok(rows)
+    }
+
+    /// One identity of a person as an Agent, and a name it was given in statements.
+    async fn identity_of(
+        &self,
+        tenant: TenantId,
+        person: &str,
+        rows: &[EvidenceRow],
+    ) -> EvidenceResult<(Option<Value>, Option<String>)> {
+        let linked = self
+            .store()
+            .people
+            .person_identities(tenant, person)
+            .await?;
+        let ifi = linked
+            .first()
+            .map(|l| l.ifi.clone())
+            .or_else(|| rows.first().map(|r| r.item.identity.clone()));
+        let Some(ifi) = ifi else {
+            return Ok((None, None));
+        };
+        let name = self
+            .store()
+            .actors
+            .agent_names(tenant, &ifi)
+            .await?
+            .into_iter()
+            .next();
+        Ok((agent_of_ifi(&ifi), name))
+    }
+
+    /// A person's standing against needs, from their rows for the needs' items.
+    fn fit(&self, tagger: &Tagger, needs: &[Need], rows: &[EvidenceRow], opts: Options) -> Fit {
+        let w = self.weights();
+        let (mut met, mut gaps, mut total, mut last) = (Vec::new(), Vec::new(), 0.0, None);
+        for need in needs {
+            let mine: Vec<&EvidenceRow> =
+                rows.iter().filter(|r| r.item.item == need.item).collect();
+            let scored = score(
+                mine.iter().map(|r| &r.item),
+                w,
+                opts.now_millis,
+                opts.proofs,
+            );
+            if let Some(newest) = mine.iter().map(|r| r.item.at_millis).max() {
+                last = Some(last.map_or(newest, |l: i64| l.max(newest)));
+            }
+            let (score, level, proofs) =
+                scored.map_or((0.0, 0, Vec::new()), |s| (s.score, s.level, s.proofs));
+            total += progress(w, score, need.level);
+            let name = tagger.item(&need.item).map(|k| k.name.clone());
+            if level >= need.level {
+                met.push(Met {
+                    item: need.item.clone(),
+                    name,
+                    level,
+                    target: need.level,
+                    score,
+                    proofs,
+                });
+            } else {
+                gaps.push(Short {
+                    item: need.item.clone(),
+                    name,
+                    level,
+                    target: need.level,
+                    gap: need.level - level,
+                    score,
+                    target_score: w.level_start(need.level),
+                    proofs,
+                });
+            }
+        }
+        let recency_days = last.map(|l| ((opts.now_millis - l) / DAY_MILLIS).max(0));
+        let fit = total / needs.len().max(1) as f64;
+        let explanation = explain(tagger, needs.len(), &met, &gaps, recency_days);
+        Fit {
+            fit,
+            met,
+            gaps,
+            recency_days,
+            explanation,
+        }
+    }
+
+    /// The open opportunities a person fits best, at most `limit`.
+    pub async fn person_opportunities(
+        &self,
+        tenant: TenantId,
+        person: Person,
+        limit: usize,
+        opts: Options,
+    ) -> EvidenceResult<PersonOpportunities> {
+        let tagger = self.tagger(tenant).await?;
+        let open = self
+            .opportunities(tenant, Some("open"), None, MAX_OPEN)
+            .await?;
+        let sums = self
+            .store()
+            .evidence
+            .person_items(tenant, std::slice::from_ref(&person.id))
+            .await?;
+        let mut ranked: Vec<(Standing, Opportunity)> = open
+            .into_iter()
+            .map(|o| {
+                let standing = self
+                    .standings(&o.needs, &sums, opts.now_millis)
+                    .pop()
+                    .unwrap_or(Standing {
+                        person: person.id.clone(),
+                        fit: 0.0,
+                        met: 0,
+                        last_millis: i64::MIN,
+                    });
+                (standing, o)
+            })
+            .collect();
+        ranked.sort_by(|(a, oa), (b, ob)| {
+            b.fit
+                .total_cmp(&a.fit)
+                .then(b.met.cmp(&a.met))
+                .then_with(|| oa.id.cmp(&ob.id))
+        });
+        ranked.truncate(limit);
+        let rows = self
+            .store()
+            .evidence
+            .person_evidence(tenant, &person.id, None)
+            .await?;
+        let opportunities = ranked
+            .into_iter()
+            .map(|(_, o)| PersonOpportunity {
+                fit: self.fit(&tagger, &o.needs, &rows, opts),
+                opportunity: o,
+            })
+            .collect();
+        Ok(PersonOpportunities {
+            person,
+            opportunities,
+        })
+    }
+}
+
+/// The sentence under a fit: which needs are met (and how), which are short and by how much,
+/// and how recent the evidence is.
+fn explain(
+    tagger: &Tagger,
+    needs: usize,
+    met: &[Met],
+    gaps: &[Short],
+    recency_days: Option<i64>,
+) -> String {
+    let label = |iri: &str| item_ref(tagger, iri).name.unwrap_or_else(|| iri.to_owned());
+    let mut parts = vec![format!("Meets {} of {} needs", met.len(), needs)];
+    if !met.is_empty() {
+        let list: Vec<String> = met
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} at level {} (needs {}, {} proof{})",
+                    label(&m.item),
+                    m.level,
+                    m.target,
+                    m.proofs.len(),
+                    if m.proofs.len() == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        parts[0].push_str(&format!(": {}", list.join("; ")));
+    }
+    if !gaps.is_empty() {
+        let list: Vec<String> = gaps
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} by {} level{} (at {}, needs {})",
+                    label(&g.item),
+                    g.gap,
+                    if g.gap == 1 { "" } else { "s" },
+                    g.level,
+                    g.target
+                )
+            })
+            .collect();
+        parts.push(format!("short of {}", list.join("; ")));
+    }
+    match recency_days {
+        Some(d) => parts.push(format!("newest evidence {d} days old")),
+        None => parts.push("no evidence for these needs yet".into()),
+    }
+    let mut text = parts.join("; ");
+    text.push('.');
+    text
+}
