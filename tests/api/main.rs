@@ -31,6 +31,7 @@ mod opportunities;
 mod people;
 mod recommendations;
 mod privacy;
+mod retention;
 mod requests;
 mod resources;
 mod signatures;

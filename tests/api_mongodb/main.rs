@@ -51,6 +51,8 @@ mod people;
 mod recommendations;
 #[path = "../api/privacy.rs"]
 mod privacy;
+#[path = "../api/retention.rs"]
+mod retention;
 #[path = "../api/requests.rs"]
 mod requests;
 #[path = "../api/resources.rs"]
