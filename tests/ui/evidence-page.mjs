@@ -179,6 +179,7 @@ async function main() {
     const details = page.locator("aside.details");
     await details.getByText("ada@example.com — Coaching").waitFor();
     await details.locator(`a[data-statement="${adaCoaching[0].id}"]`).waitFor();
+    await page.screenshot({ path: join(OUT, "heatmap-proofs-desktop.png"), fullPage: true });
 
     step("drill-down to the person's proofs");
     await page.keyboard.press("Enter");
@@ -243,6 +244,7 @@ async function main() {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.locator("#sign-in").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    await page.screenshot({ path: join(OUT, "sign-in-phone.png"), fullPage: true });
   } catch (e) {
     await page.screenshot({ path: join(OUT, "failure.png"), fullPage: true }).catch(() => {});
     throw e;
