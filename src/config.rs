@@ -147,6 +147,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The most write requests the SQLite writer admits at once; more get 503.
     pub write_queue: usize,
+    /// The SQLite page caches' budget across all connections, in MiB.
+    pub sqlite_cache_mib: u32,
     /// A request's deadline: a handler still working after it is answered 503 (408 while
     /// the body is still arriving); 0 turns it off.
     pub request_timeout_secs: u64,
@@ -249,6 +251,7 @@ impl Default for Settings {
             page_limit: 500,
             limits: Limits::default(),
             write_queue: crate::store::sqlite::writer::DEFAULT_CAPACITY,
+            sqlite_cache_mib: crate::store::sqlite::DEFAULT_CACHE_MIB,
             request_timeout_secs: 60,
             header_timeout_secs: 5,
             credentials: Vec::new(),
@@ -293,6 +296,7 @@ pub struct Layer {
     pub max_json_depth: Option<usize>,
     pub max_string_bytes: Option<usize>,
     pub write_queue: Option<usize>,
+    pub sqlite_cache_mib: Option<u32>,
     pub request_timeout_secs: Option<u64>,
     pub header_timeout_secs: Option<u64>,
     pub credentials: Option<Vec<CredentialConfig>>,
@@ -344,6 +348,7 @@ impl Settings {
             ("max_string_bytes", l.string_bytes),
             ("max_attachment_bytes", l.attachment_bytes),
             ("write_queue", self.write_queue),
+            ("sqlite_cache_mib", self.sqlite_cache_mib as usize),
             ("max_body_bytes", self.max_body_bytes),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
@@ -372,6 +377,7 @@ impl Settings {
             max_json_depth,
             max_string_bytes,
             write_queue,
+            sqlite_cache_mib,
             request_timeout_secs,
             header_timeout_secs,
             credentials,
@@ -517,6 +523,9 @@ impl Settings {
                 *slot = v;
             }
         }
+        if let Some(v) = sqlite_cache_mib {
+            self.sqlite_cache_mib = v;
+        }
         if let Some(v) = request_timeout_secs {
             self.request_timeout_secs = v;
         }
@@ -586,6 +595,8 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         max_json_depth: parse_num("LRSGATE_MAX_JSON_DEPTH")?.map(|n| n as usize),
         max_string_bytes: parse_num("LRSGATE_MAX_STRING_BYTES")?.map(|n| n as usize),
         write_queue: parse_num("LRSGATE_WRITE_QUEUE")?.map(|n| n as usize),
+        sqlite_cache_mib: parse_num("LRSGATE_SQLITE_CACHE_MIB")?
+            .map(|n| n.min(u64::from(u32::MAX)) as u32),
         request_timeout_secs: parse_num("LRSGATE_REQUEST_TIMEOUT_SECS")?,
         header_timeout_secs: parse_num("LRSGATE_HEADER_TIMEOUT_SECS")?,
         credentials,

@@ -37,6 +37,7 @@ impl Application {
         crate::metrics::init();
         let options = StoreOptions {
             write_queue: settings.write_queue,
+            sqlite_cache_mib: settings.sqlite_cache_mib,
         };
         let store = Store::open_with(&settings.store, options)
             .await

@@ -404,12 +404,15 @@ pub struct Store {
 pub struct StoreOptions {
     /// The most write requests the SQLite writer admits at once (queued or being written).
     pub write_queue: usize,
+    /// The SQLite page caches' budget across all connections, in MiB.
+    pub sqlite_cache_mib: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             write_queue: sqlite::writer::DEFAULT_CAPACITY,
+            sqlite_cache_mib: sqlite::DEFAULT_CACHE_MIB,
         }
     }
 }
@@ -443,7 +446,9 @@ impl Store {
     }
 
     async fn open_sqlite(path: &str, options: StoreOptions) -> anyhow::Result<Self> {
-        let backend = sqlite::SqliteStore::open_with(path, options.write_queue).await?;
+        let backend =
+            sqlite::SqliteStore::open_with(path, options.write_queue, options.sqlite_cache_mib)
+                .await?;
         let write_queue = Some(backend.write_queue());
         Ok(Store {
             write_queue,

@@ -100,14 +100,36 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// Page cache per connection, in KiB: the writer's holds the hot index pages; readers
-/// lean on the operating system's file cache; the checkpointer needs next to none.
-const WRITER_CACHE_KIB: u32 = 32_000;
-const READER_CACHE_KIB: u32 = 8_000;
+/// The SQLite page caches' budget when none is given, in MiB.
+pub const DEFAULT_CACHE_MIB: u32 = 48;
+
+/// Page cache per connection, in KiB, shared out of a budget: the writer's holds the hot
+/// index pages of statements (half); the evidence thread's, the hot pages of the sums (a
+/// fifth); readers lean on the operating system's file cache and share the rest. The
+/// checkpointer and the evidence thread's view of the journal need next to none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CacheSizes {
+    writer: u32,
+    evidence: u32,
+    reader: u32,
+    reader_evidence: u32,
+}
+
 const CHECKPOINT_CACHE_KIB: u32 = 1_000;
-const EVIDENCE_CACHE_KIB: u32 = 8_000;
-const EVIDENCE_READER_CACHE_KIB: u32 = 2_000;
 const JOURNAL_CACHE_KIB: u32 = 500;
+
+impl CacheSizes {
+    fn of_budget(mib: u32) -> Self {
+        let kib = mib.max(1).saturating_mul(1024);
+        let readers = kib * 3 / 10 / READERS as u32;
+        CacheSizes {
+            writer: kib / 2,
+            evidence: kib / 5,
+            reader: readers * 7 / 10,
+            reader_evidence: readers * 3 / 10,
+        }
+    }
+}
 
 fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)
@@ -150,13 +172,15 @@ fn migrate(conn: &Connection, schema: &Schema) -> anyhow::Result<()> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and runs pending migrations.
     pub async fn open(path: &str) -> anyhow::Result<Self> {
-        Self::open_with(path, writer::DEFAULT_CAPACITY).await
+        Self::open_with(path, writer::DEFAULT_CAPACITY, DEFAULT_CACHE_MIB).await
     }
 
-    /// `open`, with the writer admitting at most `write_queue` requests at once.
-    pub async fn open_with(path: &str, write_queue: usize) -> anyhow::Result<Self> {
+    /// `open`, with the writer admitting at most `write_queue` requests at once and
+    /// `cache_mib` MiB of page caches across the connections.
+    pub async fn open_with(path: &str, write_queue: usize, cache_mib: u32) -> anyhow::Result<Self> {
         let path = Path::new(path).to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path, write_queue)).await?
+        let caches = CacheSizes::of_budget(cache_mib);
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, write_queue, caches)).await?
     }
 
     /// The writer's queue: its depth and capacity.
@@ -164,15 +188,15 @@ impl SqliteStore {
         self.inner.writer.gauge()
     }
 
-    fn open_blocking(path: &Path, write_queue: usize) -> anyhow::Result<Self> {
+    fn open_blocking(path: &Path, write_queue: usize, caches: CacheSizes) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating directory {}", dir.display()))?;
         }
-        let write = open_connection(path, OpenFlags::default(), WRITER_CACHE_KIB)?;
+        let write = open_connection(path, OpenFlags::default(), caches.writer)?;
         migrate(&write, &MAIN_SCHEMA)?;
         let evidence_path = evidence_file(path);
-        let derived = open_connection(&evidence_path, OpenFlags::default(), EVIDENCE_CACHE_KIB)?;
+        let derived = open_connection(&evidence_path, OpenFlags::default(), caches.evidence)?;
         migrate(&derived, &EVIDENCE_SCHEMA)?;
         attach_read_only(&derived, path, "lrs")?;
         // An attached file takes the connection's cache size; the journal is only scanned.
@@ -186,11 +210,12 @@ impl SqliteStore {
                 let conn = open_connection(
                     path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    READER_CACHE_KIB,
+                    caches.reader,
                 )?;
                 attach(&conn, &evidence_path, "derived")?;
                 conn.execute_batch(&format!(
-                    "PRAGMA derived.cache_size = -{EVIDENCE_READER_CACHE_KIB};"
+                    "PRAGMA derived.cache_size = -{};",
+                    caches.reader_evidence
                 ))?;
                 Ok(conn)
             })
