@@ -1,5 +1,5 @@
 //! The `lrsgate` command: `serve` (the default), `bench`, `migrate`, `tenant`,
-//! `credential`, `connector`, `retag` and `health`.
+//! `credential`, `connector`, `person`, `retag` and `health`.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -62,6 +62,17 @@ enum Command {
     Connector {
         #[command(subcommand)]
         command: lrsgate::admin_cli::ConnectorCommand,
+        /// The tenant's name.
+        #[arg(long, global = true, default_value = "default")]
+        tenant: String,
+        /// Store URL (otherwise the configured one).
+        #[arg(long, global = true)]
+        store: Option<String>,
+    },
+    /// Export or erase a person (privacy requests), or measure erasure (`person bench`).
+    Person {
+        #[command(subcommand)]
+        command: lrsgate::privacy::cli::PersonCommand,
         /// The tenant's name.
         #[arg(long, global = true, default_value = "default")]
         tenant: String,
@@ -188,6 +199,11 @@ async fn main() -> anyhow::Result<()> {
             init_tracing(&settings);
             return lrsgate::admin_cli::connector(&store, &settings, &tenant, command).await;
         }
+        Some(Command::Person {
+            command,
+            tenant,
+            store,
+        }) => return lrsgate::privacy::cli::main(cli.config, store, &tenant, command).await,
         Some(Command::Retag { tenant, store }) => {
             let (settings, store) = configured_store(cli.config, store).await?;
             return lrsgate::admin_cli::retag(&store, &tenant, &settings).await;

@@ -5,6 +5,7 @@
 //! work (`store::privacy`); this module resolves whom a request means and checks input.
 
 pub mod archive;
+pub mod cli;
 pub mod retention;
 
 use std::collections::BTreeSet;
