@@ -198,6 +198,18 @@ async function main() {
     await page.locator("pre.json").waitFor();
     assert.match(await page.locator("pre.json").textContent(), new RegExp(adaCoaching[0].id));
     await page.locator("table.data").getByRole("link", { name: "Coaching" }).waitFor();
+    await page.screenshot({ path: join(OUT, "statement-desktop.png"), fullPage: true });
+
+    step("the person against a role");
+    await page.goBack();
+    await page.locator(".skill.target").waitFor();
+    await page.locator("#person-role").selectOption(SPECIALIST);
+    await page.getByRole("button", { name: "Compare" }).click();
+    const needs = page.locator("table.person-gaps tbody tr");
+    await needs.first().waitFor();
+    assert.equal(await needs.count(), 9);
+    assert.match(await needs.filter({ hasText: "Coaching" }).textContent(), /gap/);
+    await page.screenshot({ path: join(OUT, "profile-role-desktop.png"), fullPage: true });
 
     step("expert finder with adjacent skills");
     await page.getByRole("link", { name: "Experts" }).click();
@@ -245,6 +257,20 @@ async function main() {
     await page.locator("#sign-in").waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
     await page.screenshot({ path: join(OUT, "sign-in-phone.png"), fullPage: true });
+
+    step("sign in with a bearer token");
+    const token = await fetch(`${BASE}/oauth2/token`, {
+      method: "POST",
+      headers: { Authorization: AUTH, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "grant_type=client_credentials",
+      signal: AbortSignal.timeout(20000),
+    }).then((r) => r.json());
+    await page.getByLabel("Bearer token").check();
+    await page.getByLabel("Access token").fill(token.access_token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    // Back where the page was: Ada's profile, read with the token.
+    await page.locator(".skill.target").waitFor();
+    assert.match(await page.locator("#who-name").textContent(), /bearer token/);
   } catch (e) {
     await page.screenshot({ path: join(OUT, "failure.png"), fullPage: true }).catch(() => {});
     throw e;

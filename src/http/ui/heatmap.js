@@ -88,8 +88,11 @@ function render(skills, people, catalogItems) {
   }
   const byItem = new Map(columns.map((c) => [c.ref.iri, new Map((c.skill ? c.skill.scores : []).map((s) => [s.person, s]))]));
   const name = (ref) => fmt.itemName(ref, catalogItems);
+  detailsFor = "";
 
-  const details = h("aside", { class: "details card", "aria-live": "polite", "aria-labelledby": "details-title" },
+  // Not a live region: it changes with every cell the focus passes, and each cell's button
+  // already names its score; Enter opens the full proofs.
+  const details = h("aside", { class: "details card", "aria-labelledby": "details-title" },
     h("h3", { id: "details-title" }, "Proofs"),
     h("p", { class: "muted" }, "Point at a cell or move to it with the arrow keys to see the statements behind it; press Enter to open the person's profile at that item."));
 
@@ -164,7 +167,7 @@ function render(skills, people, catalogItems) {
     h("div", { class: "map-layout" },
       h("div", {},
         help,
-        h("div", { class: "scroller card", role: "region", "aria-label": "Heat map (scrolls sideways)", tabindex: "0" }, table),
+        h("div", { class: "scroller card", role: "region", "aria-label": "Heat map (scrolls sideways)" }, table),
         summary,
         legend(skills.basis)),
       details),

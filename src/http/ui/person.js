@@ -2,7 +2,7 @@
 // trend over the last year as a sparkline and the statements behind it.
 
 import { get, catalog } from "./api.js";
-import { h, svg, announce, message } from "./dom.js";
+import { h, svg, labelledSelect, announce, message } from "./dom.js";
 import * as fmt from "./format.js";
 import { proofList, describe } from "./statement.js";
 
@@ -55,7 +55,8 @@ export async function show(view, [personId], params, ctx) {
   if (ctx.stale()) return;
   const label = fmt.personLabel(profile.person);
   view.querySelector("h2").textContent = `Profile of ${label}`;
-  body.replaceChildren(...render(profile, cat.items, focusItem));
+  body.replaceChildren(...render(profile, cat.items, focusItem),
+    gapsSection(profile.person.id, personId ? [personId] : [], params, cat.items));
   announce(`Profile of ${label}: ${profile.competencies.length} items with evidence.`);
   const target = focusItem && body.querySelector(".skill.target h3");
   if (target) {
@@ -148,4 +149,47 @@ function sparkline(scored, basis, name) {
     svg("line", { x1: pad, x2: w - pad, y1: y(0), y2: y(0) }),
     svg("polyline", { points: points.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ") }),
     svg("circle", { cx: x(points.length - 1), cy: y(points[points.length - 1]), r: 2.5 }));
+}
+
+/** The person against a role: each need's target, the person's level, and for gaps the
+ * activities recommended (GET /profiles/gaps). */
+function gapsSection(id, parts, params, catalogItems) {
+  const role = params.get("role") || "";
+  const roles = [...catalogItems.values()].filter((i) => i.kind === "role");
+  const [field, select] = labelledSelect("person-role", "Role", [{ value: "", label: "Choose a role" },
+    ...roles.map((r) => ({ value: r.iri, label: r.name }))], role);
+  const form = h("form", { class: "controls", "aria-label": "Compare with a role" },
+    field, h("div", {}, h("button", { type: "submit" }, "Compare")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const query = Object.fromEntries(params);
+    location.hash = fmt.route("person", parts.length ? parts : [], { ...query, item: "", role: select.value });
+  });
+  const out = h("div", { class: "gaps" });
+  const section = h("section", { class: "card role-card", "aria-labelledby": "gaps-title" },
+    h("h3", { id: "gaps-title" }, "Against a role"), form, out);
+  if (!role) return section;
+  out.append(h("p", { class: "loading" }, "Comparing…"));
+  get("/api/v1/profiles/gaps", { person: id, role }).then((gaps) => {
+    const rows = gaps.needs.map((n) => h("tr", {},
+      h("th", { scope: "row" }, fmt.itemName(n.item, catalogItems)),
+      h("td", { class: "n" }, String(n.target_level)),
+      h("td", { class: "n" }, h("span", { class: ["badge", fmt.levelClass(n.level, n.score !== 0)] }, String(n.level))),
+      h("td", { class: "n" }, `${fmt.precise(n.score)} / ${fmt.precise(n.target_score)}`),
+      h("td", {}, n.gap
+        ? [h("strong", { class: "negative" }, "gap"), (n.recommendations || []).length
+            ? h("ul", { class: "plain" }, n.recommendations.map((a) => h("li", {}, "try ", h("span", { class: "mono" }, a.name || fmt.itemName(a.activity, catalogItems)))))
+            : null]
+        : "met")));
+    out.replaceChildren(h("div", { class: "scroller" }, h("table", { class: "data person-gaps" },
+      h("caption", { class: "visually-hidden" }, `Needs of ${fmt.itemName(gaps.role, catalogItems)}`),
+      h("thead", {}, h("tr", {},
+        h("th", { scope: "col" }, "Item"),
+        h("th", { scope: "col", class: "n" }, "Target level"),
+        h("th", { scope: "col", class: "n" }, "Level"),
+        h("th", { scope: "col", class: "n" }, "Score / needed"),
+        h("th", { scope: "col" }, "Gap and recommended activities"))),
+      h("tbody", {}, rows))));
+  }).catch((e) => out.replaceChildren(message(describe(e), "error")));
+  return section;
 }

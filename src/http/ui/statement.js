@@ -54,7 +54,7 @@ export async function show(view, [id]) {
     const rows = tags.value.map((t) =>
       h("tr", {},
         h("td", {}, h("a", { href: fmt.route("experts", [t.item]) }, t.name || fmt.lastSegment(t.item))),
-        h("td", {}, t.kind || ""),
+        h("td", {}, (t.kind || "").replace(/_/g, " ")),
         h("td", { class: "n" }, fmt.precise(t.confidence)),
         h("td", {}, t.method, t.rule ? ` (${t.rule})` : ""),
       ));
