@@ -5,6 +5,7 @@ pub mod case;
 mod error;
 pub mod model;
 pub mod rules;
+pub mod semantic;
 pub mod service;
 pub mod tagger;
 pub mod text;

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::model::{Framework, ItemKind, Relation, RoleNeed};
 use super::rules::{Rule, StatementFacts};
+use super::semantic::{self, MeaningMatcher, MeaningSettings};
 use super::text::{TermWeights, TextMatcher};
 use crate::store::competency::default_alignment_confidence;
 pub use crate::store::competency::{Alignment, Method, Tag};
@@ -24,6 +25,8 @@ pub struct TextSettings {
     pub weights: TermWeights,
     /// Text evidence below this confidence makes no tag.
     pub threshold: f64,
+    /// Matching by meaning as well as by words (`None`: words only).
+    pub meaning: Option<MeaningSettings>,
 }
 
 impl Default for TextSettings {
@@ -31,6 +34,7 @@ impl Default for TextSettings {
         TextSettings {
             weights: TermWeights::default(),
             threshold: 0.6,
+            meaning: Some(MeaningSettings::default()),
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct Tagger {
     by_iri: HashMap<String, usize>,
     roles: HashMap<String, KnownRole>,
     text: TextMatcher,
+    /// The same terms as vectors, for texts that name an item in other words.
+    meaning: Option<MeaningMatcher>,
     rules: Vec<Rule>,
     settings: TextSettings,
     /// Text tags by a hash of (name, description): the same activity arrives in many
@@ -93,6 +99,9 @@ impl Tagger {
             by_iri: HashMap::new(),
             roles: HashMap::new(),
             text: TextMatcher::new(settings.weights),
+            meaning: settings
+                .meaning
+                .and_then(|m| Some(MeaningMatcher::new(semantic::shipped()?, m))),
             rules,
             settings,
             text_cache: Mutex::new(HashMap::new()),
@@ -127,6 +136,10 @@ impl Tagger {
                     tagger
                         .text
                         .add(index, keyword.text(), keyword.weight(), false);
+                }
+                if let Some(meaning) = tagger.meaning.as_mut() {
+                    let description = item.description.as_deref().unwrap_or_default();
+                    meaning.add(index, &item.iri, &item.name, description);
                 }
                 for exclusion in &item.exclusions {
                     tagger.text.exclude(index, exclusion);
@@ -242,10 +255,9 @@ impl Tagger {
         {
             return known;
         }
-        let found: Arc<[TextTag]> = self
-            .text
-            .evidence(title, description)
-            .into_iter()
+        let (evidence, vetoed) = self.text.evidence_and_vetoes(title, description);
+        let mut found: Vec<TextTag> = evidence
+            .iter()
             .filter(|e| e.confidence >= self.settings.threshold)
             .map(|e| {
                 let terms: Vec<String> = e
@@ -259,6 +271,27 @@ impl Tagger {
                 (e.item, e.confidence, terms.join(", "))
             })
             .collect();
+        // Meaning speaks only where the words found nothing: it adds recall on texts that
+        // name a competency in words nobody listed, without second-guessing listed words.
+        if found.is_empty() {
+            let meant = self.meaning.as_ref().and_then(|m| {
+                let e = m.evidence(title, description, &vetoed)?;
+                // Weak word evidence for the same item adds to it (noisy-OR).
+                let words = evidence.iter().find(|w| w.item == e.item);
+                let confidence =
+                    1.0 - (1.0 - e.confidence) * (1.0 - words.map_or(0.0, |w| w.confidence));
+                let quoted: Vec<String> = e.words.iter().map(|w| format!("\"{w}\"")).collect();
+                let detail = format!(
+                    "meaning: {} (nearness {:.2} to the item, {:.2} to off-topic texts)",
+                    quoted.join(", "),
+                    e.similarity,
+                    e.off_topic
+                );
+                (confidence >= self.settings.threshold).then_some((e.item, confidence, detail))
+            });
+            found.extend(meant);
+        }
+        let found: Arc<[TextTag]> = found.into();
         if let Ok(mut cache) = self.text_cache.lock() {
             if cache.len() >= TEXT_CACHE_SIZE {
                 cache.clear();

@@ -146,6 +146,16 @@ impl TextMatcher {
     /// Every item with evidence in the title or description, strongest first; an item
     /// one of whose exclusions appears has none.
     pub fn evidence(&self, title: &str, description: &str) -> Vec<TextEvidence> {
+        self.evidence_and_vetoes(title, description).0
+    }
+
+    /// As [`TextMatcher::evidence`], with the items one of whose exclusions appears (so
+    /// that other methods can respect them too).
+    pub fn evidence_and_vetoes(
+        &self,
+        title: &str,
+        description: &str,
+    ) -> (Vec<TextEvidence>, Vec<usize>) {
         // Per item, per stem sequence: the best term and place that matched (title beats
         // description). Terms that stem alike ("adapt", "adapting") count once, and so do
         // words one longer term covers ("take ownership" is not also "ownership").
@@ -206,7 +216,7 @@ impl TextMatcher {
             })
             .collect();
         out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        out
+        (out, vetoed)
     }
 }
 

@@ -10,6 +10,13 @@ use lrsgate::competency::{default_framework, ActivityFacts, Tagger, TextSettings
 use serde::Deserialize;
 use serde_json::json;
 
+/// (precision, recall, off-topic entries tagged) each set must keep: a little below what
+/// the shipped method measured (README.md), so that a change that loses quality fails.
+const DEV_FLOORS: (f64, f64, usize) = (0.93, 0.85, 6);
+const VALIDATION_FLOORS: (f64, f64, usize) = (0.93, 0.83, 3);
+const HOLDOUT_FLOORS: (f64, f64, usize) = (0.90, 0.84, 6);
+const BLIND_FLOORS: (f64, f64, usize) = (0.90, 0.80, 2);
+
 #[derive(Deserialize)]
 struct Entry {
     id: String,
@@ -23,6 +30,8 @@ struct Counts {
     true_pos: usize,
     false_pos: usize,
     false_neg: usize,
+    /// Off-topic entries (no labels) that got a tag all the same.
+    off_topic_tagged: usize,
 }
 
 impl Counts {
@@ -35,13 +44,12 @@ impl Counts {
 }
 
 /// Tags every entry, prints per-item counts and every disagreement, returns the totals.
-fn evaluate(name: &str, set: &str) -> Counts {
+fn evaluate(name: &str, set: &str, settings: TextSettings) -> Counts {
     let entries: Vec<Entry> = serde_json::from_str(set).expect("the set parses");
-    let tagger = Tagger::new(
-        &[default_framework().unwrap()],
-        Vec::new(),
-        TextSettings::default(),
-    );
+    let tagger = Tagger::new(&[default_framework().unwrap()], Vec::new(), settings);
+    // Printed, never asserted: what tagging one new activity text costs (no text repeats
+    // within a set, so the tagger's cache does not help).
+    let started = std::time::Instant::now();
     let mut total = Counts::default();
     let mut per_item: BTreeMap<String, Counts> = BTreeMap::new();
     let mut mistakes = Vec::new();
@@ -79,6 +87,9 @@ fn evaluate(name: &str, set: &str) -> Counts {
                 }
             }
         }
+        if e.labels.is_empty() && !found.is_empty() {
+            total.off_topic_tagged += 1;
+        }
         if found != e.labels {
             mistakes.push(format!(
                 "{} {:?}: tagged {coded:?}, labelled {:?}",
@@ -97,47 +108,99 @@ fn evaluate(name: &str, set: &str) -> Counts {
             c.recall()
         );
     }
+    let per_text = started.elapsed() / entries.len().max(1) as u32;
     for m in &mistakes {
         println!("  {m}");
     }
     println!(
-        "{name}: {} entries: precision {:.3}, recall {:.3} ({} tp, {} fp, {} fn)",
+        "{name}: {} entries: precision {:.3}, recall {:.3} ({} tp, {} fp, {} fn), \
+         {} off-topic tagged; {per_text:?} per activity text",
         entries.len(),
         total.precision(),
         total.recall(),
         total.true_pos,
         total.false_pos,
-        total.false_neg
+        total.false_neg,
+        total.off_topic_tagged
     );
     total
 }
 
-/// The issue's targets: precision at least 0.90, recall at least 0.80.
-fn meets_targets(total: Counts) {
+/// Words only (the method before meaning was added), printed beside the shipped method's
+/// figures so that every run shows what meaning adds.
+fn words_only() -> TextSettings {
+    TextSettings {
+        meaning: None,
+        ..TextSettings::default()
+    }
+}
+
+/// Evaluates a set with words only (printed) and with the shipped settings (returned).
+fn evaluate_both(name: &str, set: &str) -> Counts {
+    evaluate(&format!("{name}, words only"), set, words_only());
+    evaluate(name, set, TextSettings::default())
+}
+
+/// Floors a set must keep: precision, recall and how many off-topic entries may be tagged.
+fn keeps_floors(total: Counts, precision: f64, recall: f64, off_topic_tagged: usize) {
     assert!(
-        total.precision() >= 0.90,
-        "precision {:.3}",
+        total.precision() >= precision,
+        "precision {:.3} below {precision}",
         total.precision()
     );
-    assert!(total.recall() >= 0.80, "recall {:.3}", total.recall());
+    assert!(
+        total.recall() >= recall,
+        "recall {:.3} below {recall}",
+        total.recall()
+    );
+    assert!(
+        total.off_topic_tagged <= off_topic_tagged,
+        "{} off-topic entries tagged, at most {off_topic_tagged} allowed",
+        total.off_topic_tagged
+    );
 }
 
 #[test]
-fn the_development_set_is_tagged_with_precision_90_and_recall_80() {
-    meets_targets(evaluate("development set", include_str!("dev-set.json")));
+fn the_development_set_keeps_its_floors() {
+    keeps_floors(
+        evaluate_both("development set", include_str!("dev-set.json")),
+        DEV_FLOORS.0,
+        DEV_FLOORS.1,
+        DEV_FLOORS.2,
+    );
 }
 
 #[test]
-fn the_validation_set_is_tagged_with_precision_90_and_recall_80() {
-    meets_targets(evaluate(
-        "validation set",
-        include_str!("validation-set.json"),
-    ));
+fn the_validation_set_keeps_its_floors() {
+    keeps_floors(
+        evaluate_both("validation set", include_str!("validation-set.json")),
+        VALIDATION_FLOORS.0,
+        VALIDATION_FLOORS.1,
+        VALIDATION_FLOORS.2,
+    );
 }
 
 /// A set written blind to the term lists and to the other sets, never tuned against: the
-/// estimate of quality on unseen titles.
+/// estimate of quality on unseen titles before meaning was added.
 #[test]
-fn the_holdout_set_is_tagged_with_precision_90_and_recall_80() {
-    meets_targets(evaluate("holdout set", include_str!("holdout-set.json")));
+fn the_holdout_set_keeps_its_floors() {
+    keeps_floors(
+        evaluate_both("holdout set", include_str!("holdout-set.json")),
+        HOLDOUT_FLOORS.0,
+        HOLDOUT_FLOORS.1,
+        HOLDOUT_FLOORS.2,
+    );
+}
+
+/// A set written for tagging by meaning (see README.md), before that method was built and
+/// blind to the framework's term lists: figurative talk titles, courses naming a skill in
+/// other words, a fifth off-topic near-misses. Nothing was tuned on it.
+#[test]
+fn the_blind_set_keeps_its_floors() {
+    keeps_floors(
+        evaluate_both("blind set", include_str!("blind-set.json")),
+        BLIND_FLOORS.0,
+        BLIND_FLOORS.1,
+        BLIND_FLOORS.2,
+    );
 }
