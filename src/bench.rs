@@ -284,7 +284,7 @@ async fn evidence_credential(
     let response = client
         .post(format!("{base}/api/v1/admin/tenants/default/credentials"))
         .basic_auth("admin", Some(ADMIN_SECRET))
-        .json(&json!({ "name": "bench evidence", "scopes": ["evidence:read", "people:write"] }))
+        .json(&json!({ "name": "bench evidence", "scopes": ["evidence:read", "people:write", "opportunities:write"] }))
         .send()
         .await?;
     if !response.status().is_success() {
@@ -379,7 +379,92 @@ async fn evidence_queries(
             .map(|t| get(&format!("teams/{}/skills", teams[*t]))),
     )
     .await?;
-    Ok(vec![profile, experts, maps])
+    let mut figures = vec![profile, experts, maps];
+    figures.extend(lxp_queries(&get, &api, client, credential, &profiles, n, rng).await?);
+    Ok(figures)
+}
+
+/// The shipped framework's roles, for upskilling and recommendations.
+const ROLES: [&str; 4] = [
+    "role/learning-strategist",
+    "role/business-partner",
+    "role/project-manager",
+    "role/professional-specialist",
+];
+/// Opportunities made to rank candidates for.
+const OPPORTUNITIES: usize = 10;
+
+/// Candidates of opportunities needing three random items, upskilling needs of the
+/// shipped roles over everyone (the first ask of each role computes its figures; later
+/// ones reuse them until evidence changes), and recommendations of random people against
+/// a random role.
+async fn lxp_queries(
+    get: &impl Fn(&str) -> reqwest::RequestBuilder,
+    api: &impl Fn(&str) -> String,
+    client: &reqwest::Client,
+    (key, secret): &(String, String),
+    people: &[String],
+    n: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<(&'static str, f64, f64)>> {
+    let mut opportunities = Vec::new();
+    for o in 0..OPPORTUNITIES {
+        let needs: Vec<Value> = (0..3)
+            .map(|k| {
+                let item = EXPERT_ITEMS[(o + k * 3) % EXPERT_ITEMS.len()];
+                json!({ "item": format!("{FRAMEWORK}/{item}"), "level": rng.gen_range(2..=3) })
+            })
+            .collect();
+        let response = client
+            .post(api("opportunities"))
+            .basic_auth(key, Some(secret))
+            .json(
+                &json!({ "name": format!("Bench project {o}"), "kind": "project", "needs": needs }),
+            )
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("creating an opportunity answered {}", response.status());
+        }
+        let created: Value = response.json().await?;
+        opportunities.push(created["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let picks: Vec<usize> = (0..n)
+        .map(|_| rng.gen_range(0..opportunities.len()))
+        .collect();
+    let candidates = timed(
+        "candidates top 20",
+        picks.iter().map(|o| {
+            get(&format!("opportunities/{}/candidates", opportunities[*o]))
+                .query(&[("limit", "20")])
+        }),
+    )
+    .await?;
+    let roles: Vec<String> = ROLES.iter().map(|r| format!("{FRAMEWORK}/{r}")).collect();
+    let first = timed(
+        "upskilling, first ask per role",
+        roles
+            .iter()
+            .map(|r| get("upskilling").query(&[("role", r)])),
+    )
+    .await?;
+    let role_picks: Vec<usize> = (0..n).map(|_| rng.gen_range(0..roles.len())).collect();
+    let upskilling = timed(
+        "upskilling (role, everyone)",
+        role_picks
+            .iter()
+            .map(|r| get("upskilling").query(&[("role", &roles[*r])])),
+    )
+    .await?;
+    let recommendations = timed(
+        "recommendations",
+        people
+            .iter()
+            .zip(&role_picks)
+            .map(|(a, r)| get("recommendations").query(&[("agent", a), ("role", &roles[*r])])),
+    )
+    .await?;
+    Ok(vec![candidates, first, upskilling, recommendations])
 }
 
 fn print_table(args: &BenchArgs, all: &[Figures]) {

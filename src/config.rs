@@ -63,6 +63,10 @@ pub struct EvidenceConfig {
     pub video_progress_exponent: Option<f64>,
     /// Strength of a video session that ended short of completion.
     pub video_partial: Option<f64>,
+    /// Strength of teaching evidence (an instructor's or author's, per learner statement).
+    pub teaching: Option<f64>,
+    /// The item teaching is always evidence for (an item IRI; empty for none).
+    pub teaching_item: Option<String>,
 }
 
 impl EvidenceConfig {
@@ -108,6 +112,15 @@ impl EvidenceConfig {
                 anyhow::bail!("evidence.video_partial must be between 0 and 1");
             }
             w.video_partial = v;
+        }
+        if let Some(v) = self.teaching {
+            if !(0.0..=1.0).contains(&v) {
+                anyhow::bail!("evidence.teaching must be between 0 and 1");
+            }
+            w.teaching = v;
+        }
+        if let Some(item) = self.teaching_item {
+            w.teaching_item = item;
         }
         Ok(())
     }

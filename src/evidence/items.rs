@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::weights::EvidenceWeights;
+use super::weights::{EvidenceWeights, AUTHORED, AUTHOR_EXTENSION, TAUGHT};
 use crate::competency::{object_activity_id, Tag};
 pub use crate::store::evidence::{EvidenceItem, Outcome};
 use crate::xapi::agent::{ifi_key, is_group};
@@ -78,7 +78,8 @@ pub fn evidence_of(
         .unwrap_or_default();
     let activity = object_activity_id(statement).unwrap_or_default();
     let outcome = Outcome::of(statement, verb);
-    tags.iter()
+    let mut items: Vec<EvidenceItem> = tags
+        .iter()
         .map(|tag| {
             let weight = weights.weigh(statement, tag.confidence, source);
             EvidenceItem {
@@ -94,7 +95,102 @@ pub fn evidence_of(
             }
         })
         .filter(|e| e.weight.value != 0.0)
-        .collect()
+        .collect();
+    let teaching = teaching_of(statement, &identity, &items, weights, source);
+    items.extend(teaching);
+    items
+}
+
+/// The people a statement names as teaching its object, with the verb of their evidence:
+/// `context.instructor` (an Agent, or each identified member of a Group) and the author
+/// extension ([`AUTHOR_EXTENSION`]) of the statement's context or of the object's
+/// definition. The actor is not their own teacher; a person named twice counts once.
+fn teachers(statement: &Value, actor: &str) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut add = |agent: &Value, verb: &'static str| {
+        let agents: Vec<&Value> = if is_group(agent) {
+            agent
+                .get("member")
+                .and_then(Value::as_array)
+                .map(|m| m.iter().collect())
+                .unwrap_or_default()
+        } else {
+            vec![agent]
+        };
+        for a in agents.into_iter().filter(|a| !is_group(a)) {
+            if let Some(key) = ifi_key(a) {
+                if key != actor && !out.iter().any(|(k, _)| *k == key) {
+                    out.push((key, verb));
+                }
+            }
+        }
+    };
+    if let Some(instructor) = statement.pointer("/context/instructor") {
+        add(instructor, TAUGHT);
+    }
+    let authors = [
+        statement.pointer("/context/extensions"),
+        statement.pointer("/object/definition/extensions"),
+    ];
+    for author in authors
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get(AUTHOR_EXTENSION))
+    {
+        add(author, AUTHORED);
+    }
+    out
+}
+
+/// Teaching evidence: from a statement that is evidence for its learner, the instructor
+/// gains evidence for each item the learner does (at the tag's confidence) and for the
+/// teaching item; an author gains the same when the learner completed the activity. The
+/// weight's strength is `teaching`; the rows carry no activity, so a teacher never counts
+/// as having taken it.
+fn teaching_of(
+    statement: &Value,
+    actor: &str,
+    learned: &[EvidenceItem],
+    weights: &EvidenceWeights,
+    source: &str,
+) -> Vec<EvidenceItem> {
+    let shown: Vec<&EvidenceItem> = learned.iter().filter(|e| e.weight.value > 0.0).collect();
+    let Some(first) = shown.first() else {
+        return Vec::new();
+    };
+    let completed = first.outcome.completed;
+    let mut taught: Vec<(&str, f64)> = shown
+        .iter()
+        .map(|e| (e.item.as_str(), e.weight.confidence))
+        .collect();
+    if !weights.teaching_item.is_empty() && !taught.iter().any(|(i, _)| *i == weights.teaching_item)
+    {
+        taught.push((&weights.teaching_item, 1.0));
+    }
+    let mut out = Vec::new();
+    for (identity, verb) in teachers(statement, actor) {
+        if verb == AUTHORED && !completed {
+            continue;
+        }
+        for (item, confidence) in &taught {
+            let weight = weights.teaching_weight(*confidence, source);
+            if weight.value == 0.0 {
+                continue;
+            }
+            out.push(EvidenceItem {
+                statement: first.statement.clone(),
+                identity: identity.clone(),
+                item: (*item).to_owned(),
+                activity: String::new(),
+                verb: verb.to_owned(),
+                outcome: Outcome::default(),
+                normalized: weights.normalized(weight.value, first.at_millis),
+                weight,
+                at_millis: first.at_millis,
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -146,6 +242,63 @@ mod tests {
         );
         assert!((items[1].weight.value - 0.36).abs() < 1e-12);
         assert_eq!(source_of(&s), "lms");
+    }
+
+    #[test]
+    fn the_instructor_gains_teaching_evidence_for_what_was_taught() {
+        let weights = EvidenceWeights::default();
+        let mut s = stored("passed", json!({ "mbox": "mailto:ann@example.com" }));
+        s["context"] = json!({ "instructor": { "mbox": "mailto:ian@example.com" } });
+        let items = evidence_of(&s, ID, &[tag("urn:a", 1.0), tag("urn:b", 0.8)], &weights, 0);
+        let ian: Vec<&EvidenceItem> = items
+            .iter()
+            .filter(|e| e.identity == "mbox:mailto:ian@example.com")
+            .collect();
+        let taught: Vec<(&str, f64)> = ian
+            .iter()
+            .map(|e| (e.item.as_str(), e.weight.value))
+            .collect();
+        assert_eq!(
+            taught,
+            [
+                ("urn:a", 0.5),
+                ("urn:b", 0.4),
+                (weights.teaching_item.as_str(), 0.5)
+            ]
+        );
+        assert!(ian
+            .iter()
+            .all(|e| e.verb == TAUGHT && e.activity.is_empty()));
+        assert_eq!(items.len(), 5, "the learner's two items stay");
+        // A failure is no evidence of teaching; the learner is not their own teacher.
+        let mut failed = stored("failed", json!({ "mbox": "mailto:ann@example.com" }));
+        failed["context"] = json!({ "instructor": { "mbox": "mailto:ian@example.com" } });
+        assert_eq!(
+            evidence_of(&failed, ID, &[tag("urn:a", 1.0)], &weights, 0).len(),
+            1
+        );
+        let mut own = stored("passed", json!({ "mbox": "mailto:ann@example.com" }));
+        own["context"] = json!({ "instructor": { "mbox": "mailto:Ann@example.com" } });
+        assert_eq!(
+            evidence_of(&own, ID, &[tag("urn:a", 1.0)], &weights, 0).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_author_gains_evidence_when_others_complete_the_content() {
+        let weights = EvidenceWeights::default();
+        let author = json!({ AUTHOR_EXTENSION: { "mbox": "mailto:kim@example.com" } });
+        let mut done = stored("completed", json!({ "mbox": "mailto:ann@example.com" }));
+        done["object"]["definition"] = json!({ "extensions": author });
+        let items = evidence_of(&done, ID, &[tag("urn:a", 1.0)], &weights, 0);
+        assert!(items
+            .iter()
+            .any(|e| e.identity == "mbox:mailto:kim@example.com" && e.verb == AUTHORED));
+        let mut tried = stored("experienced", json!({ "mbox": "mailto:ann@example.com" }));
+        tried["object"]["definition"] = json!({ "extensions": author });
+        let items = evidence_of(&tried, ID, &[tag("urn:a", 1.0)], &weights, 0);
+        assert_eq!(items.len(), 1, "not completed: nothing for the author");
     }
 
     #[test]

@@ -33,6 +33,18 @@ pub struct Proof {
     pub decay: f64,
     /// weight.value × decay; the proofs' contributions add up to the score.
     pub contribution: f64,
+    /// `instructor` or `author` for teaching evidence (absent: the person did it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
+}
+
+/// The part a person played in the statement of a proof, from its evidence verb.
+pub fn role_of(verb: &str) -> Option<&'static str> {
+    match verb {
+        super::weights::TAUGHT => Some("instructor"),
+        super::weights::AUTHORED => Some("author"),
+        _ => None,
+    }
 }
 
 /// The proofs not listed, summed, so that listed + rest = score.
@@ -90,6 +102,7 @@ pub fn score<'a>(
                 weight: e.weight,
                 decay,
                 contribution: e.weight.value * decay,
+                role: role_of(&e.verb),
             }
         })
         .collect();

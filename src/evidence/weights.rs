@@ -45,6 +45,19 @@ pub const VIDEO_PROGRESS: &str = "https://w3id.org/xapi/video/extensions/progres
 pub const VIDEO_COMPLETION_THRESHOLD: &str =
     "https://w3id.org/xapi/video/extensions/completion-threshold";
 
+/// The verb of the evidence a statement gives the person named in its `context.instructor`
+/// (never a statement's verb: it marks teaching evidence, shown with `"role": "instructor"`).
+pub const TAUGHT: &str = "https://w3id.org/lrsgate/verbs/taught";
+/// The verb of the evidence an activity's author gets when others complete it (`"role":
+/// "author"`).
+pub const AUTHORED: &str = "https://w3id.org/lrsgate/verbs/authored";
+/// Where a statement names the author of its object activity: this extension, an Agent, in
+/// the statement's `context.extensions` or the activity definition's `extensions`.
+pub const AUTHOR_EXTENSION: &str = "https://w3id.org/lrsgate/extensions/author";
+/// The shipped framework's "Delivering training" item, which teaching is evidence for.
+pub const DELIVERING_TRAINING: &str =
+    "https://w3id.org/lrsgate/frameworks/wlp/aoe/delivering-training";
+
 /// The weighting of evidence; every field is configurable and shown in answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceWeights {
@@ -66,6 +79,11 @@ pub struct EvidenceWeights {
     pub video_progress_exponent: f64,
     /// Strength of a video session that ended (`terminated`) short of completion.
     pub video_partial: f64,
+    /// Strength of the evidence an instructor (or author) gets from a learner's statement
+    /// that is evidence for the learner.
+    pub teaching: f64,
+    /// The item teaching is always evidence for (besides the items taught).
+    pub teaching_item: String,
 }
 
 impl Default for EvidenceWeights {
@@ -110,6 +128,8 @@ impl Default for EvidenceWeights {
             level_from: [1.0, 2.5, 5.0, 8.0],
             video_progress_exponent: 1.0,
             video_partial: 0.6,
+            teaching: 0.5,
+            teaching_item: DELIVERING_TRAINING.to_owned(),
         }
     }
 }
@@ -149,6 +169,18 @@ impl EvidenceWeights {
             confidence,
             trust,
             value: verb * result * confidence * trust,
+        }
+    }
+
+    /// The weight of teaching evidence for an item tagged at `confidence`.
+    pub fn teaching_weight(&self, confidence: f64, source: &str) -> Weight {
+        let trust = self.trust.get(source).copied().unwrap_or(1.0);
+        Weight {
+            verb: self.teaching,
+            result: 1.0,
+            confidence,
+            trust,
+            value: self.teaching * confidence * trust,
         }
     }
 

@@ -8,6 +8,7 @@ use sha2::{Digest as _, Sha256};
 use super::activity_map::Equivalence;
 use super::competency::{FrameworkRecord, RuleRecord};
 use super::connectors::DeadLetter;
+use super::opportunities::OpportunityRecord;
 use super::people::LinkedIdentity;
 use super::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant, TenantId};
 use crate::xapi::{IndexKey, IndexKind};
@@ -30,10 +31,11 @@ pub enum RecordKind {
     Equivalences,
     Connectors,
     DeadLetters,
+    Opportunities,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 15] = [
+    pub const ALL: [RecordKind; 16] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -49,6 +51,7 @@ impl RecordKind {
         RecordKind::Equivalences,
         RecordKind::Connectors,
         RecordKind::DeadLetters,
+        RecordKind::Opportunities,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +71,7 @@ impl RecordKind {
             RecordKind::Equivalences => "activity equivalences",
             RecordKind::Connectors => "connectors",
             RecordKind::DeadLetters => "dead letters",
+            RecordKind::Opportunities => "opportunities",
         }
     }
 
@@ -169,6 +173,10 @@ pub enum Record {
         connector: String,
         letter: DeadLetter,
     },
+    Opportunity {
+        tenant: TenantId,
+        opportunity: OpportunityRecord,
+    },
 }
 
 impl Record {
@@ -189,6 +197,7 @@ impl Record {
             Record::Equivalence { .. } => RecordKind::Equivalences,
             Record::Connector { .. } => RecordKind::Connectors,
             Record::DeadLetter { .. } => RecordKind::DeadLetters,
+            Record::Opportunity { .. } => RecordKind::Opportunities,
         }
     }
 }
@@ -423,6 +432,17 @@ impl Tally {
                 h.str(&l.error);
                 h.int(i64::from(l.attempts));
                 h.int(l.failed_millis);
+            }
+            Record::Opportunity {
+                tenant,
+                opportunity: o,
+            } => {
+                h.tag(b'O');
+                h.int(*tenant);
+                h.str(&o.id);
+                h.str(&o.status);
+                h.str(&o.body);
+                h.int(o.updated_millis);
             }
         }
         let digest = h.0.finalize();

@@ -37,6 +37,7 @@ mod resources;
 mod signatures;
 mod statements;
 mod talks;
+mod teaching;
 mod tokens;
 mod upskilling;
 mod ui;

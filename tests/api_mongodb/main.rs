@@ -63,6 +63,8 @@ mod signatures;
 mod statements;
 #[path = "../api/talks.rs"]
 mod talks;
+#[path = "../api/teaching.rs"]
+mod teaching;
 #[path = "../api/tokens.rs"]
 mod tokens;
 #[path = "../api/upskilling.rs"]

@@ -10,6 +10,7 @@ use lrsgate::competency::Alignment;
 use lrsgate::store::activity_map::Equivalence;
 use lrsgate::store::competency::{FrameworkRecord, RuleRecord};
 use lrsgate::store::connectors::{ConnectorRecord, DeadLetter};
+use lrsgate::store::opportunities::OpportunityRecord;
 use lrsgate::store::people::LinkedIdentity;
 use lrsgate::store::transfer::{normalize_index, Record, RecordKind, StatementRecord, Tally};
 use lrsgate::store::{
@@ -228,6 +229,19 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
         .put_connector_state(T, "fwd", json!({"delivered": 4}))
         .await
         .unwrap();
+    for tenant in [T, OTHER] {
+        let opportunity = OpportunityRecord {
+            id: "migration".into(),
+            status: "open".into(),
+            body: json!({"id": "migration", "name": "Migration"}).to_string(),
+            updated_millis: 3_000,
+        };
+        store
+            .opportunities
+            .put_opportunity(tenant, opportunity)
+            .await
+            .unwrap();
+    }
 
     let expected: BTreeMap<&str, u64> = [
         ("tenants", 2),
@@ -245,6 +259,7 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
         ("activity equivalences", 2),
         ("connectors", 2),
         ("dead letters", 2),
+        ("opportunities", 2),
     ]
     .into();
     let mut counted = BTreeMap::new();
@@ -504,6 +519,15 @@ fn records() -> Vec<Record> {
                 failed_millis: 7_000,
             },
         },
+        Record::Opportunity {
+            tenant: OTHER,
+            opportunity: OpportunityRecord {
+                id: "platform".into(),
+                status: "closed".into(),
+                body: json!({"id": "platform", "name": "Platform", "status": "closed"}).to_string(),
+                updated_millis: 8_000,
+            },
+        },
     ]
 }
 
@@ -547,6 +571,13 @@ pub async fn imported_records_are_exported_unchanged_and_answered_from(store: &S
     assert_eq!(exported, given);
 
     // Reads answer from what was imported.
+    let closed = store
+        .opportunities
+        .opportunities(OTHER, Some("closed"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].updated_millis, 8_000);
     assert_eq!(
         store
             .connectors

@@ -118,7 +118,10 @@ impl MongoStore {
             (
                 "evidence",
                 vec![
-                    index(doc! {"tenant": 1, "statement": 1, "item": 1}, true),
+                    index(
+                        doc! {"tenant": 1, "statement": 1, "item": 1, "identity": 1},
+                        true,
+                    ),
                     index(doc! {"tenant": 1, "person": 1, "item": 1}, false),
                 ],
             ),
@@ -135,6 +138,29 @@ impl MongoStore {
             ),
             ("teams", vec![index(doc! {"tenant": 1, "id": 1}, true)]),
         ]
+    }
+
+    /// Drops the evidence key of databases made before a statement could be evidence for
+    /// one item for two people (its actor and an instructor it names): unique per
+    /// statement and item only. Absent, nothing happens.
+    pub(super) async fn drop_superseded_evidence_index(&self) -> StoreResult<()> {
+        const INDEX_NOT_FOUND: i32 = 27;
+        const NAMESPACE_NOT_FOUND: i32 = 26;
+        match self
+            .coll("evidence")
+            .drop_index("tenant_1_statement_1_item_1")
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => match e.kind.as_ref() {
+                mongodb::error::ErrorKind::Command(c)
+                    if c.code == INDEX_NOT_FOUND || c.code == NAMESPACE_NOT_FOUND =>
+                {
+                    Ok(())
+                }
+                _ => Err(e.into()),
+            },
+        }
     }
 
     /// How many `person_items` matching `filter` each item has.

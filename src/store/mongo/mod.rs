@@ -247,6 +247,7 @@ impl MongoStore {
                 index(doc! {"tenant": 1, "canonical": 1}, false),
             ])
             .await?;
+        self.drop_superseded_evidence_index().await?;
         for (name, indexes) in Self::evidence_indexes() {
             self.coll(name).create_indexes(indexes).await?;
         }

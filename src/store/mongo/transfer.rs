@@ -13,6 +13,7 @@ use super::statements::{index_of, statement_document, StatementFields};
 use super::{backend, binary, collect, get_bytes, get_i64, get_str, MongoStore};
 use crate::store::activity_map::Equivalence;
 use crate::store::competency::RuleRecord;
+use crate::store::opportunities::OpportunityRecord;
 use crate::store::people::LinkedIdentity;
 use crate::store::transfer::{ExportPage, Record, RecordKind, StatementRecord, TransferStore};
 use crate::store::{AttachmentData, DocumentScope, StoreResult};
@@ -34,6 +35,7 @@ fn collection(kind: RecordKind) -> &'static str {
         RecordKind::Equivalences => "activity_equivalences",
         RecordKind::Connectors => "connectors",
         RecordKind::DeadLetters => "dead_letters",
+        RecordKind::Opportunities => "opportunities",
     }
 }
 
@@ -126,6 +128,15 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
             config: get_str(d, "config")?,
             state: d.get_str("state").ok().map(str::to_owned),
             updated_millis: get_i64(d, "updated")?,
+        },
+        RecordKind::Opportunities => Record::Opportunity {
+            tenant: get_i64(d, "tenant")?,
+            opportunity: OpportunityRecord {
+                id: get_str(d, "id")?,
+                status: get_str(d, "status")?,
+                body: get_str(d, "body")?,
+                updated_millis: get_i64(d, "updated")?,
+            },
         },
         RecordKind::DeadLetters => Record::DeadLetter {
             tenant: get_i64(d, "tenant")?,
@@ -304,6 +315,13 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
         } => doc! {
             "tenant": tenant, "connector": connector, "statement_id": &l.statement_id,
             "error": &l.error, "attempts": i64::from(l.attempts), "failed": l.failed_millis,
+        },
+        Record::Opportunity {
+            tenant,
+            opportunity: o,
+        } => doc! {
+            "tenant": tenant, "id": &o.id, "status": &o.status, "body": &o.body,
+            "updated": o.updated_millis,
         },
         Record::Statement(_) | Record::Tenant(_) => return None,
     })

@@ -8,8 +8,9 @@ CREATE TABLE applied (
 );
 INSERT INTO applied (id, journal) VALUES (1, 0);
 
--- One row per tag of a non-voided statement, on the person its actor is; keyed by the
--- statement's storage order, so rows are appended rather than scattered.
+-- One row per tag of a non-voided statement and person it is evidence for (its actor, and
+-- an instructor or author it names); keyed by the statement's storage order, so rows are
+-- appended rather than scattered.
 CREATE TABLE evidence (
     tenant     INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
@@ -29,7 +30,7 @@ CREATE TABLE evidence (
     -- Bit 0 completed, bit 1 success, bit 2 failure.
     outcome    INTEGER NOT NULL,
     scaled     REAL,
-    PRIMARY KEY (tenant, seq, item)
+    PRIMARY KEY (tenant, seq, item, identity)
 ) WITHOUT ROWID;
 CREATE INDEX evidence_by_person ON evidence (tenant, person, item);
 

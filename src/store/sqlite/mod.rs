@@ -69,7 +69,7 @@ const MAIN_SCHEMA: Schema = Schema {
 /// The evidence file.
 const EVIDENCE_SCHEMA: Schema = Schema {
     current: include_str!("evidence-schema.sql"),
-    upgrades: &[],
+    upgrades: &[include_str!("evidence-migration-2.sql")],
 };
 
 #[derive(Clone)]

@@ -11,6 +11,7 @@ use super::{backend, SqliteStore};
 use crate::store::activity_map::Equivalence;
 use crate::store::competency::{FrameworkRecord, RuleRecord};
 use crate::store::connectors::DeadLetter;
+use crate::store::opportunities::OpportunityRecord;
 use crate::store::people::LinkedIdentity;
 use crate::store::transfer::{
     normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
@@ -91,6 +92,11 @@ fn source(kind: RecordKind) -> Source {
             table: "connectors",
             key: &["tenant", "id"],
             columns: "tenant, id, config, state, updated_ms",
+        },
+        RecordKind::Opportunities => Source {
+            table: "opportunities",
+            key: &["tenant", "id"],
+            columns: "tenant, id, status, body, updated_ms",
         },
         RecordKind::DeadLetters => Source {
             table: "dead_letters",
@@ -242,6 +248,15 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
             config: r.get(2)?,
             state: r.get(3)?,
             updated_millis: r.get(4)?,
+        },
+        RecordKind::Opportunities => Record::Opportunity {
+            tenant: r.get(0)?,
+            opportunity: OpportunityRecord {
+                id: r.get(1)?,
+                status: r.get(2)?,
+                body: r.get(3)?,
+                updated_millis: r.get(4)?,
+            },
         },
         RecordKind::DeadLetters => Record::DeadLetter {
             tenant: r.get(0)?,
@@ -444,6 +459,15 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                 "INSERT INTO connectors (tenant, id, config, state, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![tenant, id, config, state, updated_millis])?;
+        }
+        Record::Opportunity {
+            tenant,
+            opportunity: o,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO opportunities (tenant, id, status, body, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![tenant, o.id, o.status, o.body, o.updated_millis])?;
         }
         Record::DeadLetter {
             tenant,
