@@ -162,6 +162,8 @@ pub struct Settings {
     pub write_queue: usize,
     /// The SQLite page caches' budget across all connections, in MiB.
     pub sqlite_cache_mib: u32,
+    /// Write requests served at once; more get 503 before their bodies are read.
+    pub max_inflight_writes: usize,
     /// A request's deadline: a handler still working after it is answered 503 (408 while
     /// the body is still arriving); 0 turns it off.
     pub request_timeout_secs: u64,
@@ -265,6 +267,7 @@ impl Default for Settings {
             limits: Limits::default(),
             write_queue: crate::store::sqlite::writer::DEFAULT_CAPACITY,
             sqlite_cache_mib: crate::store::sqlite::DEFAULT_CACHE_MIB,
+            max_inflight_writes: 64,
             request_timeout_secs: 60,
             header_timeout_secs: 5,
             credentials: Vec::new(),
@@ -310,6 +313,7 @@ pub struct Layer {
     pub max_string_bytes: Option<usize>,
     pub write_queue: Option<usize>,
     pub sqlite_cache_mib: Option<u32>,
+    pub max_inflight_writes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub header_timeout_secs: Option<u64>,
     pub credentials: Option<Vec<CredentialConfig>>,
@@ -362,6 +366,7 @@ impl Settings {
             ("max_attachment_bytes", l.attachment_bytes),
             ("write_queue", self.write_queue),
             ("sqlite_cache_mib", self.sqlite_cache_mib as usize),
+            ("max_inflight_writes", self.max_inflight_writes),
             ("max_body_bytes", self.max_body_bytes),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
@@ -391,6 +396,7 @@ impl Settings {
             max_string_bytes,
             write_queue,
             sqlite_cache_mib,
+            max_inflight_writes,
             request_timeout_secs,
             header_timeout_secs,
             credentials,
@@ -531,6 +537,7 @@ impl Settings {
             (max_json_depth, &mut limits.json_depth),
             (max_string_bytes, &mut limits.string_bytes),
             (write_queue, &mut self.write_queue),
+            (max_inflight_writes, &mut self.max_inflight_writes),
         ] {
             if let Some(v) = value {
                 *slot = v;
@@ -608,6 +615,7 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         max_json_depth: parse_num("LRSGATE_MAX_JSON_DEPTH")?.map(|n| n as usize),
         max_string_bytes: parse_num("LRSGATE_MAX_STRING_BYTES")?.map(|n| n as usize),
         write_queue: parse_num("LRSGATE_WRITE_QUEUE")?.map(|n| n as usize),
+        max_inflight_writes: parse_num("LRSGATE_MAX_INFLIGHT_WRITES")?.map(|n| n as usize),
         sqlite_cache_mib: parse_num("LRSGATE_SQLITE_CACHE_MIB")?
             .map(|n| n.min(u64::from(u32::MAX)) as u32),
         request_timeout_secs: parse_num("LRSGATE_REQUEST_TIMEOUT_SECS")?,

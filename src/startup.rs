@@ -58,6 +58,7 @@ impl Application {
             .map(|addr| TcpListener::bind(addr).with_context(|| format!("binding {addr}")))
             .transpose()?;
         let shutdown_timeout = Duration::from_secs(settings.shutdown_timeout_secs);
+        let writes = http::limits::WriteAdmission::new(settings.max_inflight_writes);
         let state = web::Data::new(AppState {
             auth: Authenticator::start(&store, &settings).await?,
             connectors: crate::connectors::runtime::start(&lrs, &settings).await?,
@@ -65,6 +66,7 @@ impl Application {
             settings: Arc::new(settings),
             client_versions: http::ClientVersions::default(),
             retag_jobs: Default::default(),
+            writes,
         });
         let max_body = state.settings.max_body_bytes;
         let header_timeout = std::time::Duration::from_secs(state.settings.header_timeout_secs);
@@ -89,6 +91,7 @@ impl Application {
                         }),
                 )
                 // A deadline's 503 is an error the metrics middleware still counts.
+                .wrap(from_fn(http::limits::admit_writes))
                 .wrap(actix_web::middleware::from_fn(http::limits::deadline))
                 .wrap(http::cors())
                 .wrap(tracing_actix())

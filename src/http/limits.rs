@@ -1,4 +1,5 @@
-//! The request deadline. Every request must be answered within `request_timeout_secs`:
+//! Admission and the request deadline. Write requests beyond `max_inflight_writes` are
+//! refused before their bodies are read (`admit_writes`). Every request must be answered within `request_timeout_secs`:
 //! a handler still working then (waiting on a busy store, say) is dropped and the client
 //! told 503 with `Retry-After`, since the fault is the server's load; a client still
 //! sending its body then is told 408 (`Deadline::body`), since the fault is its own.
@@ -9,12 +10,15 @@
 //! 503 never claims it did not), and no handler holds a lock across an await.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage as _, HttpRequest};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::error::{ApiError, RETRY_BUSY_SECS};
@@ -77,4 +81,57 @@ pub async fn deadline(
             .into())
         }
     }
+}
+
+/// Write requests (any method but GET, HEAD and OPTIONS) served at once. Each holds its
+/// body and what is parsed from it until answered; one more than `max_inflight_writes`
+/// is refused at once with 503 and `Retry-After`, before its body is read, so a flood of
+/// writers costs the server a bounded amount of memory instead of a growing queue.
+#[derive(Debug, Clone)]
+pub struct WriteAdmission {
+    permits: Arc<Semaphore>,
+    limit: usize,
+}
+
+impl WriteAdmission {
+    pub fn new(limit: usize) -> Self {
+        let limit = limit.max(1);
+        WriteAdmission {
+            permits: Arc::new(Semaphore::new(limit)),
+            limit,
+        }
+    }
+}
+
+/// Refuses a write request with 503 when `max_inflight_writes` are being served.
+pub async fn admit_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
+    let admission = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.writes.clone());
+    let permit = match admission {
+        Some(admission) if !reads.contains(req.method()) => {
+            match admission.permits.try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    return Err(ApiError::Unavailable {
+                        message: format!(
+                            "{} write requests are being served, the most at once \
+                             (max_inflight_writes); retry shortly",
+                            admission.limit
+                        ),
+                        retry_after_secs: RETRY_BUSY_SECS,
+                    }
+                    .into())
+                }
+            }
+        }
+        _ => None,
+    };
+    let answer = next.call(req).await;
+    drop(permit);
+    answer.map(ServiceResponse::map_into_boxed_body)
 }

@@ -50,6 +50,8 @@ pub struct AppState {
     pub retag_jobs: Arc<RetagJobs>,
     /// Runs connectors: the scheduler's runtime, shared with the connectors API.
     pub connectors: crate::connectors::runtime::Runtime,
+    /// Write requests being served, at most `max_inflight_writes`.
+    pub writes: limits::WriteAdmission,
 }
 
 /// The xAPI version each credential last spoke. An answer to a request without a usable

@@ -17,11 +17,11 @@ use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Responder, Route
 
 use super::activity_map;
 use super::error::ApiError;
-use super::statements;
-use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
 use super::opportunities;
 use super::privacy;
+use super::statements;
 use super::ui;
+use super::{about, admin, competency, connectors, documents, evidence, oauth, ops, people};
 use super::{consistent_through, version_header};
 
 /// The prefix of the xAPI resources.

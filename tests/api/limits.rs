@@ -444,3 +444,56 @@ async fn gateway_agents_are_held_to_the_xapi_identifier_rules() {
         .expect("request");
     assert_eq!(refusal(response).await.2, "agent");
 }
+
+/// Write requests past `max_inflight_writes` are refused at once with 503 and
+/// `Retry-After`, before their bodies are read, while reads go on; the permit of a write
+/// comes back when it is answered (here: a body that never arrives, answered 408 at the
+/// request deadline).
+#[tokio::test]
+async fn writes_past_max_inflight_writes_are_503_while_reads_go_on() {
+    let app = TestApp::spawn_with(|s| {
+        s.max_inflight_writes = 1;
+        s.request_timeout_secs = 3;
+    })
+    .await;
+    let port = port_of(&app);
+    let head = format!(
+        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
+         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n",
+        basic_token()
+    );
+    let stalled = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{"));
+    // The stalled write holds the one permit once the server has its headers.
+    let s = statement("w@example.com", "completed", "course");
+    let mut refused = None;
+    for _ in 0..100 {
+        let response = app.post_statements(&s).await;
+        if response.status() == 503 {
+            refused = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused = refused.expect("a write past the cap is refused");
+    assert_eq!(
+        refused.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("max_inflight_writes")),
+        "{body}"
+    );
+    let about = reqwest::get(format!("{}/xapi/about", app.address))
+        .await
+        .expect("about");
+    assert_eq!(about.status(), 200, "reads are not held back");
+
+    let answer = stalled.await.expect("join");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(app.post_statements(&s).await.status(), 200);
+}

@@ -38,7 +38,7 @@ pub(in crate::store::sqlite) enum Touch<'a> {
 }
 
 /// The most keys remembered; past it, entries are remembered only as "unknown".
-const MAX_KEYS: usize = 200_000;
+const MAX_KEYS: usize = 65_536;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
