@@ -18,7 +18,7 @@ use super::error::{ApiError, ApiResult};
 /// origin; `form-action 'none'` means a sign-in form can never be submitted into a URL,
 /// even if its script failed to load.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-                   img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+                   img-src 'self'; connect-src 'self'; base-uri 'none'; \
                    form-action 'none'; frame-ancestors 'none'";
 
 /// One embedded file.

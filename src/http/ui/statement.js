@@ -19,6 +19,8 @@ export function proofList(proofs, other, { limit = 10, catalog } = {}) {
         h("span", { class: ["num", p.contribution < 0 && "negative"] }, `${p.contribution >= 0 ? "+" : ""}${fmt.precise(p.contribution)}`),
         " ",
         fmt.verb(p.verb),
+        // Teaching evidence: the person taught or authored what a learner did.
+        p.role ? h("span", { class: "muted" }, ` (as ${p.role})`) : null,
         p.activity ? [" ", h("span", { class: "mono" }, fmt.itemName(p.activity, catalog))] : null,
         h("span", { class: "muted" }, ` · ${fmt.date(p.at)}`),
         h("br"),
