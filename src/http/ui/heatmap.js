@@ -105,7 +105,7 @@ function render(skills, people, catalogItems) {
       columns.map((c, col) => {
         const s = byItem.get(c.ref.iri).get(person.id);
         const label = s
-          ? `${person.label}, ${name(c.ref)}: score ${fmt.precise(s.score)}, level ${s.level}, ${s.evidence} statements`
+          ? `${person.label}, ${name(c.ref)}: score ${fmt.score(s.score)}, level ${s.level}, ${s.evidence} statements`
           : `${person.label}, ${name(c.ref)}: no evidence`;
         const button = h("button", {
           type: "button",
