@@ -140,6 +140,9 @@ pub struct PersonOpportunities {
     pub opportunities: Vec<PersonOpportunity>,
 }
 
+/// The most people taken per need when looking for candidates.
+const MAX_POOL: u64 = 1 << 20;
+
 /// The most open opportunities weighed for one person.
 const MAX_OPEN: u64 = 2000;
 
@@ -437,7 +440,7 @@ impl Evidence {
         let needs = &opportunity.needs;
         let w = self.weights();
         let wanted = offset + limit;
-        let mut k = (2 * wanted).max(64);
+        let mut k = (2 * wanted).clamp(64, MAX_POOL);
         let ranked = loop {
             let mut pool = BTreeSet::new();
             let mut bound = 0.0;
@@ -479,10 +482,10 @@ impl Evidence {
             let settled = standings
                 .get(wanted.saturating_sub(1) as usize)
                 .is_some_and(|s| s.fit >= bound);
-            if exhausted || settled || k >= 1 << 20 {
+            if exhausted || settled || k >= MAX_POOL {
                 break standings;
             }
-            k *= 4;
+            k = (k * 4).min(MAX_POOL);
         };
         let more = ranked.len() as u64 > wanted;
         let mut candidates = Vec::new();

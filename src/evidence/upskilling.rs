@@ -126,7 +126,8 @@ pub fn figures(
     out
 }
 
-type Key = (TenantId, String, u8, Option<String>);
+/// Tenant, item, target level, team, and the day the figures are computed for.
+type Key = (TenantId, String, u8, Option<String>, i64);
 /// When figures were computed, on which evidence version.
 type Entry = (Instant, i64, Arc<ItemFigures>);
 
@@ -214,10 +215,11 @@ impl Evidence {
     ) -> EvidenceResult<HashMap<String, Arc<ItemFigures>>> {
         let version = self.store().opportunities.evidence_version(tenant).await?;
         let team_id = team.map(|(id, _)| id.to_owned());
+        let day = now_millis.div_euclid(DAY_MILLIS);
         let mut out = HashMap::new();
         let mut missing = Vec::new();
         for (item, target) in items {
-            let key = (tenant, item.clone(), *target, team_id.clone());
+            let key = (tenant, item.clone(), *target, team_id.clone(), day);
             match self.cache().get(&key, version) {
                 Some(f) => {
                     out.insert(item.clone(), f);
@@ -238,7 +240,7 @@ impl Evidence {
             let mine: Vec<&TimelineRow> = rows.iter().filter(|r| r.item == item).collect();
             let f = Arc::new(figures(&mine, target, self.weights(), now_millis));
             self.cache().put(
-                (tenant, item.clone(), target, team_id.clone()),
+                (tenant, item.clone(), target, team_id.clone(), day),
                 version,
                 f.clone(),
             );

@@ -22,17 +22,25 @@ const MAX_PAGE: u64 = 100;
 /// The most proofs listed per need.
 const MAX_PROOFS: usize = 100;
 
-/// A page position: a non-negative whole number.
+/// The furthest page position: far past any answer, and small enough that positions add
+/// without overflow.
+const MAX_CURSOR: u64 = 999_999_999_999_999;
+
+/// A page position: a non-negative whole number (at most 15 digits).
 fn cursor_of(raw: Option<&str>) -> ApiResult<u64> {
     match raw {
         None => Ok(0),
-        Some(raw) => raw.parse::<u64>().map_err(|_| {
-            ApiError::invalid(
-                "cursor",
-                "cursor",
-                "cursor is the `more` of a previous answer",
-            )
-        }),
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|c| *c <= MAX_CURSOR)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "cursor",
+                    "cursor",
+                    "cursor is the `more` of a previous answer",
+                )
+            }),
     }
 }
 
