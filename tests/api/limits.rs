@@ -453,7 +453,8 @@ async fn gateway_agents_are_held_to_the_xapi_identifier_rules() {
 async fn writes_past_max_inflight_writes_are_503_while_reads_go_on() {
     let app = TestApp::spawn_with(|s| {
         s.max_inflight_writes = 1;
-        s.request_timeout_secs = 3;
+        // Long enough for the refusal below on a loaded machine.
+        s.request_timeout_secs = 10;
     })
     .await;
     let port = port_of(&app);
@@ -467,13 +468,13 @@ async fn writes_past_max_inflight_writes_are_503_while_reads_go_on() {
     // The stalled write holds the one permit once the server has its headers.
     let s = statement("w@example.com", "completed", "course");
     let mut refused = None;
-    for _ in 0..100 {
+    for _ in 0..400 {
         let response = app.post_statements(&s).await;
         if response.status() == 503 {
             refused = Some(response);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let refused = refused.expect("a write past the cap is refused");
     assert_eq!(
