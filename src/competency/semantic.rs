@@ -55,7 +55,8 @@ pub fn shipped() -> Option<&'static Vectors> {
 /// A text's words with their vectors, and the text's own (unit) vector.
 pub struct TextVector {
     pub vector: Vec<f32>,
-    /// Each known word of the text and its vector (unit length).
+    /// Each known word of the text and its vector, still scaled by the word's rarity, so
+    /// that the words that explain a match are the telling ones, not "why" or "explains".
     pub words: Vec<(String, Vec<f32>)>,
 }
 
@@ -160,7 +161,7 @@ impl Vectors {
                     *o += factor * x;
                 }
                 if !words.iter().any(|(w, _)| *w == word) {
-                    words.push((word, unit(v)?));
+                    words.push((word, v));
                 }
             }
         }

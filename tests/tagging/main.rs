@@ -1,7 +1,8 @@
-//! Tagging quality of the shipped framework on three hand-labelled sets (see README.md):
+//! Tagging quality of the shipped framework on four hand-labelled sets (see README.md):
 //! precision and recall of text tagging at the level of the nine Areas of Expertise and
 //! twelve foundational competencies. The framework's terms were tuned on `dev-set.json`
-//! and `validation-set.json`; `holdout-set.json` was written blind and never tuned against.
+//! and `validation-set.json`, which are also the meaning method's labelled examples;
+//! `holdout-set.json` and `blind-set.json` were written blind and never tuned against.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,12 +11,14 @@ use lrsgate::competency::{default_framework, ActivityFacts, Tagger, TextSettings
 use serde::Deserialize;
 use serde_json::json;
 
-/// (precision, recall, off-topic entries tagged) each set must keep: a little below what
-/// the shipped method measured (README.md), so that a change that loses quality fails.
-const DEV_FLOORS: (f64, f64, usize) = (0.93, 0.85, 6);
-const VALIDATION_FLOORS: (f64, f64, usize) = (0.93, 0.83, 3);
-const HOLDOUT_FLOORS: (f64, f64, usize) = (0.90, 0.84, 6);
-const BLIND_FLOORS: (f64, f64, usize) = (0.90, 0.80, 2);
+/// (precision, recall, off-topic entries tagged) each set must keep: a few points (two or
+/// three entries) below what the shipped method measured (README.md), so that a change that
+/// loses quality fails. The development and validation sets are also the meaning method's
+/// examples, so their floors sit higher than the two blind sets'.
+const DEV_FLOORS: (f64, f64, usize) = (0.93, 0.88, 2);
+const VALIDATION_FLOORS: (f64, f64, usize) = (0.93, 0.86, 2);
+const HOLDOUT_FLOORS: (f64, f64, usize) = (0.90, 0.89, 3);
+const BLIND_FLOORS: (f64, f64, usize) = (0.90, 0.82, 2);
 
 #[derive(Deserialize)]
 struct Entry {
@@ -95,6 +98,9 @@ fn evaluate(name: &str, set: &str, settings: TextSettings) -> Counts {
                 "{} {:?}: tagged {coded:?}, labelled {:?}",
                 e.id, e.title, e.labels
             ));
+        } else if coded.iter().any(|(_, d)| d.starts_with("meaning:")) {
+            // Right by meaning: shown too, so the explanations can be read.
+            mistakes.push(format!("{} {:?}: right, {coded:?}", e.id, e.title));
         }
     }
     println!("item        tp  fp  fn  precision recall");
