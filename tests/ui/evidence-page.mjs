@@ -143,11 +143,16 @@ async function main() {
   });
   const problems = [];
   const page = context.pages()[0] || (await context.newPage());
-  page.setDefaultTimeout(15000);
+  // Generous for a loaded CI machine; the whole run is bounded by tests/ui/run.
+  page.setDefaultTimeout(30000);
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  const step = (text) => console.log(`-- ${text}`);
+  let current = "start";
+  const step = (text) => {
+    current = text;
+    console.log(`-- ${text}`);
+  };
   /** A screenshot of the view, and no accessibility violations in it. */
   const check = async (name) => {
     await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
@@ -270,6 +275,16 @@ async function main() {
     await page.locator(".skill.target").waitFor();
     assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0);
     await check("profile-phone");
+    const phoneView = async (hash, ready, name) => {
+      await page.goto(`${BASE}/ui/${hash}`);
+      await page.locator(ready).first().waitFor();
+      assert.ok((await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)) <= 0, `${name} is wider than the phone`);
+      await check(name);
+    };
+    await phoneView(`#/experts/${encodeURIComponent(COACHING)}`, "ol.expert-list > li", "experts-phone");
+    if (upskilling) {
+      await phoneView(`#/upskilling?role=${encodeURIComponent(SPECIALIST)}&team=${encodeURIComponent(team.id)}`, "table.upskilling tbody tr", "upskilling-phone");
+    }
 
     step("sign out forgets the credential");
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -287,10 +302,11 @@ async function main() {
     await page.getByLabel("Bearer token").check();
     await page.getByLabel("Access token").fill(token.access_token);
     await page.getByRole("button", { name: "Sign in" }).click();
-    // Back where the page was: Ada's profile, read with the token.
-    await page.locator(".skill.target").waitFor();
-    assert.match(await page.locator("#who-name").textContent(), /bearer token/);
+    await page.locator("#who-name").getByText("bearer token").waitFor();
+    await page.getByRole("link", { name: "Team map" }).click();
+    await page.locator("table.heat tbody button.cell").first().waitFor();
   } catch (e) {
+    console.error(`failed at: ${current} (screenshot failure.png)`);
     await page.screenshot({ path: join(OUT, "failure.png"), fullPage: true }).catch(() => {});
     throw e;
   } finally {
