@@ -13,7 +13,7 @@
 //!
 //! Vectors and examples are embedded in the binary: nothing is fetched or read at run time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// The distilled vectors; layout described in `tools/semantic/distill.py`.
@@ -28,6 +28,9 @@ const FILLER: [&str; 35] = [
 
 /// Words longer than this are not split into pieces (the encoder's own limit).
 const LONGEST_WORD: usize = 100;
+
+/// Words of each part of a text that count (the rest of a long description is ignored).
+const LONGEST_TEXT: usize = 512;
 
 /// Static word-piece vectors: unit length, quantised to i8, with a weight per piece.
 pub struct Vectors {
@@ -154,13 +157,13 @@ impl Vectors {
     pub fn text(&self, parts: &[(&str, f32)]) -> Option<TextVector> {
         let mut vector = vec![0.0f32; self.dims];
         let mut words: Vec<(String, Vec<f32>)> = Vec::new();
+        let mut seen = HashSet::new();
         for (text, factor) in parts {
-            for word in words_of(text) {
+            // The encoder reads at most 512 pieces; a longer text's head says what it is.
+            for word in words_of(text).take(LONGEST_TEXT) {
                 let Some(v) = self.word(&word) else { continue };
-                for (o, x) in vector.iter_mut().zip(&v) {
-                    *o += factor * x;
-                }
-                if !words.iter().any(|(w, _)| *w == word) {
+                add(&mut vector, &v, *factor);
+                if seen.insert(word.clone()) {
                     words.push((word, v));
                 }
             }
