@@ -13,7 +13,7 @@
 //! pool has at most the `k`-th score on every need — so when the pool's answer page fits at
 //! least that well the page is exact, and otherwise `k` grows.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -441,53 +441,82 @@ impl Evidence {
         let w = self.weights();
         let wanted = offset + limit;
         let mut k = (2 * wanted).clamp(64, MAX_POOL);
-        let ranked = loop {
-            let mut pool = BTreeSet::new();
-            let mut bound = 0.0;
+        let (chosen, more) = loop {
+            // Sorted reads only: each need's best `k` sums. Someone missing from a need's
+            // list has at most its `k`-th score there (0 once the list is exhausted).
+            let mut known: HashMap<String, Vec<Option<f64>>> = HashMap::new();
+            let mut ceiling = Vec::with_capacity(needs.len());
             let mut exhausted = true;
-            for need in needs {
+            for (n, need) in needs.iter().enumerate() {
                 let top = self
                     .store()
                     .evidence
                     .ranked(tenant, &need.item, 0, k)
                     .await?;
-                if top.len() as u64 == k {
-                    exhausted = false;
-                    let kth = top
-                        .last()
-                        .map_or(0.0, |s| w.score_at(s.normalized, opts.now_millis));
-                    bound += progress(w, kth, need.level);
+                let full = top.len() as u64 == k;
+                exhausted &= !full;
+                ceiling.push(match top.last() {
+                    Some(s) if full => w.score_at(s.normalized, opts.now_millis).max(0.0),
+                    _ => 0.0,
+                });
+                for s in top.into_iter().filter(|s| s.normalized > 0.0) {
+                    known
+                        .entry(s.person)
+                        .or_insert_with(|| vec![None; needs.len()])[n] =
+                        Some(w.score_at(s.normalized, opts.now_millis));
                 }
-                pool.extend(
-                    top.into_iter()
-                        .filter(|s| s.normalized > 0.0)
-                        .map(|s| s.person),
-                );
             }
-            bound /= needs.len().max(1) as f64;
-            let pool: Vec<String> = pool.into_iter().collect();
-            let sums = self.store().evidence.person_items(tenant, &pool).await?;
-            let mut standings: Vec<Standing> = self
-                .standings(needs, &sums, opts.now_millis)
-                .into_iter()
-                .filter(|s| s.fit > 0.0)
+            let mean = |parts: &mut dyn Iterator<Item = f64>| {
+                parts.sum::<f64>() / needs.len().max(1) as f64
+            };
+            let bounds = |scores: &[Option<f64>], missing: &dyn Fn(usize) -> f64| {
+                mean(&mut needs.iter().enumerate().map(|(n, need)| {
+                    progress(w, scores[n].unwrap_or_else(|| missing(n)), need.level)
+                }))
+            };
+            let unseen = mean(
+                &mut needs
+                    .iter()
+                    .zip(&ceiling)
+                    .map(|(need, c)| progress(w, *c, need.level)),
+            );
+            let mut people: Vec<(String, f64, f64)> = known
+                .iter()
+                .map(|(p, scores)| {
+                    let low = bounds(scores, &|_| 0.0);
+                    let high = bounds(scores, &|n| ceiling[n]);
+                    (p.clone(), low, high)
+                })
+                .filter(|(_, _, high)| *high > 0.0)
                 .collect();
-            standings.sort_by(|a, b| {
-                b.fit
-                    .total_cmp(&a.fit)
-                    .then(b.met.cmp(&a.met))
-                    .then(b.last_millis.cmp(&a.last_millis))
-                    .then_with(|| a.person.cmp(&b.person))
-            });
-            let settled = standings
-                .get(wanted.saturating_sub(1) as usize)
-                .is_some_and(|s| s.fit >= bound);
-            if exhausted || settled || k >= MAX_POOL {
-                break standings;
+            people.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let cut = (wanted as usize).min(people.len());
+            let floor = people.get(cut.saturating_sub(1)).map_or(0.0, |p| p.1);
+            let rest_high = people[cut..]
+                .iter()
+                .map(|p| p.2)
+                .fold(if exhausted { 0.0 } else { unseen }, f64::max);
+            let more = people.len() > cut || (!exhausted && unseen > 0.0);
+            if exhausted || (cut == wanted as usize && floor >= rest_high) || k >= MAX_POOL {
+                // The first `wanted` are the best; their exact sums decide their order.
+                let chosen: Vec<String> = people.into_iter().take(cut).map(|p| p.0).collect();
+                break (chosen, more);
             }
             k = (k * 4).min(MAX_POOL);
         };
-        let more = ranked.len() as u64 > wanted;
+        let sums = self.store().evidence.person_items(tenant, &chosen).await?;
+        let mut ranked: Vec<Standing> = self
+            .standings(needs, &sums, opts.now_millis)
+            .into_iter()
+            .filter(|s| s.fit > 0.0)
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.fit
+                .total_cmp(&a.fit)
+                .then(b.met.cmp(&a.met))
+                .then(b.last_millis.cmp(&a.last_millis))
+                .then_with(|| a.person.cmp(&b.person))
+        });
         let mut candidates = Vec::new();
         for (n, standing) in ranked
             .into_iter()
