@@ -35,8 +35,7 @@ const MAX_AUDIT_PAGE: usize = 1000;
 async fn tenant_of(state: &AppState, admin: &AdminKey, name: Option<&str>) -> ApiResult<TenantId> {
     match (&admin.admin, name) {
         (Administrator::Tenant(own), None) => Ok(*own),
-        (who, name) => Ok(who
-            .clone()
+        (who, name) => Ok((*who)
             .tenant(&state.lrs.store, name.unwrap_or("default"))
             .await?
             .id),

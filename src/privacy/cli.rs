@@ -206,7 +206,7 @@ async fn bench(
     // Evidence applied before timing, so the erasure's own evidence work is what is timed.
     let items = store
         .evidence
-        .person_items(tenant, &[person.clone()])
+        .person_items(tenant, std::slice::from_ref(&person))
         .await?;
     println!(
         "store: {statements} statements, {theirs_count} naming the person ({} evidence sums), filled in {:.1} s",

@@ -129,7 +129,11 @@ impl Privacy {
                         "an Agent needs exactly one of mbox, mbox_sha1sum, openid or account",
                     )
                 })?;
-                let people = self.store.people.people_of(tenant, &[ifi.clone()]).await?;
+                let people = self
+                    .store
+                    .people
+                    .people_of(tenant, std::slice::from_ref(&ifi))
+                    .await?;
                 let id = people
                     .get(&ifi)
                     .cloned()

@@ -31,11 +31,13 @@ pub enum RecordKind {
     Equivalences,
     Connectors,
     DeadLetters,
+    PrivacyAudit,
+    RetentionPolicies,
     Opportunities,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 16] = [
+    pub const ALL: [RecordKind; 18] = [
         RecordKind::Tenants,
         RecordKind::Credentials,
         RecordKind::Attachments,
@@ -51,6 +53,8 @@ impl RecordKind {
         RecordKind::Equivalences,
         RecordKind::Connectors,
         RecordKind::DeadLetters,
+        RecordKind::PrivacyAudit,
+        RecordKind::RetentionPolicies,
         RecordKind::Opportunities,
     ];
 
@@ -71,6 +75,8 @@ impl RecordKind {
             RecordKind::Equivalences => "activity equivalences",
             RecordKind::Connectors => "connectors",
             RecordKind::DeadLetters => "dead letters",
+            RecordKind::PrivacyAudit => "privacy audit records",
+            RecordKind::RetentionPolicies => "retention policies",
             RecordKind::Opportunities => "opportunities",
         }
     }
@@ -173,6 +179,20 @@ pub enum Record {
         connector: String,
         letter: DeadLetter,
     },
+    /// An erasure's or retention run's audit record (JSON text, as stored).
+    AuditRecord {
+        tenant: TenantId,
+        id: String,
+        at_millis: i64,
+        record: String,
+    },
+    /// A retention policy (JSON text, as stored).
+    RetentionPolicy {
+        tenant: TenantId,
+        id: String,
+        policy: String,
+        updated_millis: i64,
+    },
     Opportunity {
         tenant: TenantId,
         opportunity: OpportunityRecord,
@@ -197,6 +217,8 @@ impl Record {
             Record::Equivalence { .. } => RecordKind::Equivalences,
             Record::Connector { .. } => RecordKind::Connectors,
             Record::DeadLetter { .. } => RecordKind::DeadLetters,
+            Record::AuditRecord { .. } => RecordKind::PrivacyAudit,
+            Record::RetentionPolicy { .. } => RecordKind::RetentionPolicies,
             Record::Opportunity { .. } => RecordKind::Opportunities,
         }
     }
@@ -432,6 +454,30 @@ impl Tally {
                 h.str(&l.error);
                 h.int(i64::from(l.attempts));
                 h.int(l.failed_millis);
+            }
+            Record::AuditRecord {
+                tenant,
+                id,
+                at_millis,
+                record,
+            } => {
+                h.tag(b'Y');
+                h.int(*tenant);
+                h.str(id);
+                h.int(*at_millis);
+                h.str(record);
+            }
+            Record::RetentionPolicy {
+                tenant,
+                id,
+                policy,
+                updated_millis,
+            } => {
+                h.tag(b'Z');
+                h.int(*tenant);
+                h.str(id);
+                h.str(policy);
+                h.int(*updated_millis);
             }
             Record::Opportunity {
                 tenant,

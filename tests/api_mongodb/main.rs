@@ -28,6 +28,7 @@ mod crash_trials;
 mod csv_import;
 #[path = "../api/documents.rs"]
 mod documents;
+mod erasure_resume;
 #[path = "../api/evidence.rs"]
 mod evidence;
 #[path = "../api/forwarding.rs"]

@@ -12,6 +12,7 @@ use lrsgate::store::competency::{FrameworkRecord, RuleRecord};
 use lrsgate::store::connectors::{ConnectorRecord, DeadLetter};
 use lrsgate::store::opportunities::OpportunityRecord;
 use lrsgate::store::people::LinkedIdentity;
+use lrsgate::store::privacy::{AuditRecord, RetentionPolicy};
 use lrsgate::store::transfer::{normalize_index, Record, RecordKind, StatementRecord, Tally};
 use lrsgate::store::{
     AttachmentData, Credential, Document, DocumentScope, StatementQuery, Store, Tenant,
@@ -243,6 +244,23 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
             .unwrap();
     }
 
+    for tenant in [T, OTHER] {
+        let policy = RetentionPolicy {
+            id: "year".into(),
+            older_than_days: 365,
+            verb: None,
+            activity_prefix: Some("https://courses.example.com/".into()),
+        };
+        store
+            .privacy
+            .put_retention_policy(tenant, policy)
+            .await
+            .unwrap();
+        let mut audit = AuditRecord::new("erase", "admin", None);
+        audit.counts = json!({"statements_deleted": 1});
+        store.privacy.add_audit(tenant, audit).await.unwrap();
+    }
+
     let expected: BTreeMap<&str, u64> = [
         ("tenants", 2),
         ("credentials", 2),
@@ -259,6 +277,8 @@ pub async fn every_kind_is_exported_in_pages_and_counted(store: &Store) {
         ("activity equivalences", 2),
         ("connectors", 2),
         ("dead letters", 2),
+        ("privacy audit records", 2),
+        ("retention policies", 2),
         ("opportunities", 2),
     ]
     .into();
@@ -518,6 +538,20 @@ fn records() -> Vec<Record> {
                 attempts: 3,
                 failed_millis: 7_000,
             },
+        },
+        Record::AuditRecord {
+            tenant: OTHER,
+            id: "0000000009000-abcdef01".into(),
+            at_millis: 9_000,
+            record: json!({"id": "0000000009000-abcdef01", "action": "erase", "by": "admin",
+                           "at_millis": 9_000, "counts": {"statements_deleted": 2}})
+            .to_string(),
+        },
+        Record::RetentionPolicy {
+            tenant: T,
+            id: "drafts".into(),
+            policy: json!({"id": "drafts", "older_than_days": 30}).to_string(),
+            updated_millis: 9_500,
         },
         Record::Opportunity {
             tenant: OTHER,

@@ -325,6 +325,16 @@ impl MongoStore {
             return Ok(());
         }
         let filter = doc! {"tenant": tenant, "statement": {"$in": statements}};
+        self.withdraw_where(tenant, filter).await
+    }
+
+    /// Takes out the evidence rows `filter` matches (every row of some statements, or a
+    /// person's rows on statements that stay), recounting what they were in.
+    pub(super) async fn withdraw_where(
+        &self,
+        tenant: TenantId,
+        filter: BsonDocument,
+    ) -> StoreResult<()> {
         let rows = collect(self.coll("evidence").find(filter.clone()).await?)
             .await?
             .iter()

@@ -212,21 +212,15 @@ impl MongoStore {
                 .update_one(doc! {"tenant": tenant, "id": &f.id}, doc! {"$set": set})
                 .await?;
         }
-        // Evidence first: once the statements are gone, their rows are still found by person.
+        // Evidence first: the removed statements' rows, then the person's own rows on
+        // statements that stay (evidence as instructor), found by person once the
+        // statements are gone.
         self.withdraw_evidence(tenant, &doomed).await?;
-        let leftover: Vec<String> = collect(
-            self.coll("evidence")
-                .find(doc! {"tenant": tenant, "person": {"$in": &plan.people}})
-                .projection(doc! {"statement": 1})
-                .await?,
+        self.withdraw_where(
+            tenant,
+            doc! {"tenant": tenant, "person": {"$in": &plan.people}},
         )
-        .await?
-        .iter()
-        .map(|d| get_str(d, "statement"))
-        .collect::<StoreResult<BTreeSet<_>>>()?
-        .into_iter()
-        .collect();
-        self.withdraw_evidence(tenant, &leftover).await?;
+        .await?;
         self.coll("dead_letters")
             .delete_many(doc! {"tenant": tenant, "statement_id": {"$in": &doomed}})
             .await?;

@@ -35,6 +35,8 @@ fn collection(kind: RecordKind) -> &'static str {
         RecordKind::Equivalences => "activity_equivalences",
         RecordKind::Connectors => "connectors",
         RecordKind::DeadLetters => "dead_letters",
+        RecordKind::PrivacyAudit => "privacy_audit",
+        RecordKind::RetentionPolicies => "retention_policies",
         RecordKind::Opportunities => "opportunities",
     }
 }
@@ -142,6 +144,18 @@ fn record_of(kind: RecordKind, d: &BsonDocument) -> StoreResult<Record> {
             tenant: get_i64(d, "tenant")?,
             connector: get_str(d, "connector")?,
             letter: dead_letter_of(d)?,
+        },
+        RecordKind::PrivacyAudit => Record::AuditRecord {
+            tenant: get_i64(d, "tenant")?,
+            id: get_str(d, "id")?,
+            at_millis: get_i64(d, "at")?,
+            record: get_str(d, "record")?,
+        },
+        RecordKind::RetentionPolicies => Record::RetentionPolicy {
+            tenant: get_i64(d, "tenant")?,
+            id: get_str(d, "id")?,
+            policy: get_str(d, "policy")?,
+            updated_millis: get_i64(d, "updated")?,
         },
         RecordKind::Documents => {
             let kind = get_i64(d, "kind")?;
@@ -316,6 +330,18 @@ fn row_of(record: &Record) -> Option<BsonDocument> {
             "tenant": tenant, "connector": connector, "statement_id": &l.statement_id,
             "error": &l.error, "attempts": i64::from(l.attempts), "failed": l.failed_millis,
         },
+        Record::AuditRecord {
+            tenant,
+            id,
+            at_millis,
+            record,
+        } => doc! {"tenant": tenant, "id": id, "at": at_millis, "record": record},
+        Record::RetentionPolicy {
+            tenant,
+            id,
+            policy,
+            updated_millis,
+        } => doc! {"tenant": tenant, "id": id, "policy": policy, "updated": updated_millis},
         Record::Opportunity {
             tenant,
             opportunity: o,

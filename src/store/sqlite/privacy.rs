@@ -193,6 +193,7 @@ fn erase(conn: &Connection, tenant: TenantId, plan: &ErasePlan) -> StoreResult<E
     }
     counts.statements_deleted = doomed.len() as u64;
     let removed = delete_rows(conn, tenant, &doomed)?;
+    evidence::erase_people(conn, tenant, &plan.people)?;
     counts.attachments_deleted = removed.attachments;
     counts.dead_letters_deleted = removed.dead_letters;
     for ifi in &plan.ifis {

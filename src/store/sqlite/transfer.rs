@@ -103,6 +103,16 @@ fn source(kind: RecordKind) -> Source {
             key: &["tenant", "connector", "statement_id"],
             columns: "tenant, connector, statement_id, error, attempts, failed_ms",
         },
+        RecordKind::PrivacyAudit => Source {
+            table: "privacy_audit",
+            key: &["tenant", "id"],
+            columns: "tenant, id, at_ms, record",
+        },
+        RecordKind::RetentionPolicies => Source {
+            table: "retention_policies",
+            key: &["tenant", "id"],
+            columns: "tenant, id, policy, updated_ms",
+        },
         RecordKind::Documents => Source {
             table: "documents",
             key: &["tenant", "kind", "activity_id", "agent", "registration", "doc_id"],
@@ -267,6 +277,18 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
                 attempts: r.get(4)?,
                 failed_millis: r.get(5)?,
             },
+        },
+        RecordKind::PrivacyAudit => Record::AuditRecord {
+            tenant: r.get(0)?,
+            id: r.get(1)?,
+            at_millis: r.get(2)?,
+            record: r.get(3)?,
+        },
+        RecordKind::RetentionPolicies => Record::RetentionPolicy {
+            tenant: r.get(0)?,
+            id: r.get(1)?,
+            policy: r.get(2)?,
+            updated_millis: r.get(3)?,
         },
         RecordKind::AgentNames => Record::AgentName {
             tenant: r.get(0)?,
@@ -479,6 +501,28 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![tenant, connector, l.statement_id, l.error, l.attempts, l.failed_millis])?;
+        }
+        Record::AuditRecord {
+            tenant,
+            id,
+            at_millis,
+            record,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO privacy_audit (tenant, id, at_ms, record) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![tenant, id, at_millis, record])?;
+        }
+        Record::RetentionPolicy {
+            tenant,
+            id,
+            policy,
+            updated_millis,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO retention_policies (tenant, id, policy, updated_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![tenant, id, policy, updated_millis])?;
         }
         Record::Document {
             tenant,

@@ -294,6 +294,10 @@ fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
                 add_all(&tx, &mut additions)?;
                 super::erase::withdraw_all(&tx, tenant, &seqs)?;
             }
+            Ok(Change::ErasePeople { people }) => {
+                add_all(&tx, &mut additions)?;
+                super::erase::withdraw_people(&tx, tenant, &people)?;
+            }
             Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
         }
     }

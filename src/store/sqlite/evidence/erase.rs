@@ -10,6 +10,7 @@ use rusqlite::{params, Connection};
 
 use super::applier::{count_activity, has_activity_evidence, refresh};
 use super::{evidence_row, COLUMNS};
+use crate::store::evidence::EvidenceRow;
 use crate::store::TenantId;
 
 /// Takes out every row of the statements stored at `seqs`.
@@ -27,6 +28,31 @@ pub(super) fn withdraw_all(
             rows.push(row?);
         }
     }
+    account(conn, tenant, rows)
+}
+
+/// Takes out every row counting for the people, on any statement (their evidence as an
+/// instructor on statements that stay, say).
+pub(super) fn withdraw_people(
+    conn: &Connection,
+    tenant: TenantId,
+    people: &[String],
+) -> rusqlite::Result<()> {
+    let mut delete = conn.prepare_cached(&format!(
+        "DELETE FROM evidence INDEXED BY evidence_by_person WHERE tenant = ?1 AND person = ?2
+         RETURNING {COLUMNS}"
+    ))?;
+    let mut rows = Vec::new();
+    for person in people {
+        for row in delete.query_map(params![tenant, person], evidence_row)? {
+            rows.push(row?);
+        }
+    }
+    account(conn, tenant, rows)
+}
+
+/// Recounts activity statistics and sums after rows left.
+fn account(conn: &Connection, tenant: TenantId, rows: Vec<EvidenceRow>) -> rusqlite::Result<()> {
     // A learner of an activity leaves its count once, when none of their rows is left.
     let mut left: HashSet<(String, String, String)> = HashSet::new();
     let mut touched = BTreeSet::new();

@@ -28,6 +28,9 @@ pub(super) enum Change {
     /// Every row of the statements stored at `seqs` (erased or past retention: the
     /// statements are gone), their sums recomputed once (see `erase.rs`).
     Erase { seqs: Vec<i64> },
+    /// Every row counting for these people (erased), on whatever statement (see
+    /// `erase.rs`).
+    ErasePeople { people: Vec<String> },
 }
 
 /// An evidence row in the columns it is stored with.
@@ -163,6 +166,18 @@ pub(in crate::store::sqlite) fn erase(
         append(conn, tenant, &Change::Erase { seqs: chunk.to_vec() })?;
     }
     Ok(())
+}
+
+/// Takes out every evidence row of erased people (after their statements' rows).
+pub(in crate::store::sqlite) fn erase_people(
+    conn: &Connection,
+    tenant: TenantId,
+    people: &[String],
+) -> rusqlite::Result<()> {
+    let change = Change::ErasePeople {
+        people: people.to_vec(),
+    };
+    append(conn, tenant, &change)
 }
 
 /// The newest journal entry's id (0 when there is none).
