@@ -361,3 +361,64 @@ async fn opportunities_are_validated_replaced_and_deleted() {
         .await;
     assert_eq!(status, 400, "{answer}");
 }
+
+/// With more people than the first look reads (64 per need), candidates come from the
+/// needs' rankings alone: 80 people experienced planning once (0.2 each, progress 0.2 of
+/// level 2's 1.0); three passed driving results (0.9), the rest attended it (0.3). The three
+/// fit (0.2 + 0.9) ÷ 2 = 0.55, everyone else (0.2 + 0.3) ÷ 2 = 0.25.
+#[actix_web::test]
+async fn the_best_candidates_among_many_are_found_from_the_rankings() {
+    let app = TestApp::spawn().await;
+    let hr = Caller::of(&app, "default", &["evidence:read", "opportunities:write"]).await;
+    let mut statements = Vec::new();
+    for i in 0..80 {
+        let who = format!("p{i:02}");
+        statements.push(evidence(&who, "experienced", "intro", &planning(), 0));
+        let verb = if i % 30 == 7 { "passed" } else { "attended" };
+        statements.push(evidence(&who, verb, "results-1", &results(), 0));
+    }
+    app.store(&Value::Array(statements)).await;
+    let body = json!({
+        "name": "Quick win", "kind": "assignment",
+        "needs": [{ "item": planning(), "level": 2 }, { "item": results(), "level": 2 }]
+    });
+    let (status, created) = hr
+        .send(Method::POST, "opportunities", &[], Some(&body))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let path = format!(
+        "opportunities/{}/candidates",
+        created["id"].as_str().unwrap()
+    );
+    let page = hr
+        .get(&path, &[("at", AT.into()), ("limit", "4".into())])
+        .await;
+    let found: Vec<(String, f64)> = page["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["agent"]["mbox"].as_str().unwrap().to_owned(),
+                c["fit"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let mut best: Vec<&str> = found[..3].iter().map(|(m, _)| m.as_str()).collect();
+    best.sort_unstable();
+    assert_eq!(
+        best,
+        [
+            "mailto:p07@example.com",
+            "mailto:p37@example.com",
+            "mailto:p67@example.com"
+        ],
+        "{page}"
+    );
+    assert!(
+        found[..3].iter().all(|(_, fit)| (fit - 0.55).abs() < 1e-9),
+        "{found:?}"
+    );
+    assert!((found[3].1 - 0.25).abs() < 1e-9, "{found:?}");
+    assert!(page["more"].is_string());
+}
