@@ -23,7 +23,7 @@ use super::{EvidenceError, EvidenceResult};
 use crate::competency::Tagger;
 use crate::store::evidence::EvidenceRow;
 use crate::store::{StatementQuery, TenantId};
-use crate::xapi::agent::ifi_key;
+use crate::xapi::agent::{agent_of_ifi, ifi_key};
 
 /// The level adjacent skills are aimed at.
 pub const ADJACENT_LEVEL: u8 = 2;
@@ -188,7 +188,12 @@ impl Evidence {
             r.name = self.activity_name(tenant, &r.activity).await?;
         }
         Ok(Recommendations {
-            agent: agent.or_else(|| person.identities.first().cloned()),
+            // The asked agent by its identifier only, as the person's identities are shown.
+            agent: agent
+                .as_ref()
+                .and_then(ifi_key)
+                .and_then(|key| agent_of_ifi(&key))
+                .or_else(|| person.identities.first().cloned()),
             person: person.id,
             role: role.map(str::to_owned),
             items: out,
