@@ -543,7 +543,8 @@ async fn start_server(store: &str, mode: Mode) -> anyhow::Result<Server> {
         .env("LRSGATE_ADMIN_SECRET", ADMIN_SECRET)
         .env("LRSGATE_TAGGING", on_off(mode != Mode::Plain))
         .env("LRSGATE_EVIDENCE_RECORDING", on_off(mode == Mode::Evidence))
-        .stdout(Stdio::null())
+        // Its warnings and errors (the log level is `warn`) explain a failed run.
+        .stdout(Stdio::inherit())
         .spawn()
         .context("starting the server")?;
     let server = Server {
