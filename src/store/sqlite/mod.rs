@@ -101,7 +101,7 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 /// The SQLite page caches' budget when none is given, in MiB.
-pub const DEFAULT_CACHE_MIB: u32 = 48;
+pub const DEFAULT_CACHE_MIB: u32 = 16;
 
 /// Page cache per connection, in KiB, shared out of a budget: the writer's holds the hot
 /// index pages of statements (half); the evidence thread's, the hot pages of the sums (a
