@@ -9,8 +9,8 @@ pub mod connectors;
 pub mod evidence;
 #[cfg(feature = "mongodb")]
 pub mod mongo;
-pub mod ops;
 pub mod opportunities;
+pub mod ops;
 pub mod people;
 pub mod privacy;
 pub mod sqlite;

@@ -48,16 +48,16 @@ mod operations;
 mod opportunities;
 #[path = "../api/people.rs"]
 mod people;
-#[path = "../api/recommendations.rs"]
-mod recommendations;
 #[path = "../api/privacy.rs"]
 mod privacy;
-#[path = "../api/retention.rs"]
-mod retention;
+#[path = "../api/recommendations.rs"]
+mod recommendations;
 #[path = "../api/requests.rs"]
 mod requests;
 #[path = "../api/resources.rs"]
 mod resources;
+#[path = "../api/retention.rs"]
+mod retention;
 #[path = "../api/signatures.rs"]
 mod signatures;
 #[path = "../api/statements.rs"]

@@ -458,7 +458,12 @@ fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<(
 }
 
 /// Recomputes a person's sum for an item from its evidence rows (no float drift).
-pub(super) fn refresh(conn: &Connection, tenant: TenantId, person: &str, item: &str) -> rusqlite::Result<()> {
+pub(super) fn refresh(
+    conn: &Connection,
+    tenant: TenantId,
+    person: &str,
+    item: &str,
+) -> rusqlite::Result<()> {
     let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
         .prepare_cached(
             "SELECT count(*), total(normalized), min(at_ms), max(at_ms)

@@ -163,7 +163,13 @@ pub(in crate::store::sqlite) fn erase(
     seqs: &[i64],
 ) -> rusqlite::Result<()> {
     for chunk in seqs.chunks(1000) {
-        append(conn, tenant, &Change::Erase { seqs: chunk.to_vec() })?;
+        append(
+            conn,
+            tenant,
+            &Change::Erase {
+                seqs: chunk.to_vec(),
+            },
+        )?;
     }
     Ok(())
 }

@@ -20,8 +20,8 @@ use crate::store::evidence::{
 use crate::store::{StoreResult, TenantId};
 
 pub(super) use applier::{start as start_applier, EvidenceSync};
-pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
 pub(super) use journal::{erase as erase_evidence, erase_people};
+pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
 pub(super) use pending::Scope;
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.
