@@ -79,7 +79,11 @@ impl EvidenceSync {
                     .into_iter()
                     .collect(),
             ),
-            pending: Mutex::new(Pending::default()),
+            pending: Mutex::new(if head > applied {
+                Pending::with_backlog(head)
+            } else {
+                Pending::default()
+            }),
         })
     }
 

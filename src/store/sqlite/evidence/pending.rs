@@ -86,9 +86,20 @@ pub(in crate::store::sqlite) struct Pending {
     order: VecDeque<(i64, Key)>,
     /// The newest entry of each tenant, and its newest entry of unknown reach.
     tenants: HashMap<TenantId, (i64, i64)>,
+    /// Entries up to this one hold every read: those found in the journal at start
+    /// (written before this process, or by a migration), whose keys nobody staged.
+    backlog: i64,
 }
 
 impl Pending {
+    /// What a store opened with unapplied entries up to `head` knows of them: nothing.
+    pub fn with_backlog(head: i64) -> Self {
+        Pending {
+            backlog: head,
+            ..Pending::default()
+        }
+    }
+
     /// Publishes what this thread staged; called after its transaction committed.
     pub fn publish(&mut self) {
         STAGED.with(|s| {
@@ -117,16 +128,20 @@ impl Pending {
             }
         }
         self.tenants.retain(|_, (newest, _)| *newest > applied);
+        if self.backlog <= applied {
+            self.backlog = 0;
+        }
     }
 
     /// The newest entry a read of `scope` must see applied (0: none pending).
     pub fn target(&self, tenant: TenantId, scope: Scope<'_>) -> i64 {
         let Some(&(newest, unknown)) = self.tenants.get(&tenant) else {
-            return 0;
+            return self.backlog;
         };
+        let unknown = unknown.max(self.backlog);
         let of = |key: Key| self.latest.get(&key).copied().unwrap_or(0);
         let keyed = match scope {
-            Scope::Tenant => return newest,
+            Scope::Tenant => return newest.max(unknown),
             Scope::Person(person) => of(person_key(tenant, person)),
             Scope::People(people) => people
                 .iter()
@@ -186,6 +201,15 @@ mod tests {
         assert_eq!(pending.target(1, Scope::Person("cy")), 5);
         assert_eq!(pending.target(1, Scope::Item("agile")), 5);
         assert_eq!(pending.target(2, Scope::Person("cy")), 0);
+    }
+
+    #[test]
+    fn a_backlog_found_at_start_holds_every_read_until_applied() {
+        let mut pending = Pending::with_backlog(7);
+        assert_eq!(pending.target(1, Scope::Person("ann")), 7);
+        assert_eq!(pending.target(2, Scope::Tenant), 7);
+        pending.prune(7);
+        assert_eq!(pending.target(1, Scope::Person("ann")), 0);
     }
 
     #[test]
