@@ -464,17 +464,28 @@ async fn writes_past_max_inflight_writes_are_503_while_reads_go_on() {
          Content-Length: 1000\r\nConnection: close\r\n\r\n",
         basic_token()
     );
-    let stalled = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{"));
-    // The stalled write holds the one permit once the server has its headers.
     let s = statement("w@example.com", "completed", "course");
     let mut refused = None;
-    for _ in 0..400 {
-        let response = app.post_statements(&s).await;
-        if response.status() == 503 {
-            refused = Some(response);
+    let mut stalled = None;
+    // The stalled write must hold the one permit; one that arrives while a write below
+    // holds it is refused itself, and the scenario starts again.
+    for _attempt in 0..5 {
+        let head = head.clone();
+        let held = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for _ in 0..40 {
+            let response = app.post_statements(&s).await;
+            if response.status() == 503 {
+                refused = Some(response);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        if refused.is_some() {
+            stalled = Some(held);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        held.await.expect("join");
     }
     let refused = refused.expect("a write past the cap is refused");
     assert_eq!(
@@ -494,7 +505,7 @@ async fn writes_past_max_inflight_writes_are_503_while_reads_go_on() {
         .expect("about");
     assert_eq!(about.status(), 200, "reads are not held back");
 
-    let answer = stalled.await.expect("join");
+    let answer = stalled.expect("the stalled write").await.expect("join");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(app.post_statements(&s).await.status(), 200);
 }
