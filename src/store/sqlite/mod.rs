@@ -14,22 +14,23 @@ mod opportunities;
 mod ops;
 mod people;
 mod privacy;
+mod readers;
 mod statements;
 mod transfer;
 pub mod writer;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
 use super::{ActorStore, StoreError, StoreResult, TenantId};
 use evidence::EvidenceSync;
+use readers::Readers;
 use writer::{QueueGauge, Writer};
 
 const READERS: usize = 4;
@@ -79,8 +80,7 @@ pub struct SqliteStore {
 
 struct Inner {
     writer: Writer,
-    readers: Mutex<Vec<Connection>>,
-    permits: Semaphore,
+    readers: Readers,
     evidence: Arc<EvidenceSync>,
 }
 
@@ -135,12 +135,15 @@ fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Res
     let conn = Connection::open_with_flags(path, flags)
         .with_context(|| format!("opening SQLite database {}", path.display()))?;
     // FULL: a commit is on disk before the writer answers, so a 2xx survives power loss.
+    // The size limit cuts a log that restarts back to its usual size on disk.
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA busy_timeout = 10000;
          PRAGMA cache_size = -{cache_kib};
-         PRAGMA temp_store = MEMORY;"
+         PRAGMA journal_size_limit = {wal_limit};
+         PRAGMA temp_store = MEMORY;",
+        wal_limit = WAL_RESTART_FRAMES * 4096
     ))
     .context("configuring SQLite connection")?;
     Ok(conn)
@@ -232,41 +235,24 @@ impl SqliteStore {
         evidence::start_applier(derived, sync.clone(), writer.clone())?;
         let inner = Arc::new(Inner {
             writer,
-            readers: Mutex::new(readers),
-            permits: Semaphore::new(READERS),
+            readers: Readers::start(readers)?,
             evidence: sync,
         });
         start_checkpointer(
             open_connection(path, OpenFlags::default(), CHECKPOINT_CACHE_KIB)?,
+            &evidence_path,
             Arc::downgrade(&inner),
         )?;
         Ok(SqliteStore { inner })
     }
 
-    /// Runs a read on a pooled connection off the async threads.
+    /// Runs a read on the next free read connection, off the async threads.
     async fn read<R, F>(&self, f: F) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     {
-        let _permit = self.inner.permits.acquire().await.map_err(backend)?;
-        let conn = self
-            .inner
-            .readers
-            .lock()
-            .map_err(|_| backend(anyhow::anyhow!("reader pool poisoned")))?
-            .pop()
-            .ok_or_else(|| backend(anyhow::anyhow!("reader pool empty")))?;
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = f(&conn);
-            if let Ok(mut pool) = inner.readers.lock() {
-                pool.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(backend)?
+        self.inner.readers.run(f).await
     }
 
     /// A read of the evidence of `scope` in `tenant`, once every change committed before
@@ -345,19 +331,56 @@ fn evidence_sync(main: &Connection, derived: &Connection) -> anyhow::Result<Arc<
     Ok(EvidenceSync::new(head, applied))
 }
 
-/// Copies the write-ahead log into the database file on its own thread, so the writer
-/// spends its time on requests. Stops when the store is dropped.
-fn start_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) -> anyhow::Result<()> {
+/// Write-ahead log frames past which the checkpointer waits for a moment when no reader
+/// uses the log, so that it starts again from its beginning (about 64 MiB of 4 KiB pages).
+/// Passive checkpoints copy frames but never restart a log that readers keep using, and
+/// under steady reads and writes it would grow without end.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// How long a restarting checkpoint may hold back writers while readers leave the log.
+const WAL_RESTART_WAIT_MS: u32 = 200;
+
+/// Copies the write-ahead logs of the database file and the evidence file into their files
+/// on a thread of its own, so the writer spends its time on requests, and keeps the logs
+/// bounded. Stops when the store is dropped.
+fn start_checkpointer(
+    conn: Connection,
+    evidence_path: &Path,
+    store: std::sync::Weak<Inner>,
+) -> anyhow::Result<()> {
+    attach(&conn, evidence_path, "derived")?;
+    conn.execute_batch(&format!("PRAGMA busy_timeout = {WAL_RESTART_WAIT_MS};"))?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while store.strong_count() > 0 {
-                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
-                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                for schema in ["main", "derived"] {
+                    if let Err(e) = checkpoint(&conn, schema) {
+                        tracing::warn!(error = %e, schema, "WAL checkpoint failed");
+                    }
                 }
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
         })?;
+    Ok(())
+}
+
+/// A passive checkpoint of `schema`'s log, and a restarting one when the log has grown
+/// past `WAL_RESTART_FRAMES`. A restart that finds readers still in the log after its wait
+/// is tried again on a later round.
+fn checkpoint(conn: &Connection, schema: &str) -> rusqlite::Result<()> {
+    let frames: i64 = conn.query_row(
+        &format!("PRAGMA {schema}.wal_checkpoint(PASSIVE)"),
+        [],
+        |r| r.get(1),
+    )?;
+    if frames > WAL_RESTART_FRAMES {
+        conn.query_row(
+            &format!("PRAGMA {schema}.wal_checkpoint(RESTART)"),
+            [],
+            |_| Ok(()),
+        )?;
+    }
     Ok(())
 }
 
