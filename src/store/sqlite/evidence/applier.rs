@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, TransactionBehavior};
-use thread_priority::ThreadPriority;
+use thread_priority::{ThreadPriority, ThreadPriorityValue};
 use tokio::sync::watch;
 
 use super::journal::{Change, StoredRow};
@@ -33,6 +33,12 @@ const LINGER: Duration = Duration::from_millis(500);
 /// Applied entries are removed from the journal once this many have gathered, or when
 /// the thread has caught up (small removals keep the writer's savepoint journal small).
 const TRIM_EVERY: i64 = 5_000;
+/// The evidence thread's priority on the crate's scale (0 to 99 onto nice 19 to −20):
+/// 22 is nice 10, about a tenth of a core's time against a busy thread of nice 0. The
+/// writer stays first without evidence starving when other processes (a load generator,
+/// say) keep the cores busy; at nice 19 it had next to nothing, and readers waited for
+/// many seconds.
+const EVIDENCE_PRIORITY: u8 = 22;
 /// How long a reader waits for the thread before answering with what is applied.
 const SETTLE_WAIT: Duration = Duration::from_secs(30);
 
@@ -225,10 +231,15 @@ pub(in crate::store::sqlite) fn start(
 }
 
 fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
-    // Ingest comes first: this thread takes the CPU time the writer and the request
-    // handlers leave, and still gets its share when both want it. (It cannot be raised
-    // again while a reader waits: an unprivileged thread may not lower its nice value.)
-    if let Err(e) = thread_priority::set_current_thread_priority(ThreadPriority::Min) {
+    // Ingest comes first: this thread yields the CPU to the writer and the request
+    // handlers, and still gets its share when both want it. (It cannot be raised again
+    // while a reader waits: an unprivileged thread may not lower its nice value.)
+    let lowered = ThreadPriorityValue::try_from(EVIDENCE_PRIORITY)
+        .map_err(|_| thread_priority::Error::Priority("not on the crate's scale"))
+        .and_then(|p| {
+            thread_priority::set_current_thread_priority(ThreadPriority::Crossplatform(p))
+        });
+    if let Err(e) = lowered {
         tracing::warn!(error = ?e, "lowering the evidence thread's priority failed");
     }
     let mut applied = *sync.applied.borrow();
