@@ -127,14 +127,41 @@ const VERBS: [&str; 8] = [
     "scored",
 ];
 
+/// A command the bench and the soak start the server under, to profile it (for example
+/// `heaptrack`, or `perf record -g -o FILE --`): the server is its child.
+const WRAPPER_VAR: &str = "LRSGATE_BENCH_SERVER_WRAPPER";
+
 struct Server {
+    /// The server, or the wrapper it runs under.
     child: Child,
+    wrapped: bool,
     base: String,
+}
+
+impl Server {
+    /// The server's process id (the wrapper's first child, when wrapped).
+    fn pid(&self) -> u32 {
+        let id = self.child.id();
+        if !self.wrapped {
+            return id;
+        }
+        std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
+            .ok()
+            .and_then(|c| c.split_whitespace().next()?.parse().ok())
+            .unwrap_or(id)
+    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.wrapped {
+            // A wrapped server stops gracefully, so the wrapper can finish its profile.
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.pid().to_string()])
+                .status();
+        } else {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -150,8 +177,12 @@ struct Figures {
     evidence_wait: Option<Duration>,
     /// (filter name, p50 ms, p99 ms).
     queries: Vec<(&'static str, f64, f64)>,
+    /// RSS once ingest is answerable, before the queries.
+    ingested_rss_mb: f64,
     rss_mb: f64,
     peak_rss_mb: f64,
+    /// The SQLite write-ahead logs at the end (main, evidence file), MB.
+    wal_mb: Option<(f64, f64)>,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -220,6 +251,8 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
         ingest += started.elapsed();
     }
 
+    let (ingested_rss_mb, _) = memory_of(server.pid())?;
+
     let mut rng = StdRng::seed_from_u64(7);
     let people = args.people.max(1);
     let mut queries = Vec::new();
@@ -241,15 +274,23 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
     if let Some(credential) = &credential {
         queries.extend(evidence_queries(&client, &server.base, credential, args, &mut rng).await?);
     }
-    let (rss_mb, peak_rss_mb) = memory_of(server.child.id())?;
+    let (rss_mb, peak_rss_mb) = memory_of(server.pid())?;
+    let wal_mb = store.strip_prefix("sqlite://").map(|path| {
+        let size = |suffix: &str| {
+            std::fs::metadata(format!("{path}{suffix}")).map_or(0.0, |m| m.len() as f64 / 1e6)
+        };
+        (size("-wal"), size("-evidence-wal"))
+    });
     Ok(Figures {
         store,
         mode,
         ingest,
         evidence_wait,
         queries,
+        ingested_rss_mb,
         rss_mb,
         peak_rss_mb,
+        wal_mb,
     })
 }
 
@@ -517,9 +558,24 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
         );
     }
     row(
+        "gateway RSS after ingest, MB",
+        all.iter()
+            .map(|f| format!("{:.1}", f.ingested_rss_mb))
+            .collect(),
+    );
+    row(
         "gateway RSS / peak RSS, MB",
         all.iter()
             .map(|f| format!("{:.1} / {:.1}", f.rss_mb, f.peak_rss_mb))
+            .collect(),
+    );
+    row(
+        "write-ahead logs (main / evidence), MB",
+        all.iter()
+            .map(|f| {
+                f.wal_mb
+                    .map_or("-".to_owned(), |(m, e)| format!("{m:.1} / {e:.1}"))
+            })
             .collect(),
     );
 }
@@ -529,7 +585,19 @@ async fn start_server(store: &str, mode: Mode) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let child = Command::new(std::env::current_exe()?)
+    let wrapper = std::env::var(WRAPPER_VAR)
+        .ok()
+        .filter(|w| !w.trim().is_empty());
+    let mut command = match &wrapper {
+        Some(w) => {
+            let mut words = w.split_whitespace();
+            let mut c = Command::new(words.next().unwrap_or_default());
+            c.args(words).arg(std::env::current_exe()?);
+            c
+        }
+        None => Command::new(std::env::current_exe()?),
+    };
+    let child = command
         .args([
             "serve",
             "--listen",
@@ -549,6 +617,7 @@ async fn start_server(store: &str, mode: Mode) -> anyhow::Result<Server> {
         .context("starting the server")?;
     let server = Server {
         child,
+        wrapped: wrapper.is_some(),
         base: format!("http://127.0.0.1:{port}"),
     };
     let client = reqwest::Client::new();

@@ -79,7 +79,7 @@ pub(super) async fn run(args: &BenchArgs, minutes: f64) -> anyhow::Result<()> {
         crate::redact::redacted_url(&store)
     );
     let server = start_server(&store, Mode::Evidence).await?;
-    let pid = server.child.id();
+    let pid = server.pid();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency + KINDS.len())
         .build()?;
