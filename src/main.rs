@@ -13,6 +13,7 @@ use tracing_subscriber::EnvFilter;
 
 /// mimalloc returns freed memory to the system promptly and keeps per-thread heaps small,
 /// which holds the server's resident size down under sustained ingest.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
