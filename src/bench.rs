@@ -177,6 +177,8 @@ struct Figures {
     evidence_wait: Option<Duration>,
     /// (filter name, p50 ms, p99 ms).
     queries: Vec<(&'static str, f64, f64)>,
+    /// The server's CPU time (user and system, all threads) over `ingest`, seconds.
+    ingest_cpu: f64,
     /// RSS once ingest is answerable, before the queries.
     ingested_rss_mb: f64,
     rss_mb: f64,
@@ -233,6 +235,7 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
         Mode::Evidence => Some(evidence_credential(&client, &server.base).await?),
         _ => None,
     };
+    let cpu_before = cpu_seconds_of(server.pid())?;
     let mut ingest = ingest(&client, &server.base, args).await?;
     let mut evidence_wait = None;
     if let Some((key, secret)) = &credential {
@@ -251,6 +254,7 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
         ingest += started.elapsed();
     }
 
+    let ingest_cpu = cpu_seconds_of(server.pid())? - cpu_before;
     let (ingested_rss_mb, _) = memory_of(server.pid())?;
 
     let mut rng = StdRng::seed_from_u64(7);
@@ -287,6 +291,7 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
         ingest,
         evidence_wait,
         queries,
+        ingest_cpu,
         ingested_rss_mb,
         rss_mb,
         peak_rss_mb,
@@ -525,6 +530,12 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
             .collect(),
     );
     row(
+        "ingest, statements per server CPU-s",
+        all.iter()
+            .map(|f| format!("{:.0}", args.statements as f64 / f.ingest_cpu.max(1e-9)))
+            .collect(),
+    );
+    row(
         "ingest, seconds",
         all.iter()
             .map(|f| format!("{:.2}", f.ingest.as_secs_f64()))
@@ -724,6 +735,34 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// The CPU time a process has used so far (user and system, all threads), in seconds:
+/// a figure that holds still when other processes share the cores, unlike the wall clock.
+fn cpu_seconds_of(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .context("reading the server's /proc stat")?;
+    // Fields after the command name, which is in parentheses and may hold spaces:
+    // utime and stime are the 14th and 15th fields of the line.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let field = |n: usize| {
+        after
+            .split_whitespace()
+            .nth(n)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok((field(11) + field(12)) / clock_ticks_per_second())
+}
+
+/// The kernel's clock ticks per second, which /proc counts CPU time in.
+fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// (RSS, peak RSS) in MB from /proc.
