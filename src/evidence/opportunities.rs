@@ -444,19 +444,21 @@ impl Evidence {
         let w = self.weights();
         let wanted = offset + limit;
         let needed: HashSet<&str> = needs.iter().map(|n| n.item.as_str()).collect();
-        // Sorted reads of each need's best sums, deeper each round; everyone they name has
-        // their exact sums for every need read at once (one batched read of the people new
-        // in the round), so each person seen has an exact fit. Someone not seen in any list
-        // has at most each list's last score read, which bounds their fit: once the page's
-        // last exact fit reaches that bound, no unseen person can displace it.
+        // Sorted reads of each need's best sums, deeper each round. A person named in them
+        // has an exact fit once each of their needs is known: read in that need's list, or
+        // absent from a list read to its end, or else from one batched read of their sums
+        // (the people still unknown in the round). Someone not seen in any list has at most
+        // each list's last score read, which bounds their fit: once the page's last exact
+        // fit reaches that bound, no unseen person can displace it.
         let mut k = (2 * wanted).clamp(64, MAX_POOL);
         let mut read = vec![0u64; needs.len()];
         let mut exhausted = vec![false; needs.len()];
         let mut floor = vec![0.0f64; needs.len()];
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut sums: Vec<PersonItem> = Vec::new();
+        // Everyone with a positive sum in a list read, in the order first seen.
+        let mut seen: Vec<String> = Vec::new();
+        let mut listed: HashMap<String, Vec<PersonItem>> = HashMap::new();
+        let mut fetched: HashMap<String, Vec<PersonItem>> = HashMap::new();
         let (ranked, more) = loop {
-            let mut fresh: Vec<String> = Vec::new();
             for (n, need) in needs.iter().enumerate() {
                 if exhausted[n] {
                     continue;
@@ -472,22 +474,47 @@ impl Evidence {
                     Some(s) if !exhausted[n] => w.score_at(s.normalized, opts.now_millis).max(0.0),
                     _ => 0.0,
                 };
-                for s in top.into_iter().filter(|s| s.normalized > 0.0) {
-                    if seen.insert(s.person.clone()) {
-                        fresh.push(s.person);
+                for s in top {
+                    let rows = listed.entry(s.person.clone()).or_default();
+                    if s.normalized > 0.0 && !rows.iter().any(|r| r.normalized > 0.0) {
+                        seen.push(s.person.clone());
+                    }
+                    rows.push(s);
+                }
+            }
+            let unknown: Vec<String> =
+                seen.iter()
+                    .filter(|p| !fetched.contains_key(*p))
+                    .filter(|p| {
+                        let rows = listed.get(*p).map_or(&[][..], Vec::as_slice);
+                        needs.iter().enumerate().any(|(n, need)| {
+                            !exhausted[n] && !rows.iter().any(|r| r.item == need.item)
+                        })
+                    })
+                    .cloned()
+                    .collect();
+            if !unknown.is_empty() {
+                for person in &unknown {
+                    fetched.insert(person.clone(), Vec::new());
+                }
+                for s in self.store().evidence.person_items(tenant, &unknown).await? {
+                    if needed.contains(s.item.as_str()) {
+                        if let Some(rows) = fetched.get_mut(&s.person) {
+                            rows.push(s);
+                        }
                     }
                 }
             }
-            if !fresh.is_empty() {
-                sums.extend(
-                    self.store()
-                        .evidence
-                        .person_items(tenant, &fresh)
-                        .await?
-                        .into_iter()
-                        .filter(|s| needed.contains(s.item.as_str())),
-                );
-            }
+            let sums: Vec<PersonItem> = seen
+                .iter()
+                .flat_map(|p| {
+                    fetched
+                        .get(p)
+                        .or_else(|| listed.get(p))
+                        .map_or(&[][..], Vec::as_slice)
+                })
+                .cloned()
+                .collect();
             let mut ranked: Vec<Standing> = self
                 .standings(needs, &sums, opts.now_millis)
                 .into_iter()

@@ -27,16 +27,23 @@ CREATE TABLE item_buckets (
     people INTEGER NOT NULL,
     PRIMARY KEY (tenant, item, bucket)
 ) WITHOUT ROWID;
--- Per item, level and activity: people who did it while below the level, and of those the
--- people who then reached it.
+-- Per item and activity, for each level 1–5: people who did it while below the level, and
+-- of those the people who then reached it.
 CREATE TABLE item_closers (
-    tenant   INTEGER NOT NULL,
-    item     TEXT    NOT NULL,
-    level    INTEGER NOT NULL,
-    activity TEXT    NOT NULL,
-    learners INTEGER NOT NULL,
-    reached  INTEGER NOT NULL,
-    PRIMARY KEY (tenant, item, level, activity)
+    tenant     INTEGER NOT NULL,
+    item       TEXT    NOT NULL,
+    activity   TEXT    NOT NULL,
+    learners_1 INTEGER NOT NULL,
+    learners_2 INTEGER NOT NULL,
+    learners_3 INTEGER NOT NULL,
+    learners_4 INTEGER NOT NULL,
+    learners_5 INTEGER NOT NULL,
+    reached_1  INTEGER NOT NULL,
+    reached_2  INTEGER NOT NULL,
+    reached_3  INTEGER NOT NULL,
+    reached_4  INTEGER NOT NULL,
+    reached_5  INTEGER NOT NULL,
+    PRIMARY KEY (tenant, item, activity)
 ) WITHOUT ROWID;
 -- When a person's score stood at or above a level: [start_ms, end_ms), end_ms the largest
 -- integer for a span that lasts.
@@ -44,22 +51,28 @@ CREATE TABLE item_reach (
     tenant   INTEGER NOT NULL,
     item     TEXT    NOT NULL,
     level    INTEGER NOT NULL,
-    person   TEXT    NOT NULL,
     start_ms INTEGER NOT NULL,
+    person   TEXT    NOT NULL,
     end_ms   INTEGER NOT NULL,
-    PRIMARY KEY (tenant, item, level, person, start_ms)
+    PRIMARY KEY (tenant, item, level, start_ms, person)
 ) WITHOUT ROWID;
-CREATE INDEX item_reach_starts ON item_reach (tenant, item, level, start_ms);
 CREATE INDEX item_reach_ends ON item_reach (tenant, item, level, end_ms);
--- Spans starting and ending on each day (Unix days).
+-- Per item and day (Unix days), for each level 1–5: spans starting and ending on it.
 CREATE TABLE item_reach_days (
-    tenant INTEGER NOT NULL,
-    item   TEXT    NOT NULL,
-    level  INTEGER NOT NULL,
-    day    INTEGER NOT NULL,
-    starts INTEGER NOT NULL,
-    ends   INTEGER NOT NULL,
-    PRIMARY KEY (tenant, item, level, day)
+    tenant   INTEGER NOT NULL,
+    item     TEXT    NOT NULL,
+    day      INTEGER NOT NULL,
+    starts_1 INTEGER NOT NULL,
+    starts_2 INTEGER NOT NULL,
+    starts_3 INTEGER NOT NULL,
+    starts_4 INTEGER NOT NULL,
+    starts_5 INTEGER NOT NULL,
+    ends_1   INTEGER NOT NULL,
+    ends_2   INTEGER NOT NULL,
+    ends_3   INTEGER NOT NULL,
+    ends_4   INTEGER NOT NULL,
+    ends_5   INTEGER NOT NULL,
+    PRIMARY KEY (tenant, item, day)
 ) WITHOUT ROWID;
 -- People with any evidence, and how many items each has evidence for.
 CREATE TABLE path_people (

@@ -262,7 +262,8 @@ impl OpportunityStore for SqliteStore {
         now_millis: i64,
         then: &[i64],
     ) -> StoreResult<Option<Vec<LevelFigures>>> {
-        if *scale != self.inner.levels {
+        // Kept for levels 1–5 on the store's scale; anything else is walked.
+        if *scale != self.inner.levels || items.iter().any(|(_, t)| !(1..=5).contains(t)) {
             return Ok(None);
         }
         let (scale, items, then) = (*scale, items.to_vec(), then.to_vec());

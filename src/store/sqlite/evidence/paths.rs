@@ -8,13 +8,13 @@
 //! score (evidence up to then, decayed to then) stood at or above it. After each applied
 //! batch the paths of the (person, item) pairs it touched are walked again, and what the
 //! old walk contributed to the aggregates is taken out and the new one's put in:
-//! - `item_closers`: per item, level and activity, the people who did it while below the
-//!   level, and of those the people who then reached it;
+//! - `item_closers`: per item and activity, for each level, the people who did it while
+//!   below the level, and of those the people who then reached it;
 //! - `item_buckets`: per item, people by the bucket of their sum's logarithm (64 a
 //!   doubling), so "people at level L now" is a sum over the buckets clear of the
 //!   threshold plus a check of the few sums next to it (`item_paths_by_bucket`);
 //! - `item_reach` and `item_reach_days`: the spans at or above each level, and how many
-//!   start and end on each day, so "people at level L at moment t" is the spans started
+//!   start and end on each day (per level), so "people at level L at moment t" is the spans started
 //!   by t less those ended by t, each a sum over days plus a count within t's day;
 //! - `path_people` and `path_population`: people with any evidence, per tenant.
 //!
@@ -296,47 +296,59 @@ fn refresh(
             .execute(params![tenant, item, person])?;
         }
     }
+    // Closers and day counts, by difference, one row per activity and per day for all
+    // the levels at once.
+    let mut closers: BTreeMap<&str, [i64; 2 * LEVELS]> = BTreeMap::new();
+    let mut days: BTreeMap<i64, [i64; 2 * LEVELS]> = BTreeMap::new();
+    let none = LevelPath::default();
     for l in 0..LEVELS {
         let level = l as i64 + 1;
-        let was = old_path.levels.get(l).cloned().unwrap_or_default();
-        let is = new_path.levels.get(l).cloned().unwrap_or_default();
+        let was = old_path.levels.get(l).unwrap_or(&none);
+        let is = new_path.levels.get(l).unwrap_or(&none);
         if was == is {
             continue;
         }
-        // Closers: each activity's learner and reached counts, by difference.
-        let mut deltas: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-        for a in &was.below {
-            let d = deltas.entry(a).or_default();
-            d.0 -= 1;
-            d.1 -= i64::from(was.reached);
-        }
-        for a in &is.below {
-            let d = deltas.entry(a).or_default();
-            d.0 += 1;
-            d.1 += i64::from(is.reached);
-        }
-        for (activity, (learners, reached)) in deltas {
-            if learners != 0 || reached != 0 {
-                count_closer(conn, tenant, item, level, activity, learners, reached)?;
+        for (path, sign) in [(was, -1), (is, 1)] {
+            for a in &path.below {
+                let d = closers.entry(a).or_default();
+                d[l] += sign;
+                d[LEVELS + l] += sign * i64::from(path.reached);
             }
         }
-        if was.spans != is.spans {
-            for &(start, end) in &was.spans {
-                conn.prepare_cached(
-                    "DELETE FROM item_reach
-                     WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND person = ?4 AND start_ms = ?5",
-                )?
-                .execute(params![tenant, item, level, person, start])?;
-                count_day(conn, tenant, item, level, start, end, -1)?;
+        if was.spans == is.spans {
+            continue;
+        }
+        for &(start, _) in &was.spans {
+            conn.prepare_cached(
+                "DELETE FROM item_reach WHERE tenant = ?1 AND item = ?2 AND level = ?3
+                 AND start_ms = ?4 AND person = ?5",
+            )?
+            .execute(params![tenant, item, level, start, person])?;
+        }
+        for &(start, end) in &is.spans {
+            conn.prepare_cached(
+                "INSERT INTO item_reach (tenant, item, level, start_ms, person, end_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![tenant, item, level, start, person, end])?;
+        }
+        for (spans, sign) in [(&was.spans, -1), (&is.spans, 1)] {
+            for &(start, end) in spans {
+                days.entry(start.div_euclid(DAY_MILLIS)).or_default()[l] += sign;
+                if end != FOREVER {
+                    days.entry(end.div_euclid(DAY_MILLIS)).or_default()[LEVELS + l] += sign;
+                }
             }
-            for &(start, end) in &is.spans {
-                conn.prepare_cached(
-                    "INSERT INTO item_reach (tenant, item, level, person, start_ms, end_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![tenant, item, level, person, start, end])?;
-                count_day(conn, tenant, item, level, start, end, 1)?;
-            }
+        }
+    }
+    for (activity, d) in closers {
+        if d.iter().any(|x| *x != 0) {
+            count_closer(conn, tenant, item, activity, &d)?;
+        }
+    }
+    for (day, d) in days {
+        if d.iter().any(|x| *x != 0) {
+            count_day(conn, tenant, item, day, &d)?;
         }
     }
     Ok(())
@@ -396,62 +408,74 @@ fn count_bucket(
     Ok(())
 }
 
+/// Moves an activity's counts: learners of levels 1–5, then their reached counts.
 fn count_closer(
     conn: &Connection,
     tenant: TenantId,
     item: &str,
-    level: i64,
     activity: &str,
-    learners: i64,
-    reached: i64,
+    d: &[i64; 2 * LEVELS],
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO item_closers (tenant, item, level, activity, learners, reached)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (tenant, item, level, activity) DO UPDATE SET
-             learners = learners + excluded.learners, reached = reached + excluded.reached",
+        "INSERT INTO item_closers (tenant, item, activity, learners_1, learners_2, learners_3,
+             learners_4, learners_5, reached_1, reached_2, reached_3, reached_4, reached_5)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (tenant, item, activity) DO UPDATE SET
+             learners_1 = learners_1 + excluded.learners_1,
+             learners_2 = learners_2 + excluded.learners_2,
+             learners_3 = learners_3 + excluded.learners_3,
+             learners_4 = learners_4 + excluded.learners_4,
+             learners_5 = learners_5 + excluded.learners_5,
+             reached_1 = reached_1 + excluded.reached_1,
+             reached_2 = reached_2 + excluded.reached_2,
+             reached_3 = reached_3 + excluded.reached_3,
+             reached_4 = reached_4 + excluded.reached_4,
+             reached_5 = reached_5 + excluded.reached_5",
     )?
-    .execute(params![tenant, item, level, activity, learners, reached])?;
-    if learners < 0 {
+    .execute(params![
+        tenant, item, activity, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9]
+    ])?;
+    if d[..LEVELS].iter().any(|x| *x < 0) {
         conn.prepare_cached(
-            "DELETE FROM item_closers
-             WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND activity = ?4 AND learners <= 0",
+            "DELETE FROM item_closers WHERE tenant = ?1 AND item = ?2 AND activity = ?3
+             AND learners_1 <= 0 AND learners_2 <= 0 AND learners_3 <= 0 AND learners_4 <= 0
+             AND learners_5 <= 0",
         )?
-        .execute(params![tenant, item, level, activity])?;
+        .execute(params![tenant, item, activity])?;
     }
     Ok(())
 }
 
-/// Counts a span's start on its day and its end on its (a lasting span has no end day).
+/// Moves a day's counts: spans of levels 1–5 starting on it, then ending on it.
 fn count_day(
     conn: &Connection,
     tenant: TenantId,
     item: &str,
-    level: i64,
-    start: i64,
-    end: i64,
-    sign: i64,
+    day: i64,
+    d: &[i64; 2 * LEVELS],
 ) -> rusqlite::Result<()> {
-    let add = |day: i64, starts: i64, ends: i64| -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO item_reach_days (tenant, item, day, starts_1, starts_2, starts_3,
+             starts_4, starts_5, ends_1, ends_2, ends_3, ends_4, ends_5)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (tenant, item, day) DO UPDATE SET
+             starts_1 = starts_1 + excluded.starts_1, starts_2 = starts_2 + excluded.starts_2,
+             starts_3 = starts_3 + excluded.starts_3, starts_4 = starts_4 + excluded.starts_4,
+             starts_5 = starts_5 + excluded.starts_5, ends_1 = ends_1 + excluded.ends_1,
+             ends_2 = ends_2 + excluded.ends_2, ends_3 = ends_3 + excluded.ends_3,
+             ends_4 = ends_4 + excluded.ends_4, ends_5 = ends_5 + excluded.ends_5",
+    )?
+    .execute(params![
+        tenant, item, day, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9]
+    ])?;
+    if d.iter().any(|x| *x < 0) {
         conn.prepare_cached(
-            "INSERT INTO item_reach_days (tenant, item, level, day, starts, ends)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (tenant, item, level, day) DO UPDATE SET
-                 starts = starts + excluded.starts, ends = ends + excluded.ends",
+            "DELETE FROM item_reach_days WHERE tenant = ?1 AND item = ?2 AND day = ?3
+             AND starts_1 = 0 AND starts_2 = 0 AND starts_3 = 0 AND starts_4 = 0
+             AND starts_5 = 0 AND ends_1 = 0 AND ends_2 = 0 AND ends_3 = 0 AND ends_4 = 0
+             AND ends_5 = 0",
         )?
-        .execute(params![tenant, item, level, day, starts, ends])?;
-        if sign < 0 {
-            conn.prepare_cached(
-                "DELETE FROM item_reach_days WHERE tenant = ?1 AND item = ?2 AND level = ?3
-                 AND day = ?4 AND starts <= 0 AND ends <= 0",
-            )?
-            .execute(params![tenant, item, level, day])?;
-        }
-        Ok(())
-    };
-    add(start.div_euclid(DAY_MILLIS), sign, 0)?;
-    if end != FOREVER {
-        add(end.div_euclid(DAY_MILLIS), 0, sign)?;
+        .execute(params![tenant, item, day])?;
     }
     Ok(())
 }
@@ -612,16 +636,16 @@ pub(in crate::store::sqlite) fn figures(
         let day = t.div_euclid(DAY_MILLIS);
         let (starts, ends): (i64, i64) = conn
             .prepare_cached(&format!(
-                "SELECT total(starts), total(ends) FROM {db}.item_reach_days
-                 WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND day < ?4"
+                "SELECT total(starts_{level}), total(ends_{level}) FROM {db}.item_reach_days
+                 WHERE tenant = ?1 AND item = ?2 AND day < ?3"
             ))?
-            .query_row(params![tenant, item, level, day], |r| {
+            .query_row(params![tenant, item, day], |r| {
                 Ok((r.get::<_, f64>(0)? as i64, r.get::<_, f64>(1)? as i64))
             })?;
         let day_start = day * DAY_MILLIS;
         let started: i64 = conn
             .prepare_cached(&format!(
-                "SELECT count(*) FROM {db}.item_reach INDEXED BY item_reach_starts
+                "SELECT count(*) FROM {db}.item_reach
                  WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND start_ms BETWEEN ?4 AND ?5"
             ))?
             .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
@@ -635,10 +659,10 @@ pub(in crate::store::sqlite) fn figures(
     }
     let closers = conn
         .prepare_cached(&format!(
-            "SELECT activity, learners, reached FROM {db}.item_closers
-             WHERE tenant = ?1 AND item = ?2 AND level = ?3"
+            "SELECT activity, learners_{level}, reached_{level} FROM {db}.item_closers
+             WHERE tenant = ?1 AND item = ?2 AND learners_{level} > 0"
         ))?
-        .query_map(params![tenant, item, level], |r| {
+        .query_map(params![tenant, item], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
