@@ -715,7 +715,7 @@ mod tests {
                 if e != FOREVER {
                     let upto: f64 = steps
                         .iter()
-                        .filter(|x| x.at_ms <= e - 1)
+                        .filter(|x| x.at_ms < e)
                         .map(|x| x.normalized)
                         .sum();
                     assert!(scale.level_at(upto, e - 1) >= level_no);
