@@ -443,7 +443,6 @@ impl Evidence {
         let needs = &opportunity.needs;
         let w = self.weights();
         let wanted = offset + limit;
-        let needed: HashSet<&str> = needs.iter().map(|n| n.item.as_str()).collect();
         // Sorted reads of each need's best sums, deeper each round. A person named in them
         // has an exact fit once each of their needs is known: read in that need's list, or
         // absent from a list read to its end, or else from one batched read of their sums
@@ -482,29 +481,80 @@ impl Evidence {
                     rows.push(s);
                 }
             }
-            let unknown: Vec<String> =
-                seen.iter()
-                    .filter(|p| !fetched.contains_key(*p))
-                    .filter(|p| {
-                        let rows = listed.get(*p).map_or(&[][..], Vec::as_slice);
-                        needs.iter().enumerate().any(|(n, need)| {
-                            !exhausted[n] && !rows.iter().any(|r| r.item == need.item)
+            // Everyone whose every need is known already ranks exactly; someone still
+            // unknown on a need is read only if their best case (a list's last score for
+            // each need they are missing from) could reach the page as it stands.
+            let complete = |p: &String| {
+                fetched.contains_key(p) || {
+                    let rows = listed.get(p).map_or(&[][..], Vec::as_slice);
+                    needs
+                        .iter()
+                        .enumerate()
+                        .all(|(n, need)| exhausted[n] || rows.iter().any(|r| r.item == need.item))
+                }
+            };
+            let known: Vec<PersonItem> = seen
+                .iter()
+                .filter(|p| complete(p))
+                .flat_map(|p| {
+                    fetched
+                        .get(p)
+                        .or_else(|| listed.get(p))
+                        .map_or(&[][..], Vec::as_slice)
+                })
+                .cloned()
+                .collect();
+            let mut fits: Vec<f64> = self
+                .standings(needs, &known, opts.now_millis)
+                .iter()
+                .map(|s| s.fit)
+                .collect();
+            fits.sort_by(|a, b| b.total_cmp(a));
+            let page_floor = match wanted {
+                0 => f64::INFINITY,
+                n => fits
+                    .get(n as usize - 1)
+                    .copied()
+                    .unwrap_or(f64::NEG_INFINITY),
+            };
+            let unknown: Vec<String> = seen
+                .iter()
+                .filter(|p| !complete(p))
+                .filter(|p| {
+                    let rows = listed.get(*p).map_or(&[][..], Vec::as_slice);
+                    let best = needs
+                        .iter()
+                        .enumerate()
+                        .map(|(n, need)| {
+                            let score = rows
+                                .iter()
+                                .find(|r| r.item == need.item)
+                                .map_or(floor[n], |r| w.score_at(r.normalized, opts.now_millis));
+                            progress(w, score, need.level)
                         })
-                    })
-                    .cloned()
-                    .collect();
+                        .sum::<f64>()
+                        / needs.len().max(1) as f64;
+                    best >= page_floor
+                })
+                .cloned()
+                .collect();
             if !unknown.is_empty() {
                 for person in &unknown {
                     fetched.insert(person.clone(), Vec::new());
                 }
-                for s in self.store().evidence.person_items(tenant, &unknown).await? {
-                    if needed.contains(s.item.as_str()) {
-                        if let Some(rows) = fetched.get_mut(&s.person) {
-                            rows.push(s);
-                        }
+                let items: Vec<String> = needs.iter().map(|n| n.item.clone()).collect();
+                for s in self
+                    .store()
+                    .evidence
+                    .person_sums(tenant, &unknown, &items)
+                    .await?
+                {
+                    if let Some(rows) = fetched.get_mut(&s.person) {
+                        rows.push(s);
                     }
                 }
             }
+            // Those left unknown cannot reach the page; they rank below it on what is known.
             let sums: Vec<PersonItem> = seen
                 .iter()
                 .flat_map(|p| {

@@ -235,6 +235,17 @@ pub trait EvidenceStore: Send + Sync {
         tenant: TenantId,
         people: &[String],
     ) -> StoreResult<Vec<PersonItem>>;
+    /// The sums of these people for these items only.
+    async fn person_sums(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<PersonItem>> {
+        let mut sums = self.person_items(tenant, people).await?;
+        sums.retain(|s| items.contains(&s.item));
+        Ok(sums)
+    }
     /// People by their evidence sum for an item, highest first.
     async fn ranked(
         &self,

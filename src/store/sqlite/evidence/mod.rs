@@ -197,6 +197,35 @@ impl EvidenceStore for SqliteStore {
         .await
     }
 
+    async fn person_sums(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<PersonItem>> {
+        let scope = Scope::People(people);
+        let (people, items) = (people.to_vec(), items.to_vec());
+        self.read_evidence_of(tenant, scope, move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT person, item, normalized, evidence, first_ms, last_ms
+                 FROM derived.person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+            )?;
+            let mut out = Vec::new();
+            for person in &people {
+                for item in &items {
+                    if let Some(row) = stmt
+                        .query_row(params![tenant, person, item], person_item)
+                        .optional()?
+                    {
+                        out.push(row);
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn ranked(
         &self,
         tenant: TenantId,
