@@ -38,6 +38,7 @@ impl Application {
         let options = StoreOptions {
             write_queue: settings.write_queue,
             sqlite_cache_mib: settings.sqlite_cache_mib,
+            levels: Some(settings.evidence.scale()),
         };
         let store = Store::open_with(&settings.store, options)
             .await

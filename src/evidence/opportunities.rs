@@ -9,9 +9,12 @@
 //! more needs met, then to the most recent evidence.
 //!
 //! Candidates are found without reading everyone: for each need the store ranks people by
-//! their sum (an index), the best `k` of each need make the pool, and someone outside the
-//! pool has at most the `k`-th score on every need — so when the pool's answer page fits at
-//! least that well the page is exact, and otherwise `k` grows.
+//! their sum (an index), the best `k` of each need are read, and everyone they name has
+//! their sums for every need read too (one batched read per round), so each person seen
+//! has an exact fit. Someone not seen has at most the `k`-th score on every need — so when
+//! the page's last exact fit is at least that bound the page is exact, and otherwise `k`
+//! grows (reading only the next stretch of each list). The page's evidence rows are then
+//! read in one batch, and its people's identities concurrently.
 
 use std::collections::{HashMap, HashSet};
 
@@ -440,98 +443,195 @@ impl Evidence {
         let needs = &opportunity.needs;
         let w = self.weights();
         let wanted = offset + limit;
+        // Sorted reads of each need's best sums, deeper each round. A person named in them
+        // has an exact fit once each of their needs is known: read in that need's list, or
+        // absent from a list read to its end, or else from one batched read of their sums
+        // (the people still unknown in the round). Someone not seen in any list has at most
+        // each list's last score read, which bounds their fit: once the page's last exact
+        // fit reaches that bound, no unseen person can displace it.
         let mut k = (2 * wanted).clamp(64, MAX_POOL);
-        let (chosen, more) = loop {
-            // Sorted reads only: each need's best `k` sums. Someone missing from a need's
-            // list has at most its `k`-th score there (0 once the list is exhausted).
-            let mut known: HashMap<String, Vec<Option<f64>>> = HashMap::new();
-            let mut ceiling = Vec::with_capacity(needs.len());
-            let mut exhausted = true;
+        let mut read = vec![0u64; needs.len()];
+        let mut exhausted = vec![false; needs.len()];
+        let mut floor = vec![0.0f64; needs.len()];
+        // Everyone with a positive sum in a list read, in the order first seen.
+        let mut seen: Vec<String> = Vec::new();
+        let mut listed: HashMap<String, Vec<PersonItem>> = HashMap::new();
+        let mut fetched: HashMap<String, Vec<PersonItem>> = HashMap::new();
+        let (ranked, more) = loop {
             for (n, need) in needs.iter().enumerate() {
+                if exhausted[n] {
+                    continue;
+                }
                 let top = self
                     .store()
                     .evidence
-                    .ranked(tenant, &need.item, 0, k)
+                    .ranked(tenant, &need.item, read[n], k - read[n])
                     .await?;
-                let full = top.len() as u64 == k;
-                exhausted &= !full;
-                ceiling.push(match top.last() {
-                    Some(s) if full => w.score_at(s.normalized, opts.now_millis).max(0.0),
+                exhausted[n] = (top.len() as u64) < k - read[n];
+                read[n] = k;
+                floor[n] = match top.last() {
+                    Some(s) if !exhausted[n] => w.score_at(s.normalized, opts.now_millis).max(0.0),
                     _ => 0.0,
-                });
-                for s in top.into_iter().filter(|s| s.normalized > 0.0) {
-                    known
-                        .entry(s.person)
-                        .or_insert_with(|| vec![None; needs.len()])[n] =
-                        Some(w.score_at(s.normalized, opts.now_millis));
+                };
+                for s in top {
+                    let rows = listed.entry(s.person.clone()).or_default();
+                    if s.normalized > 0.0 && !rows.iter().any(|r| r.normalized > 0.0) {
+                        seen.push(s.person.clone());
+                    }
+                    rows.push(s);
                 }
             }
-            let mean = |parts: &mut dyn Iterator<Item = f64>| {
-                parts.sum::<f64>() / needs.len().max(1) as f64
+            // Everyone whose every need is known already ranks exactly; someone still
+            // unknown on a need is read only if their best case (a list's last score for
+            // each need they are missing from) could reach the page as it stands.
+            let complete = |p: &String| {
+                fetched.contains_key(p) || {
+                    let rows = listed.get(p).map_or(&[][..], Vec::as_slice);
+                    needs
+                        .iter()
+                        .enumerate()
+                        .all(|(n, need)| exhausted[n] || rows.iter().any(|r| r.item == need.item))
+                }
             };
-            let bounds = |scores: &[Option<f64>], missing: &dyn Fn(usize) -> f64| {
-                mean(&mut needs.iter().enumerate().map(|(n, need)| {
-                    progress(w, scores[n].unwrap_or_else(|| missing(n)), need.level)
-                }))
-            };
-            let unseen = mean(
-                &mut needs
-                    .iter()
-                    .zip(&ceiling)
-                    .map(|(need, c)| progress(w, *c, need.level)),
-            );
-            let mut people: Vec<(String, f64, f64)> = known
+            let known: Vec<PersonItem> = seen
                 .iter()
-                .map(|(p, scores)| {
-                    let low = bounds(scores, &|_| 0.0);
-                    let high = bounds(scores, &|n| ceiling[n]);
-                    (p.clone(), low, high)
+                .filter(|p| complete(p))
+                .flat_map(|p| {
+                    fetched
+                        .get(p)
+                        .or_else(|| listed.get(p))
+                        .map_or(&[][..], Vec::as_slice)
                 })
-                .filter(|(_, _, high)| *high > 0.0)
+                .cloned()
                 .collect();
-            people.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            let cut = (wanted as usize).min(people.len());
-            let floor = people.get(cut.saturating_sub(1)).map_or(0.0, |p| p.1);
-            let rest_high = people[cut..]
+            let mut fits: Vec<f64> = self
+                .standings(needs, &known, opts.now_millis)
                 .iter()
-                .map(|p| p.2)
-                .fold(if exhausted { 0.0 } else { unseen }, f64::max);
-            let more = people.len() > cut || (!exhausted && unseen > 0.0);
-            if exhausted || (cut == wanted as usize && floor >= rest_high) || k >= MAX_POOL {
-                // The first `wanted` are the best; their exact sums decide their order.
-                let chosen: Vec<String> = people.into_iter().take(cut).map(|p| p.0).collect();
-                break (chosen, more);
+                .map(|s| s.fit)
+                .collect();
+            fits.sort_by(|a, b| b.total_cmp(a));
+            let page_floor = match wanted {
+                0 => f64::INFINITY,
+                n => fits
+                    .get(n as usize - 1)
+                    .copied()
+                    .unwrap_or(f64::NEG_INFINITY),
+            };
+            let unknown: Vec<String> = seen
+                .iter()
+                .filter(|p| !complete(p))
+                .filter(|p| {
+                    let rows = listed.get(*p).map_or(&[][..], Vec::as_slice);
+                    let best = needs
+                        .iter()
+                        .enumerate()
+                        .map(|(n, need)| {
+                            let score = rows
+                                .iter()
+                                .find(|r| r.item == need.item)
+                                .map_or(floor[n], |r| w.score_at(r.normalized, opts.now_millis));
+                            progress(w, score, need.level)
+                        })
+                        .sum::<f64>()
+                        / needs.len().max(1) as f64;
+                    best >= page_floor
+                })
+                .cloned()
+                .collect();
+            if !unknown.is_empty() {
+                for person in &unknown {
+                    fetched.insert(person.clone(), Vec::new());
+                }
+                let items: Vec<String> = needs.iter().map(|n| n.item.clone()).collect();
+                for s in self
+                    .store()
+                    .evidence
+                    .person_sums(tenant, &unknown, &items)
+                    .await?
+                {
+                    if let Some(rows) = fetched.get_mut(&s.person) {
+                        rows.push(s);
+                    }
+                }
+            }
+            // Those left unknown cannot reach the page; they rank below it on what is known.
+            let sums: Vec<PersonItem> = seen
+                .iter()
+                .flat_map(|p| {
+                    fetched
+                        .get(p)
+                        .or_else(|| listed.get(p))
+                        .map_or(&[][..], Vec::as_slice)
+                })
+                .cloned()
+                .collect();
+            let mut ranked: Vec<Standing> = self
+                .standings(needs, &sums, opts.now_millis)
+                .into_iter()
+                .filter(|s| s.fit > 0.0)
+                .collect();
+            ranked.sort_by(|a, b| {
+                b.fit
+                    .total_cmp(&a.fit)
+                    .then(b.met.cmp(&a.met))
+                    .then(b.last_millis.cmp(&a.last_millis))
+                    .then_with(|| a.person.cmp(&b.person))
+            });
+            let done = exhausted.iter().all(|e| *e);
+            let unseen = needs
+                .iter()
+                .zip(&floor)
+                .map(|(need, c)| progress(w, *c, need.level))
+                .sum::<f64>()
+                / needs.len().max(1) as f64;
+            let last = match wanted {
+                0 => Some(f64::INFINITY),
+                n => ranked.get(n as usize - 1).map(|s| s.fit),
+            };
+            if done || last.is_some_and(|f| f >= unseen) || k >= MAX_POOL {
+                let more = ranked.len() as u64 > wanted || (!done && unseen > 0.0);
+                break (ranked, more);
             }
             k = (k * 4).min(MAX_POOL);
         };
-        let sums = self.store().evidence.person_items(tenant, &chosen).await?;
-        let mut ranked: Vec<Standing> = self
-            .standings(needs, &sums, opts.now_millis)
-            .into_iter()
-            .filter(|s| s.fit > 0.0)
-            .collect();
-        ranked.sort_by(|a, b| {
-            b.fit
-                .total_cmp(&a.fit)
-                .then(b.met.cmp(&a.met))
-                .then(b.last_millis.cmp(&a.last_millis))
-                .then_with(|| a.person.cmp(&b.person))
-        });
-        let mut candidates = Vec::new();
-        for (n, standing) in ranked
+        let page: Vec<Standing> = ranked
             .into_iter()
             .skip(offset as usize)
             .take(limit as usize)
-            .enumerate()
-        {
-            let rows = self.need_rows(tenant, &standing.person, needs).await?;
-            let (agent, name) = self.identity_of(tenant, &standing.person, &rows).await?;
+            .collect();
+        // One read for the page's rows, then each person's identity, concurrently.
+        let people: Vec<String> = page.iter().map(|s| s.person.clone()).collect();
+        let items: Vec<String> = needs.iter().map(|n| n.item.clone()).collect();
+        let all_rows = self
+            .store()
+            .evidence
+            .people_evidence(tenant, &people, &items)
+            .await?;
+        let mut rows_of: HashMap<&str, Vec<EvidenceRow>> = HashMap::new();
+        for row in &all_rows {
+            rows_of
+                .entry(row.person.as_str())
+                .or_default()
+                .push(row.clone());
+        }
+        let identities = futures_util::future::try_join_all(page.iter().map(|standing| {
+            let rows = rows_of
+                .get(standing.person.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            self.identity_of(tenant, &standing.person, rows)
+        }))
+        .await?;
+        let mut candidates = Vec::with_capacity(page.len());
+        for (n, (standing, (agent, name))) in page.into_iter().zip(identities).enumerate() {
+            let rows = rows_of
+                .get(standing.person.as_str())
+                .map_or(&[][..], Vec::as_slice);
             candidates.push(Candidate {
                 rank: offset + n as u64 + 1,
+                fit: self.fit(&tagger, needs, rows, opts),
                 person: standing.person,
                 agent,
                 name,
-                fit: self.fit(&tagger, needs, &rows, opts),
             });
         }
         Ok(Candidates {
@@ -540,25 +640,6 @@ impl Evidence {
             candidates,
             next_offset: more.then_some(wanted),
         })
-    }
-
-    /// A person's evidence rows for the needs' items.
-    async fn need_rows(
-        &self,
-        tenant: TenantId,
-        person: &str,
-        needs: &[Need],
-    ) -> EvidenceResult<Vec<EvidenceRow>> {
-        let mut rows = Vec::new();
-        for need in needs {
-            rows.extend(
-                self.store()
-                    .evidence
-                    .person_evidence(tenant, person, Some(&need.item))
-                    .await?,
-            );
-        }
-        Ok(rows)
     }
 
     /// One identity of a person as an Agent, and a name it was given in statements.

@@ -144,6 +144,18 @@ impl Evidence {
                 .await?
         };
         let by_item: HashMap<&str, &ForGap> = gaps.iter().map(|g| (g.item.as_str(), g)).collect();
+        // Each item's closers by activity, looked up once per pick and gap.
+        let closers: HashMap<(&str, &str), (u64, u64)> = figures
+            .iter()
+            .flat_map(|(item, f)| {
+                f.closers.iter().map(move |c| {
+                    (
+                        (item.as_str(), c.activity.as_str()),
+                        (c.learners, c.reached),
+                    )
+                })
+            })
+            .collect();
         let mut out: Vec<Recommendation> = picks
             .into_iter()
             .map(|(activity, pick)| {
@@ -154,10 +166,10 @@ impl Evidence {
                     let Some(gap) = by_item.get(item.as_str()) else {
                         continue;
                     };
-                    let closer = figures
-                        .get(item)
-                        .and_then(|f| f.closers.iter().find(|c| c.activity == activity));
-                    let (learners, reached) = closer.map_or((0, 0), |c| (c.learners, c.reached));
+                    let (learners, reached) = closers
+                        .get(&(item.as_str(), activity.as_str()))
+                        .copied()
+                        .unwrap_or((0, 0));
                     helped.learners += learners;
                     helped.reached += reached;
                     let rate = reached as f64 / learners.max(1) as f64;

@@ -2,14 +2,16 @@
 //! level, the total gap in levels, how coverage moved over the last 90 and 365 days, and
 //! the activities that most often closed the gap for others.
 //!
-//! How it stays fast on a large tenant: nothing reads profiles. The population is a count
-//! on the per-person sums, and each item's figures come from one pass over the evidence
-//! rows of the role's items (person, activity, time and normalized weight only), ordered
-//! by person and time: walking a person's rows gives their running score, so their level
-//! now, then (90 and 365 days ago) and the activities they did while still below the
-//! target, and whether they went on to reach it. An item's figures are kept until the
-//! tenant's evidence changes (the store's evidence version) or for a minute at most, so an
-//! asked-again role costs one version read; the recommendations reuse them.
+//! How it stays fast on a large tenant: nothing reads profiles. Each item's figures come
+//! from a walk of a person's evidence rows for it in time order: their running score gives
+//! their level now, then (90 and 365 days ago), the activities they did while still below
+//! the target, and whether they went on to reach it. Over everyone, the store keeps what
+//! those walks add up to as evidence is applied (`OpportunityStore::level_figures`: on
+//! SQLite, per-item aggregates by level that the evidence thread updates for each person
+//! and item it touches), so an answer is a few index reads; a store without them (MongoDB)
+//! and a team's figures walk the rows of the items at the asking, one pass for all of them,
+//! and keep the result until the tenant's evidence changes (the store's evidence version)
+//! or for a minute at most. The recommendations reuse the same figures.
 //!
 //! Without `team`, the people are everyone with evidence in the tenant (lrsgate does not
 //! assign roles to people; the role says what to measure against); with it, the team's
@@ -60,6 +62,34 @@ pub struct ItemFigures {
     pub reached_365: u64,
     /// Every activity done while below the target, with its counts (`name` unset).
     pub closers: Vec<Closer>,
+}
+
+/// An item's figures against a target level, however they were found: from the store's
+/// aggregates, or by walking the rows (`figures`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetFigures {
+    /// People with evidence for the item.
+    pub people: u64,
+    /// People at level `l` or above now, at `l - 1`, for `l` from 1 to the target.
+    pub at_least: Vec<u64>,
+    pub reached_90: u64,
+    pub reached_365: u64,
+    /// Every activity done while below the target, with its counts (`name` unset).
+    pub closers: Vec<Closer>,
+}
+
+impl ItemFigures {
+    fn for_target(&self, target: u8) -> TargetFigures {
+        TargetFigures {
+            people: self.levels.len() as u64,
+            at_least: (1..=target)
+                .map(|l| self.levels.values().filter(|v| **v >= l).count() as u64)
+                .collect(),
+            reached_90: self.reached_90,
+            reached_365: self.reached_365,
+            closers: self.closers.clone(),
+        }
+    }
 }
 
 /// Walks the rows of one item (by person, then time) against a target level.
@@ -129,7 +159,7 @@ pub fn figures(
 /// Tenant, item, target level, team, and the day the figures are computed for.
 type Key = (TenantId, String, u8, Option<String>, i64);
 /// When figures were computed, on which evidence version.
-type Entry = (Instant, i64, Arc<ItemFigures>);
+type Entry = (Instant, i64, Arc<TargetFigures>);
 
 /// Figures computed lately, by tenant, item, target level and team.
 #[derive(Default)]
@@ -139,7 +169,7 @@ pub struct FigureCache {
 }
 
 impl FigureCache {
-    fn get(&self, key: &Key, version: i64) -> Option<Arc<ItemFigures>> {
+    fn get(&self, key: &Key, version: i64) -> Option<Arc<TargetFigures>> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(key)
@@ -147,7 +177,7 @@ impl FigureCache {
             .map(|(_, _, f)| f.clone())
     }
 
-    fn put(&self, key: Key, version: i64, figures: Arc<ItemFigures>) {
+    fn put(&self, key: Key, version: i64, figures: Arc<TargetFigures>) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -205,14 +235,51 @@ impl Evidence {
     }
 
     /// The figures of `items` (with their target levels) over everyone, or over `people`
-    /// of `team`; cached by evidence version.
+    /// of `team`. Over everyone they come from the aggregates the store keeps up to date
+    /// as evidence is applied, when it keeps them (SQLite); otherwise from a walk of the
+    /// items' rows, kept until the evidence version changes.
     pub(super) async fn item_figures(
         &self,
         tenant: TenantId,
         items: &[(String, u8)],
         team: Option<(&str, &[String])>,
         now_millis: i64,
-    ) -> EvidenceResult<HashMap<String, Arc<ItemFigures>>> {
+    ) -> EvidenceResult<HashMap<String, Arc<TargetFigures>>> {
+        if team.is_none() {
+            let then = [now_millis - 90 * DAY_MILLIS, now_millis - 365 * DAY_MILLIS];
+            let kept = self
+                .store()
+                .opportunities
+                .level_figures(tenant, &self.weights().scale(), items, now_millis, &then)
+                .await?;
+            if let Some(kept) = kept {
+                return Ok(items
+                    .iter()
+                    .zip(kept)
+                    .map(|((item, _), f)| {
+                        let closers = f
+                            .closers
+                            .into_iter()
+                            .map(|(activity, learners, reached)| Closer {
+                                activity,
+                                name: None,
+                                learners,
+                                reached,
+                                success_rate: reached as f64 / learners.max(1) as f64,
+                            })
+                            .collect();
+                        let figures = TargetFigures {
+                            people: f.people,
+                            at_least: f.at_least,
+                            reached_90: f.reached_then.first().copied().unwrap_or(0),
+                            reached_365: f.reached_then.get(1).copied().unwrap_or(0),
+                            closers,
+                        };
+                        (item.clone(), Arc::new(figures))
+                    })
+                    .collect());
+            }
+        }
         let version = self.store().opportunities.evidence_version(tenant).await?;
         let team_id = team.map(|(id, _)| id.to_owned());
         let day = now_millis.div_euclid(DAY_MILLIS);
@@ -238,7 +305,7 @@ impl Evidence {
             .await?;
         for (item, target) in missing {
             let mine: Vec<&TimelineRow> = rows.iter().filter(|r| r.item == item).collect();
-            let f = Arc::new(figures(&mine, target, self.weights(), now_millis));
+            let f = Arc::new(figures(&mine, target, self.weights(), now_millis).for_target(target));
             self.cache().put(
                 (tenant, item.clone(), target, team_id.clone(), day),
                 version,
@@ -310,15 +377,20 @@ impl Evidence {
         let mut items = Vec::with_capacity(page.len());
         for (item, target) in page {
             let f = figures.get(&item).cloned().unwrap_or_default();
-            let at_level = f.levels.values().filter(|l| **l >= target).count() as u64;
+            let at_least = |level: u8| {
+                f.at_least
+                    .get(usize::from(level).saturating_sub(1))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            let at_level = at_least(target);
             let below = people.saturating_sub(at_level);
-            let with_evidence_below: u64 = f
-                .levels
-                .values()
-                .filter(|l| **l < target)
-                .map(|l| u64::from(target - l))
+            // Someone with evidence at level l < target is short by target − l: once for
+            // each level above theirs up to the target.
+            let with_evidence_below: u64 = (1..=target)
+                .map(|l| f.people.saturating_sub(at_least(l)))
                 .sum();
-            let without_evidence = people.saturating_sub(f.levels.len() as u64);
+            let without_evidence = people.saturating_sub(f.people);
             let share = |n: u64| n as f64 / people.max(1) as f64;
             let mut closers: Vec<Closer> = f
                 .closers

@@ -32,8 +32,7 @@ use serde_json::Value;
 
 pub use crate::store::evidence::Weight;
 
-/// The moment normalized sums are expressed at (2020-01-01T00:00:00Z, Unix ms).
-pub const EPOCH_MILLIS: i64 = 1_577_836_800_000;
+pub use crate::store::evidence::{LevelScale, EPOCH_MILLIS};
 
 const DAY_MILLIS: f64 = 86_400_000.0;
 
@@ -189,8 +188,12 @@ impl EvidenceWeights {
         progress.clamp(0.0, 1.0).powf(self.video_progress_exponent)
     }
 
-    fn half_lives_since_epoch(&self, millis: i64) -> f64 {
-        (millis - EPOCH_MILLIS) as f64 / DAY_MILLIS / self.half_life_days
+    /// The half-life and level thresholds, whose arithmetic the store shares.
+    pub fn scale(&self) -> LevelScale {
+        LevelScale {
+            half_life_days: self.half_life_days,
+            level_from: self.level_from,
+        }
     }
 
     /// What is left of a weight after `age_millis`: 2^(−age / half-life).
@@ -200,32 +203,22 @@ impl EvidenceWeights {
 
     /// A weight at `at_millis` expressed at the epoch, for sums that rank without decaying.
     pub fn normalized(&self, value: f64, at_millis: i64) -> f64 {
-        value * self.half_lives_since_epoch(at_millis).exp2()
+        self.scale().normalized(value, at_millis)
     }
 
     /// What a normalized sum is worth at `now_millis`.
     pub fn score_at(&self, normalized: f64, now_millis: i64) -> f64 {
-        normalized * (-self.half_lives_since_epoch(now_millis)).exp2()
+        self.scale().score_at(normalized, now_millis)
     }
 
     /// The score a level (1–5) starts at; level 1 is any positive score.
     pub fn level_start(&self, level: u8) -> f64 {
-        match level {
-            0 | 1 => 0.0,
-            l => self.level_from[usize::from(l.min(5)) - 2],
-        }
+        self.scale().level_start(level)
     }
 
     /// The level (0–5) a decayed score reaches.
     pub fn level(&self, score: f64) -> u8 {
-        if score <= 0.0 {
-            return 0;
-        }
-        1 + self
-            .level_from
-            .iter()
-            .filter(|from| score >= **from)
-            .count() as u8
+        self.scale().level(score)
     }
 }
 

@@ -13,6 +13,71 @@ use serde::{Deserialize, Serialize};
 
 use super::{StoreResult, TenantId};
 
+/// The moment normalized sums are expressed at (2020-01-01T00:00:00Z, Unix ms).
+pub const EPOCH_MILLIS: i64 = 1_577_836_800_000;
+
+const DAY_MILLIS: f64 = 86_400_000.0;
+
+/// How sums become levels: the half-life evidence decays with and the decayed score each
+/// level from 2 to 5 starts at (any positive score is level 1). The evidence weights own
+/// these numbers; the store keeps aggregates by level (`upskilling_figures`), so it knows
+/// them too, and this is the one place their arithmetic is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelScale {
+    pub half_life_days: f64,
+    pub level_from: [f64; 4],
+}
+
+impl Default for LevelScale {
+    fn default() -> Self {
+        LevelScale {
+            half_life_days: 365.0,
+            level_from: [1.0, 2.5, 5.0, 8.0],
+        }
+    }
+}
+
+impl LevelScale {
+    fn half_lives_since_epoch(&self, millis: i64) -> f64 {
+        (millis - EPOCH_MILLIS) as f64 / DAY_MILLIS / self.half_life_days
+    }
+
+    /// A weight at `at_millis` expressed at the epoch.
+    pub fn normalized(&self, value: f64, at_millis: i64) -> f64 {
+        value * self.half_lives_since_epoch(at_millis).exp2()
+    }
+
+    /// What a normalized sum is worth at `now_millis`.
+    pub fn score_at(&self, normalized: f64, now_millis: i64) -> f64 {
+        normalized * (-self.half_lives_since_epoch(now_millis)).exp2()
+    }
+
+    /// The score a level (1–5) starts at; level 1 is any positive score.
+    pub fn level_start(&self, level: u8) -> f64 {
+        match level {
+            0 | 1 => 0.0,
+            l => self.level_from[usize::from(l.min(5)) - 2],
+        }
+    }
+
+    /// The level (0–5) a decayed score reaches.
+    pub fn level(&self, score: f64) -> u8 {
+        if score <= 0.0 {
+            return 0;
+        }
+        1 + self
+            .level_from
+            .iter()
+            .filter(|from| score >= **from)
+            .count() as u8
+    }
+
+    /// The level a normalized sum stands at, at `at_millis`.
+    pub fn level_at(&self, normalized: f64, at_millis: i64) -> u8 {
+        self.level(self.score_at(normalized, at_millis))
+    }
+}
+
 /// One statement's evidence for one item.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvidenceItem {
@@ -156,12 +221,31 @@ pub trait EvidenceStore: Send + Sync {
         person: &str,
         item: Option<&str>,
     ) -> StoreResult<Vec<EvidenceRow>>;
+    /// The evidence of these people for these items, by person, then item (each in the
+    /// order given), then newest first: one read for many people and items.
+    async fn people_evidence(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<EvidenceRow>>;
     /// The evidence sums of these people, every item.
     async fn person_items(
         &self,
         tenant: TenantId,
         people: &[String],
     ) -> StoreResult<Vec<PersonItem>>;
+    /// The sums of these people for these items only.
+    async fn person_sums(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<PersonItem>> {
+        let mut sums = self.person_items(tenant, people).await?;
+        sums.retain(|s| items.contains(&s.item));
+        Ok(sums)
+    }
     /// People by their evidence sum for an item, highest first.
     async fn ranked(
         &self,

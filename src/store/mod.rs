@@ -406,6 +406,9 @@ pub struct StoreOptions {
     pub write_queue: usize,
     /// The SQLite page caches' budget across all connections, in MiB.
     pub sqlite_cache_mib: u32,
+    /// The levels the SQLite evidence file's upskilling aggregates follow (the evidence
+    /// weights'); None keeps the ones they were built with.
+    pub levels: Option<evidence::LevelScale>,
 }
 
 impl Default for StoreOptions {
@@ -413,6 +416,7 @@ impl Default for StoreOptions {
         StoreOptions {
             write_queue: sqlite::writer::DEFAULT_CAPACITY,
             sqlite_cache_mib: sqlite::DEFAULT_CACHE_MIB,
+            levels: None,
         }
     }
 }
@@ -446,9 +450,13 @@ impl Store {
     }
 
     async fn open_sqlite(path: &str, options: StoreOptions) -> anyhow::Result<Self> {
-        let backend =
-            sqlite::SqliteStore::open_with(path, options.write_queue, options.sqlite_cache_mib)
-                .await?;
+        let backend = sqlite::SqliteStore::open_with(
+            path,
+            options.write_queue,
+            options.sqlite_cache_mib,
+            options.levels,
+        )
+        .await?;
         let write_queue = Some(backend.write_queue());
         Ok(Store {
             write_queue,

@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 
 use super::competency::Alignment;
+use super::evidence::LevelScale;
 use super::{StoreResult, TenantId};
 
 /// An opportunity as stored: its id, whether it is open, and the whole of it as JSON text
@@ -31,6 +32,21 @@ pub struct TimelineRow {
     pub at_millis: i64,
     /// The weight expressed at the epoch (see `evidence::weights`).
     pub normalized: f64,
+}
+
+/// An item's upskilling figures against a target level, read from aggregates the store
+/// keeps as evidence is applied.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LevelFigures {
+    /// People with evidence for the item.
+    pub people: u64,
+    /// People at level `l` or above now, at `l - 1`, for `l` from 1 to the target.
+    pub at_least: Vec<u64>,
+    /// People at the target or above at each asked moment (their evidence up to then,
+    /// decayed to then).
+    pub reached_then: Vec<u64>,
+    /// Per activity done while below the target: (activity, learners, of whom reached).
+    pub closers: Vec<(String, u64, u64)>,
 }
 
 #[async_trait]
@@ -83,4 +99,17 @@ pub trait OpportunityStore: Send + Sync {
     ) -> StoreResult<Vec<(String, Alignment)>>;
     /// A number that changes whenever the tenant's evidence may have changed.
     async fn evidence_version(&self, tenant: TenantId) -> StoreResult<i64>;
+    /// The figures of each (item, target level) over everyone with evidence, at `now` and
+    /// at each of `then`, from aggregates kept up to date — or None when the backend keeps
+    /// none for `scale` (the caller then walks `timelines`).
+    async fn level_figures(
+        &self,
+        _tenant: TenantId,
+        _scale: &LevelScale,
+        _items: &[(String, u8)],
+        _now_millis: i64,
+        _then: &[i64],
+    ) -> StoreResult<Option<Vec<LevelFigures>>> {
+        Ok(None)
+    }
 }

@@ -237,3 +237,91 @@ async fn without_a_team_everyone_with_evidence_counts_and_pages_follow_the_role(
         }
     }
 }
+
+/// A statement of `verb` about `activity`, tagged explicitly with `item`, `days` before now.
+fn did(who: &str, verb: &str, activity: &str, item: &str, days: i64) -> Value {
+    let mut s = mastered(who, activity, item, days);
+    s["verb"]["id"] = json!(format!("{ADL}{verb}"));
+    s
+}
+
+/// Promise: over everyone, the figures the store keeps up to date as evidence arrives and
+/// is voided are the ones a walk of every row gives — the same answer as for a team of
+/// exactly everyone with evidence, whose figures are walked at the asking.
+#[actix_web::test]
+async fn kept_figures_match_a_walk_of_every_row_after_additions_and_voiding() {
+    let app = TestApp::spawn().await;
+    let hr = Caller::of(&app, "default", &["evidence:read", "people:write"]).await;
+    let people: Vec<String> = (0..12).map(|n| format!("p{n}")).collect();
+    let verbs = [
+        "mastered", "mastered", "mastered", "mastered", "passed", "failed", "attended",
+    ];
+    let mut seed: u64 = 20;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut kept = Vec::new();
+    let mut voidable = Vec::new();
+    for who in &people {
+        // Everyone keeps one planning statement, so everyone stays in the population.
+        kept.push(did(
+            who,
+            "completed",
+            "plan",
+            &planning(),
+            1 + next(700) as i64,
+        ));
+        for _ in 0..(8 + next(16)) {
+            let item = if next(3) == 0 { planning() } else { results() };
+            let verb = verbs[next(verbs.len() as u64) as usize];
+            let activity = ["bootcamp", "clinic", "workshop", "talk"][next(4) as usize];
+            voidable.push(did(who, verb, activity, &item, next(450) as i64));
+        }
+    }
+    app.store(&Value::Array(kept)).await;
+    let ids = app.store(&Value::Array(voidable)).await;
+    let voids: Vec<Value> = ids
+        .iter()
+        .filter(|_| next(4) == 0)
+        .map(|id| {
+            json!({
+                "actor": mbox("admin"),
+                "verb": { "id": format!("{ADL}voided") },
+                "object": { "objectType": "StatementRef", "id": id }
+            })
+        })
+        .collect();
+    assert!(!voids.is_empty());
+    app.store(&Value::Array(voids)).await;
+
+    let members: Vec<Value> = people.iter().map(|p| mbox(p)).collect();
+    let team = json!({ "name": "Everyone", "members": members });
+    let (status, team) = hr.send(Method::POST, "teams", &[], Some(&team)).await;
+    assert_eq!(status, 201, "{team}");
+    let team = team["id"].as_str().unwrap().to_owned();
+    let (mut covered, mut closed) = (false, false);
+    for role in [manager(), format!("{FW}/role/learning-strategist")] {
+        let everyone = hr.get("upskilling", &[("role", role.clone())]).await;
+        let walked = hr
+            .get(
+                "upskilling",
+                &[("role", role.clone()), ("team", team.clone())],
+            )
+            .await;
+        assert_eq!(everyone["people"], 12, "{everyone}");
+        assert_eq!(walked["people"], 12, "{walked}");
+        assert_eq!(everyone["items"], walked["items"], "{role}");
+        for i in everyone["items"].as_array().unwrap() {
+            let c = &i["coverage"];
+            // 90 and 365 days ago come from the spans kept per level.
+            covered |= [&c["days_90"], &c["days_365"]]
+                .iter()
+                .any(|v| v.as_f64() > Some(0.0));
+            closed |= !i["closers"].as_array().unwrap().is_empty();
+        }
+    }
+    assert!(covered && closed, "a story with something to compare");
+}

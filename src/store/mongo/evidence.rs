@@ -492,6 +492,31 @@ impl EvidenceStore for MongoStore {
         collect(cursor).await?.iter().map(evidence_row).collect()
     }
 
+    async fn people_evidence(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<EvidenceRow>> {
+        if people.is_empty() || items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cursor = self
+            .coll("evidence")
+            .find(doc! {"tenant": tenant, "person": {"$in": people}, "item": {"$in": items}})
+            .sort(doc! {"at": -1})
+            .await?;
+        let mut rows: Vec<EvidenceRow> = collect(cursor)
+            .await?
+            .iter()
+            .map(evidence_row)
+            .collect::<StoreResult<_>>()?;
+        let rank = |list: &[String], of: &str| list.iter().position(|x| x == of);
+        // Stable, so each person's rows for an item stay newest first.
+        rows.sort_by_key(|r| (rank(people, &r.person), rank(items, &r.item.item)));
+        Ok(rows)
+    }
+
     async fn person_items(
         &self,
         tenant: TenantId,

@@ -28,6 +28,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
 
+use super::evidence::LevelScale;
 use super::{ActorStore, StoreError, StoreResult, TenantId};
 use evidence::EvidenceSync;
 use readers::Readers;
@@ -70,7 +71,10 @@ const MAIN_SCHEMA: Schema = Schema {
 /// The evidence file.
 const EVIDENCE_SCHEMA: Schema = Schema {
     current: include_str!("evidence-schema.sql"),
-    upgrades: &[include_str!("evidence-migration-2.sql")],
+    upgrades: &[
+        include_str!("evidence-migration-2.sql"),
+        include_str!("evidence-migration-3.sql"),
+    ],
 };
 
 #[derive(Clone)]
@@ -82,6 +86,8 @@ struct Inner {
     writer: Writer,
     readers: Readers,
     evidence: Arc<EvidenceSync>,
+    /// The scale the evidence file's upskilling aggregates follow.
+    levels: LevelScale,
 }
 
 impl Drop for Inner {
@@ -175,15 +181,22 @@ fn migrate(conn: &Connection, schema: &Schema) -> anyhow::Result<()> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and runs pending migrations.
     pub async fn open(path: &str) -> anyhow::Result<Self> {
-        Self::open_with(path, writer::DEFAULT_CAPACITY, DEFAULT_CACHE_MIB).await
+        Self::open_with(path, writer::DEFAULT_CAPACITY, DEFAULT_CACHE_MIB, None).await
     }
 
     /// `open`, with the writer admitting at most `write_queue` requests at once and
-    /// `cache_mib` MiB of page caches across the connections.
-    pub async fn open_with(path: &str, write_queue: usize, cache_mib: u32) -> anyhow::Result<Self> {
+    /// `cache_mib` MiB of page caches across the connections, and the upskilling
+    /// aggregates kept for `levels` (None: for the scale they were built with).
+    pub async fn open_with(
+        path: &str,
+        write_queue: usize,
+        cache_mib: u32,
+        levels: Option<LevelScale>,
+    ) -> anyhow::Result<Self> {
         let path = Path::new(path).to_owned();
         let caches = CacheSizes::of_budget(cache_mib);
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path, write_queue, caches)).await?
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, write_queue, caches, levels))
+            .await?
     }
 
     /// The writer's queue: its depth and capacity.
@@ -191,7 +204,12 @@ impl SqliteStore {
         self.inner.writer.gauge()
     }
 
-    fn open_blocking(path: &Path, write_queue: usize, caches: CacheSizes) -> anyhow::Result<Self> {
+    fn open_blocking(
+        path: &Path,
+        write_queue: usize,
+        caches: CacheSizes,
+        levels: Option<LevelScale>,
+    ) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating directory {}", dir.display()))?;
@@ -199,12 +217,13 @@ impl SqliteStore {
         let write = open_connection(path, OpenFlags::default(), caches.writer)?;
         migrate(&write, &MAIN_SCHEMA)?;
         let evidence_path = evidence_file(path);
-        let derived = open_connection(&evidence_path, OpenFlags::default(), caches.evidence)?;
+        let mut derived = open_connection(&evidence_path, OpenFlags::default(), caches.evidence)?;
         migrate(&derived, &EVIDENCE_SCHEMA)?;
         attach_read_only(&derived, path, "lrs")?;
         // An attached file takes the connection's cache size; the journal is only scanned.
         derived.execute_batch(&format!("PRAGMA lrs.cache_size = -{JOURNAL_CACHE_KIB};"))?;
         let sync = evidence_sync(&write, &derived)?;
+        let levels = evidence::ensure_paths(&mut derived, levels)?;
         // The checkpointer thread below does this work; the writer only steps in if the
         // log grows far beyond its usual size.
         write.execute_batch("PRAGMA wal_autocheckpoint = 50000;")?;
@@ -232,11 +251,12 @@ impl SqliteStore {
             }),
             write_queue,
         )?;
-        evidence::start_applier(derived, sync.clone(), writer.clone())?;
+        evidence::start_applier(derived, sync.clone(), writer.clone(), levels)?;
         let inner = Arc::new(Inner {
             writer,
             readers: Readers::start(readers)?,
             evidence: sync,
+            levels,
         });
         start_checkpointer(
             open_connection(path, OpenFlags::default(), CHECKPOINT_CACHE_KIB)?,
@@ -317,6 +337,7 @@ fn evidence_sync(main: &Connection, derived: &Connection) -> anyhow::Result<Arc<
         );
         derived.execute_batch(
             "BEGIN; DELETE FROM evidence; DELETE FROM person_items; DELETE FROM activity_stats;
+             DELETE FROM level_scale;
              UPDATE applied SET journal = 0; COMMIT;",
         )?;
         applied = 0;

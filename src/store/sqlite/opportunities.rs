@@ -12,7 +12,8 @@ use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 use super::evidence::Scope;
 use super::SqliteStore;
 use crate::store::competency::Alignment;
-use crate::store::opportunities::{OpportunityRecord, OpportunityStore, TimelineRow};
+use crate::store::evidence::LevelScale;
+use crate::store::opportunities::{LevelFigures, OpportunityRecord, OpportunityStore, TimelineRow};
 use crate::store::{StoreResult, TenantId};
 
 fn record(r: &Row<'_>) -> rusqlite::Result<OpportunityRecord> {
@@ -131,14 +132,12 @@ impl OpportunityStore for SqliteStore {
 
     async fn evidence_people(&self, tenant: TenantId) -> StoreResult<u64> {
         self.read_evidence_of(tenant, Scope::Tenant, move |conn| {
-            // The primary key is (tenant, person, item): one step per distinct person.
-            let n: i64 = conn
-                .prepare_cached(
-                    "SELECT count(*) FROM (SELECT DISTINCT person FROM derived.person_items
-                     WHERE tenant = ?1)",
-                )?
-                .query_row(params![tenant], |r| r.get(0))?;
-            Ok(n.max(0) as u64)
+            // Kept by the evidence thread with the upskilling aggregates.
+            let n: Option<i64> = conn
+                .prepare_cached("SELECT people FROM derived.path_population WHERE tenant = ?1")?
+                .query_row(params![tenant], |r| r.get(0))
+                .optional()?;
+            Ok(n.unwrap_or(0).max(0) as u64)
         })
         .await
     }
@@ -251,6 +250,45 @@ impl OpportunityStore for SqliteStore {
                 }
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn level_figures(
+        &self,
+        tenant: TenantId,
+        scale: &LevelScale,
+        items: &[(String, u8)],
+        now_millis: i64,
+        then: &[i64],
+    ) -> StoreResult<Option<Vec<LevelFigures>>> {
+        // Kept for levels 1–5 on the store's scale; anything else is walked.
+        if *scale != self.inner.levels || items.iter().any(|(_, t)| !(1..=5).contains(t)) {
+            return Ok(None);
+        }
+        let (scale, items, then) = (*scale, items.to_vec(), then.to_vec());
+        self.read_evidence_of(tenant, Scope::Tenant, move |conn| {
+            let figures = items
+                .iter()
+                .map(|(item, target)| {
+                    let f = super::evidence::path_figures(
+                        conn,
+                        "derived",
+                        &scale,
+                        tenant,
+                        (item, *target),
+                        now_millis,
+                        &then,
+                    )?;
+                    Ok(LevelFigures {
+                        people: f.people,
+                        at_least: f.at_least,
+                        reached_then: f.reached_then,
+                        closers: f.closers,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Some(figures))
         })
         .await
     }

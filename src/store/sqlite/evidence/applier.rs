@@ -20,7 +20,7 @@ use super::journal::{Change, StoredRow};
 use super::pending::{Pending, Scope};
 use super::{evidence_row, COLUMNS};
 use crate::store::evidence::outcome_from;
-use crate::store::evidence::Outcome;
+use crate::store::evidence::{LevelScale, Outcome};
 use crate::store::sqlite::writer::Writer;
 use crate::store::TenantId;
 
@@ -223,14 +223,15 @@ pub(in crate::store::sqlite) fn start(
     conn: Connection,
     sync: Arc<EvidenceSync>,
     writer: Writer,
+    levels: LevelScale,
 ) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("sqlite-evidence".into())
-        .spawn(move || run(conn, &sync, &writer))?;
+        .spawn(move || run(conn, &sync, &writer, &levels))?;
     Ok(())
 }
 
-fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
+fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer, levels: &LevelScale) {
     // Ingest comes first: this thread yields the CPU to the writer and the request
     // handlers, and still gets its share when both want it. (It cannot be raised again
     // while a reader waits: an unprivileged thread may not lower its nice value.)
@@ -245,7 +246,7 @@ fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer) {
     let mut applied = *sync.applied.borrow();
     let mut trimmed = applied;
     while sync.wait_for_work(applied) {
-        match apply_batch(&mut conn, applied) {
+        match apply_batch(&mut conn, applied, levels) {
             Ok(through) => {
                 applied = through;
                 if let Ok(mut pending) = sync.pending.lock() {
@@ -277,7 +278,7 @@ fn trim(writer: &Writer, applied: i64) {
 }
 
 /// Applies up to `BATCH` entries after `applied` in one transaction; the last id applied.
-fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
+fn apply_batch(conn: &mut Connection, applied: i64, levels: &LevelScale) -> rusqlite::Result<i64> {
     // Deferred: the journal's database is only read, so only the evidence file is locked.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     // Parsed as read, so the batch holds each change once.
@@ -294,7 +295,12 @@ fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
         return Ok(applied);
     };
     let mut additions = Vec::new();
+    // The (person, item) pairs whose upskilling paths are walked again once applied.
+    let mut touched = BTreeSet::new();
     for (id, tenant, change) in entries {
+        if let Ok(change) = &change {
+            super::paths::touched_by(&tx, tenant, change, &mut touched)?;
+        }
         match change {
             Ok(Change::Add(row)) => additions.push((tenant, row)),
             Ok(Change::Withdraw { seq }) => {
@@ -317,6 +323,7 @@ fn apply_batch(conn: &mut Connection, applied: i64) -> rusqlite::Result<i64> {
         }
     }
     add_all(&tx, &mut additions)?;
+    super::paths::refresh_all(&tx, levels, &touched)?;
     tx.prepare_cached("UPDATE applied SET journal = ?1")?
         .execute([through])?;
     tx.commit()?;

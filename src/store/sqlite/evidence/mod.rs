@@ -6,6 +6,7 @@
 mod applier;
 mod erase;
 mod journal;
+mod paths;
 mod pending;
 
 use async_trait::async_trait;
@@ -22,6 +23,7 @@ use crate::store::{StoreResult, TenantId};
 pub(super) use applier::{start as start_applier, EvidenceSync};
 pub(super) use journal::{erase as erase_evidence, erase_people};
 pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
+pub(super) use paths::{ensure as ensure_paths, figures as path_figures};
 pub(super) use pending::Scope;
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.
@@ -146,6 +148,32 @@ impl EvidenceStore for SqliteStore {
         .await
     }
 
+    async fn people_evidence(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<EvidenceRow>> {
+        let scope = Scope::People(people);
+        let (people, items) = (people.to_vec(), items.to_vec());
+        self.read_evidence_of(tenant, scope, move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM derived.evidence INDEXED BY evidence_by_person
+                 WHERE tenant = ?1 AND person = ?2 AND item = ?3 ORDER BY at_ms DESC"
+            ))?;
+            let mut out = Vec::new();
+            for person in &people {
+                for item in &items {
+                    for row in stmt.query_map(params![tenant, person, item], evidence_row)? {
+                        out.push(row?);
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn person_items(
         &self,
         tenant: TenantId,
@@ -162,6 +190,35 @@ impl EvidenceStore for SqliteStore {
             for person in people {
                 for row in stmt.query_map(params![tenant, person], person_item)? {
                     out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn person_sums(
+        &self,
+        tenant: TenantId,
+        people: &[String],
+        items: &[String],
+    ) -> StoreResult<Vec<PersonItem>> {
+        let scope = Scope::People(people);
+        let (people, items) = (people.to_vec(), items.to_vec());
+        self.read_evidence_of(tenant, scope, move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT person, item, normalized, evidence, first_ms, last_ms
+                 FROM derived.person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+            )?;
+            let mut out = Vec::new();
+            for person in &people {
+                for item in &items {
+                    if let Some(row) = stmt
+                        .query_row(params![tenant, person, item], person_item)
+                        .optional()?
+                    {
+                        out.push(row);
+                    }
                 }
             }
             Ok(out)

@@ -1,0 +1,731 @@
+//! The upskilling aggregates of the evidence file, kept by the evidence thread so that a
+//! role's figures over 100 000 people are a few index reads rather than a pass over every
+//! evidence row of its items.
+//!
+//! Everything comes from one walk of a person's rows for an item in time order (their
+//! *path*): the running sum gives, for each level 1–5, whether and when they reached it,
+//! the activities they did while still below it, and the spans of time during which their
+//! score (evidence up to then, decayed to then) stood at or above it. After each applied
+//! batch the paths of the (person, item) pairs it touched are walked again, and what the
+//! old walk contributed to the aggregates is taken out and the new one's put in:
+//! - `item_closers`: per item and activity, for each level, the people who did it while
+//!   below the level, and of those the people who then reached it;
+//! - `item_buckets`: per item, people by the bucket of their sum's logarithm (64 a
+//!   doubling), so "people at level L now" is a sum over the buckets clear of the
+//!   threshold plus a check of the few sums next to it (`item_paths_by_bucket`);
+//! - `item_reach` and `item_reach_days`: the spans at or above each level, and how many
+//!   start and end on each day (per level), so "people at level L at moment t" is the spans started
+//!   by t less those ended by t, each a sum over days plus a count within t's day;
+//! - `path_people` and `path_population`: people with any evidence, per tenant.
+//!
+//! The levels depend on the weights' half-life and thresholds (`LevelScale`); the file
+//! records the scale its aggregates were built with and they are rebuilt when it changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::journal::Change;
+use crate::store::evidence::LevelScale;
+use crate::store::TenantId;
+
+const DAY_MILLIS: i64 = 86_400_000;
+/// Buckets per doubling of a sum.
+const BUCKETS_PER_DOUBLING: f64 = 64.0;
+/// The bucket of sums at or below zero (level 0 at any time).
+const NOT_POSITIVE: i64 = i64::MIN;
+/// The end of a span that lasts (level 1 never decays away; nor does any level before its
+/// fall time overflows).
+const FOREVER: i64 = i64::MAX;
+const LEVELS: usize = 5;
+
+/// The bucket of a sum.
+pub(in crate::store::sqlite) fn bucket(sum: f64) -> i64 {
+    if sum > 0.0 {
+        (sum.log2() * BUCKETS_PER_DOUBLING).floor() as i64
+    } else {
+        NOT_POSITIVE
+    }
+}
+
+/// What one person's path for one item contributes, per level (index 0 is level 1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct LevelPath {
+    /// Whether they reached the level at some point.
+    #[serde(rename = "r")]
+    reached: bool,
+    /// The activities done while below it (up to and including the row that reached it).
+    #[serde(rename = "b")]
+    below: Vec<String>,
+    /// When their score stood at or above it: [start, end) in Unix ms.
+    #[serde(rename = "s")]
+    spans: Vec<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Path {
+    levels: Vec<LevelPath>,
+}
+
+/// One evidence row as the walk reads it, in time order.
+#[derive(Debug, Clone)]
+pub(in crate::store::sqlite) struct Step {
+    pub at_ms: i64,
+    pub normalized: f64,
+    pub activity: String,
+}
+
+/// The first millisecond from `from` on at which a sum stops reaching `level` (FOREVER
+/// when it never does): found by logarithm, then settled against `level_at` itself, so a
+/// span ends exactly where the level computed at that moment drops.
+fn falls_at(scale: &LevelScale, sum: f64, level: u8, from: i64) -> i64 {
+    let holds = |t: i64| scale.level_at(sum, t) >= level;
+    if level <= 1 {
+        return FOREVER;
+    }
+    let threshold = scale.level_start(level);
+    let guess = crate::store::evidence::EPOCH_MILLIS as f64
+        + (sum / threshold).log2() * scale.half_life_days * DAY_MILLIS as f64;
+    if !guess.is_finite() || guess >= (FOREVER / 2) as f64 {
+        return FOREVER;
+    }
+    let mut t = (guess.floor() as i64).max(from + 1);
+    while t > from + 1 && !holds(t - 1) {
+        t -= 1;
+    }
+    while holds(t) {
+        t += 1;
+    }
+    t
+}
+
+/// Walks a person's rows for an item (by time, then storage order): their sum, and what
+/// each level makes of the path.
+fn walk(scale: &LevelScale, steps: &[Step]) -> (f64, Path) {
+    let mut levels = vec![LevelPath::default(); LEVELS];
+    let mut below: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); LEVELS];
+    let mut sum = 0.0;
+    // The closers: the same running sum, checked after each row.
+    for step in steps {
+        for (l, path) in levels.iter().enumerate() {
+            if !path.reached && !step.activity.is_empty() {
+                below[l].insert(&step.activity);
+            }
+        }
+        sum += step.normalized;
+        for (l, path) in levels.iter_mut().enumerate() {
+            if !path.reached && scale.level_at(sum, step.at_ms) > l as u8 {
+                path.reached = true;
+            }
+        }
+    }
+    for (path, below) in levels.iter_mut().zip(below) {
+        path.below = below.into_iter().map(str::to_owned).collect();
+    }
+    // The spans: between two distinct times the sum is that of every row up to the first.
+    let mut running = 0.0;
+    let mut i = 0;
+    while i < steps.len() {
+        let at = steps[i].at_ms;
+        while i < steps.len() && steps[i].at_ms == at {
+            running += steps[i].normalized;
+            i += 1;
+        }
+        let next = steps.get(i).map_or(FOREVER, |s| s.at_ms);
+        for (l, path) in levels.iter_mut().enumerate() {
+            let level = l as u8 + 1;
+            if scale.level_at(running, at) < level {
+                continue;
+            }
+            let end = falls_at(scale, running, level, at).min(next);
+            match path.spans.last_mut() {
+                Some(last) if last.1 == at => last.1 = end,
+                _ => path.spans.push((at, end)),
+            }
+        }
+    }
+    (sum, Path { levels })
+}
+
+/// The (person, item) pairs a journal change touches, read before it is applied.
+pub(super) fn touched_by(
+    conn: &Connection,
+    tenant: TenantId,
+    change: &Change,
+    out: &mut BTreeSet<(TenantId, String, String)>,
+) -> rusqlite::Result<()> {
+    let of_seq = |seq: i64, out: &mut BTreeSet<_>| -> rusqlite::Result<()> {
+        let mut stmt = conn
+            .prepare_cached("SELECT person, item FROM evidence WHERE tenant = ?1 AND seq = ?2")?;
+        for pair in stmt.query_map(params![tenant, seq], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (person, item): (String, String) = pair?;
+            out.insert((tenant, person, item));
+        }
+        Ok(())
+    };
+    match change {
+        Change::Add(row) => {
+            out.insert((tenant, row.person.clone(), row.item.clone()));
+        }
+        Change::Withdraw { seq } => of_seq(*seq, out)?,
+        Change::Erase { seqs } => {
+            for seq in seqs {
+                of_seq(*seq, out)?;
+            }
+        }
+        Change::Move { identity, from, to } => {
+            // Rows added earlier in the batch are not in the table yet; their pairs are.
+            let pending: Vec<String> = out
+                .iter()
+                .filter(|(t, p, _)| *t == tenant && p == from)
+                .map(|(_, _, item)| item.clone())
+                .collect();
+            for item in pending {
+                out.insert((tenant, to.clone(), item));
+            }
+            let items: Vec<String> = conn
+                .prepare_cached(
+                    "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person
+                     WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
+                )?
+                .query_map(params![tenant, from, identity], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for item in items {
+                out.insert((tenant, from.clone(), item.clone()));
+                out.insert((tenant, to.clone(), item));
+            }
+        }
+        Change::ErasePeople { people } => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT item FROM person_items WHERE tenant = ?1 AND person = ?2",
+            )?;
+            for person in people {
+                for item in stmt.query_map(params![tenant, person], |r| r.get::<_, String>(0))? {
+                    out.insert((tenant, person.clone(), item?));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Walks again the path of each touched pair and moves the aggregates by the difference.
+pub(super) fn refresh_all(
+    conn: &Connection,
+    scale: &LevelScale,
+    touched: &BTreeSet<(TenantId, String, String)>,
+) -> rusqlite::Result<()> {
+    for (tenant, person, item) in touched {
+        refresh(conn, scale, *tenant, person, item)?;
+    }
+    Ok(())
+}
+
+fn steps_of(
+    conn: &Connection,
+    tenant: TenantId,
+    person: &str,
+    item: &str,
+) -> rusqlite::Result<Vec<Step>> {
+    conn.prepare_cached(
+        "SELECT at_ms, normalized, activity FROM evidence INDEXED BY evidence_by_person
+         WHERE tenant = ?1 AND person = ?2 AND item = ?3 ORDER BY at_ms, seq, identity",
+    )?
+    .query_map(params![tenant, person, item], |r| {
+        Ok(Step {
+            at_ms: r.get(0)?,
+            normalized: r.get(1)?,
+            activity: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+fn refresh(
+    conn: &Connection,
+    scale: &LevelScale,
+    tenant: TenantId,
+    person: &str,
+    item: &str,
+) -> rusqlite::Result<()> {
+    let old: Option<(i64, Path)> = conn
+        .prepare_cached(
+            "SELECT bucket, path FROM item_paths WHERE tenant = ?1 AND item = ?2 AND person = ?3",
+        )?
+        .query_row(params![tenant, item, person], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?
+        .map(|(bucket, text)| (bucket, serde_json::from_str(&text).unwrap_or_default()));
+    let steps = steps_of(conn, tenant, person, item)?;
+    let new = (!steps.is_empty()).then(|| walk(scale, &steps));
+    let empty = Path::default();
+    let old_path = old.as_ref().map_or(&empty, |(_, p)| p);
+    let new_path = new.as_ref().map_or(&empty, |(_, p)| p);
+    // Population and buckets.
+    match (&old, &new) {
+        (None, Some(_)) => count_person(conn, tenant, person, 1)?,
+        (Some(_), None) => count_person(conn, tenant, person, -1)?,
+        _ => {}
+    }
+    let old_bucket = old.as_ref().map(|(b, _)| *b);
+    let new_bucket = new.as_ref().map(|(sum, _)| bucket(*sum));
+    if old_bucket != new_bucket {
+        if let Some(b) = old_bucket {
+            count_bucket(conn, tenant, item, b, -1)?;
+        }
+        if let Some(b) = new_bucket {
+            count_bucket(conn, tenant, item, b, 1)?;
+        }
+    }
+    match &new {
+        Some((sum, path)) => {
+            let text = serde_json::to_string(path)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO item_paths (tenant, item, person, sum, bucket, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![tenant, item, person, sum, bucket(*sum), text])?;
+        }
+        None => {
+            conn.prepare_cached(
+                "DELETE FROM item_paths WHERE tenant = ?1 AND item = ?2 AND person = ?3",
+            )?
+            .execute(params![tenant, item, person])?;
+        }
+    }
+    // Closers and day counts, by difference, one row per activity and per day for all
+    // the levels at once.
+    let mut closers: BTreeMap<&str, [i64; 2 * LEVELS]> = BTreeMap::new();
+    let mut days: BTreeMap<i64, [i64; 2 * LEVELS]> = BTreeMap::new();
+    let none = LevelPath::default();
+    for l in 0..LEVELS {
+        let level = l as i64 + 1;
+        let was = old_path.levels.get(l).unwrap_or(&none);
+        let is = new_path.levels.get(l).unwrap_or(&none);
+        if was == is {
+            continue;
+        }
+        for (path, sign) in [(was, -1), (is, 1)] {
+            for a in &path.below {
+                let d = closers.entry(a).or_default();
+                d[l] += sign;
+                d[LEVELS + l] += sign * i64::from(path.reached);
+            }
+        }
+        if was.spans == is.spans {
+            continue;
+        }
+        for &(start, _) in &was.spans {
+            conn.prepare_cached(
+                "DELETE FROM item_reach WHERE tenant = ?1 AND item = ?2 AND level = ?3
+                 AND start_ms = ?4 AND person = ?5",
+            )?
+            .execute(params![tenant, item, level, start, person])?;
+        }
+        for &(start, end) in &is.spans {
+            conn.prepare_cached(
+                "INSERT INTO item_reach (tenant, item, level, start_ms, person, end_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![tenant, item, level, start, person, end])?;
+        }
+        for (spans, sign) in [(&was.spans, -1), (&is.spans, 1)] {
+            for &(start, end) in spans {
+                days.entry(start.div_euclid(DAY_MILLIS)).or_default()[l] += sign;
+                if end != FOREVER {
+                    days.entry(end.div_euclid(DAY_MILLIS)).or_default()[LEVELS + l] += sign;
+                }
+            }
+        }
+    }
+    for (activity, d) in closers {
+        if d.iter().any(|x| *x != 0) {
+            count_closer(conn, tenant, item, activity, &d)?;
+        }
+    }
+    for (day, d) in days {
+        if d.iter().any(|x| *x != 0) {
+            count_day(conn, tenant, item, day, &d)?;
+        }
+    }
+    Ok(())
+}
+
+fn count_person(
+    conn: &Connection,
+    tenant: TenantId,
+    person: &str,
+    sign: i64,
+) -> rusqlite::Result<()> {
+    let items: i64 = conn
+        .prepare_cached(
+            "INSERT INTO path_people (tenant, person, items) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tenant, person) DO UPDATE SET items = items + excluded.items
+             RETURNING items",
+        )?
+        .query_row(params![tenant, person, sign], |r| r.get(0))?;
+    let change = match (sign, items) {
+        (1, 1) => 1,
+        (-1, n) if n <= 0 => -1,
+        _ => 0,
+    };
+    if items <= 0 {
+        conn.prepare_cached("DELETE FROM path_people WHERE tenant = ?1 AND person = ?2")?
+            .execute(params![tenant, person])?;
+    }
+    if change != 0 {
+        conn.prepare_cached(
+            "INSERT INTO path_population (tenant, people) VALUES (?1, ?2)
+             ON CONFLICT (tenant) DO UPDATE SET people = people + excluded.people",
+        )?
+        .execute(params![tenant, change])?;
+    }
+    Ok(())
+}
+
+fn count_bucket(
+    conn: &Connection,
+    tenant: TenantId,
+    item: &str,
+    bucket: i64,
+    sign: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO item_buckets (tenant, item, bucket, people) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tenant, item, bucket) DO UPDATE SET people = people + excluded.people",
+    )?
+    .execute(params![tenant, item, bucket, sign])?;
+    if sign < 0 {
+        conn.prepare_cached(
+            "DELETE FROM item_buckets
+             WHERE tenant = ?1 AND item = ?2 AND bucket = ?3 AND people <= 0",
+        )?
+        .execute(params![tenant, item, bucket])?;
+    }
+    Ok(())
+}
+
+/// Moves an activity's counts: learners of levels 1–5, then their reached counts.
+fn count_closer(
+    conn: &Connection,
+    tenant: TenantId,
+    item: &str,
+    activity: &str,
+    d: &[i64; 2 * LEVELS],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO item_closers (tenant, item, activity, learners_1, learners_2, learners_3,
+             learners_4, learners_5, reached_1, reached_2, reached_3, reached_4, reached_5)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (tenant, item, activity) DO UPDATE SET
+             learners_1 = learners_1 + excluded.learners_1,
+             learners_2 = learners_2 + excluded.learners_2,
+             learners_3 = learners_3 + excluded.learners_3,
+             learners_4 = learners_4 + excluded.learners_4,
+             learners_5 = learners_5 + excluded.learners_5,
+             reached_1 = reached_1 + excluded.reached_1,
+             reached_2 = reached_2 + excluded.reached_2,
+             reached_3 = reached_3 + excluded.reached_3,
+             reached_4 = reached_4 + excluded.reached_4,
+             reached_5 = reached_5 + excluded.reached_5",
+    )?
+    .execute(params![
+        tenant, item, activity, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9]
+    ])?;
+    if d[..LEVELS].iter().any(|x| *x < 0) {
+        conn.prepare_cached(
+            "DELETE FROM item_closers WHERE tenant = ?1 AND item = ?2 AND activity = ?3
+             AND learners_1 <= 0 AND learners_2 <= 0 AND learners_3 <= 0 AND learners_4 <= 0
+             AND learners_5 <= 0",
+        )?
+        .execute(params![tenant, item, activity])?;
+    }
+    Ok(())
+}
+
+/// Moves a day's counts: spans of levels 1–5 starting on it, then ending on it.
+fn count_day(
+    conn: &Connection,
+    tenant: TenantId,
+    item: &str,
+    day: i64,
+    d: &[i64; 2 * LEVELS],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO item_reach_days (tenant, item, day, starts_1, starts_2, starts_3,
+             starts_4, starts_5, ends_1, ends_2, ends_3, ends_4, ends_5)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (tenant, item, day) DO UPDATE SET
+             starts_1 = starts_1 + excluded.starts_1, starts_2 = starts_2 + excluded.starts_2,
+             starts_3 = starts_3 + excluded.starts_3, starts_4 = starts_4 + excluded.starts_4,
+             starts_5 = starts_5 + excluded.starts_5, ends_1 = ends_1 + excluded.ends_1,
+             ends_2 = ends_2 + excluded.ends_2, ends_3 = ends_3 + excluded.ends_3,
+             ends_4 = ends_4 + excluded.ends_4, ends_5 = ends_5 + excluded.ends_5",
+    )?
+    .execute(params![
+        tenant, item, day, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9]
+    ])?;
+    if d.iter().any(|x| *x < 0) {
+        conn.prepare_cached(
+            "DELETE FROM item_reach_days WHERE tenant = ?1 AND item = ?2 AND day = ?3
+             AND starts_1 = 0 AND starts_2 = 0 AND starts_3 = 0 AND starts_4 = 0
+             AND starts_5 = 0 AND ends_1 = 0 AND ends_2 = 0 AND ends_3 = 0 AND ends_4 = 0
+             AND ends_5 = 0",
+        )?
+        .execute(params![tenant, item, day])?;
+    }
+    Ok(())
+}
+
+/// The scale the aggregates were built with, if they were.
+fn built_with(conn: &Connection) -> rusqlite::Result<Option<LevelScale>> {
+    let row: Option<(f64, String)> = conn
+        .query_row(
+            "SELECT half_life_days, level_from FROM level_scale WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(half_life_days, from)| {
+        let level_from: [f64; 4] = serde_json::from_str(&from).ok()?;
+        Some(LevelScale {
+            half_life_days,
+            level_from,
+        })
+    }))
+}
+
+/// Empties the aggregates (the evidence file starts afresh, or is rebuilt).
+pub(in crate::store::sqlite) fn clear(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DELETE FROM item_paths; DELETE FROM item_buckets; DELETE FROM item_closers;
+         DELETE FROM item_reach; DELETE FROM item_reach_days; DELETE FROM path_people;
+         DELETE FROM path_population; DELETE FROM level_scale;",
+    )
+}
+
+/// The scale the aggregates follow: `wanted` when given (they are rebuilt if they were
+/// built with another), else the one they were built with (the default for a new file).
+/// Builds them when the file has none (made before they existed, or just cleared).
+pub(in crate::store::sqlite) fn ensure(
+    conn: &mut Connection,
+    wanted: Option<LevelScale>,
+) -> rusqlite::Result<LevelScale> {
+    let built = built_with(conn)?;
+    let scale = wanted.or(built).unwrap_or_default();
+    if built == Some(scale) {
+        return Ok(scale);
+    }
+    let started = std::time::Instant::now();
+    conn.execute_batch("BEGIN")?;
+    clear(conn)?;
+    conn.execute_batch("COMMIT")?;
+    // In chunks of pairs, each its own transaction, so neither memory nor the write-ahead
+    // log holds the whole file; the scale is written last, so a build cut short is
+    // started again at the next open.
+    let mut after: (TenantId, String, String) = (TenantId::MIN, String::new(), String::new());
+    let mut pairs = 0usize;
+    loop {
+        let tx = conn.transaction()?;
+        let chunk: Vec<(TenantId, String, String)> = tx
+            .prepare_cached(
+                "SELECT tenant, person, item FROM person_items
+                 WHERE (tenant, person, item) > (?1, ?2, ?3)
+                 ORDER BY tenant, person, item LIMIT 5000",
+            )?
+            .query_map(params![after.0, after.1, after.2], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (tenant, person, item) in &chunk {
+            refresh(&tx, &scale, *tenant, person, item)?;
+        }
+        let Some(last) = chunk.last().cloned() else {
+            tx.execute(
+                "INSERT INTO level_scale (id, half_life_days, level_from) VALUES (1, ?1, ?2)",
+                params![
+                    scale.half_life_days,
+                    serde_json::to_string(&scale.level_from).unwrap_or_default()
+                ],
+            )?;
+            tx.commit()?;
+            break;
+        };
+        tx.commit()?;
+        pairs += chunk.len();
+        after = last;
+    }
+    if pairs > 0 {
+        tracing::info!(
+            pairs,
+            seconds = started.elapsed().as_secs_f64(),
+            "built the upskilling aggregates of the evidence file"
+        );
+    }
+    Ok(scale)
+}
+
+/// An item's figures against a level, read from the aggregates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(in crate::store::sqlite) struct Figures {
+    pub people: u64,
+    pub at_least: Vec<u64>,
+    pub reached_then: Vec<u64>,
+    pub closers: Vec<(String, u64, u64)>,
+}
+
+/// Reads one item's figures: people with evidence, people at each level up to `target`
+/// at `now`, people at `target` or above at each of `then`, and the closers of `target`.
+/// The tables are those of the schema `db` (`derived` on a reader).
+pub(in crate::store::sqlite) fn figures(
+    conn: &Connection,
+    db: &str,
+    scale: &LevelScale,
+    tenant: TenantId,
+    (item, target): (&str, u8),
+    now: i64,
+    then: &[i64],
+) -> rusqlite::Result<Figures> {
+    let buckets: Vec<(i64, u64)> = conn
+        .prepare_cached(&format!(
+            "SELECT bucket, people FROM {db}.item_buckets WHERE tenant = ?1 AND item = ?2"
+        ))?
+        .query_map(params![tenant, item], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let people: u64 = buckets.iter().map(|(_, n)| n).sum();
+    let positive: u64 = buckets
+        .iter()
+        .filter(|(b, _)| *b != NOT_POSITIVE)
+        .map(|(_, n)| n)
+        .sum();
+    let mut at_least = Vec::with_capacity(usize::from(target));
+    for level in 1..=target.max(1) {
+        if level == 1 {
+            at_least.push(positive);
+            continue;
+        }
+        // Sums at least this reach the level now; the buckets next to its own are checked
+        // sum by sum, the ones above counted whole.
+        let threshold = scale.level_start(level) / scale.score_at(1.0, now);
+        let edge = bucket(threshold);
+        let clear: u64 = buckets
+            .iter()
+            .filter(|(b, _)| *b != NOT_POSITIVE && *b > edge.saturating_add(1))
+            .map(|(_, n)| n)
+            .sum();
+        let near: u64 = conn
+            .prepare_cached(&format!(
+                "SELECT sum FROM {db}.item_paths INDEXED BY item_paths_by_bucket
+                 WHERE tenant = ?1 AND item = ?2 AND bucket BETWEEN ?3 AND ?4"
+            ))?
+            .query_map(
+                params![tenant, item, edge.saturating_sub(1), edge.saturating_add(1)],
+                |r| r.get::<_, f64>(0),
+            )?
+            .filter(|s| s.as_ref().is_ok_and(|s| scale.level_at(*s, now) >= level))
+            .count() as u64;
+        at_least.push(clear + near);
+    }
+    at_least.truncate(usize::from(target));
+    let level = i64::from(target.max(1));
+    let mut reached_then = Vec::with_capacity(then.len());
+    for &t in then {
+        let day = t.div_euclid(DAY_MILLIS);
+        let (starts, ends): (i64, i64) = conn
+            .prepare_cached(&format!(
+                "SELECT total(starts_{level}), total(ends_{level}) FROM {db}.item_reach_days
+                 WHERE tenant = ?1 AND item = ?2 AND day < ?3"
+            ))?
+            .query_row(params![tenant, item, day], |r| {
+                Ok((r.get::<_, f64>(0)? as i64, r.get::<_, f64>(1)? as i64))
+            })?;
+        let day_start = day * DAY_MILLIS;
+        let started: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM {db}.item_reach
+                 WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND start_ms BETWEEN ?4 AND ?5"
+            ))?
+            .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
+        let ended: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM {db}.item_reach INDEXED BY item_reach_ends
+                 WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND end_ms BETWEEN ?4 AND ?5"
+            ))?
+            .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
+        reached_then.push((starts + started - ends - ended).max(0) as u64);
+    }
+    let closers = conn
+        .prepare_cached(&format!(
+            "SELECT activity, learners_{level}, reached_{level} FROM {db}.item_closers
+             WHERE tenant = ?1 AND item = ?2 AND learners_{level} > 0"
+        ))?
+        .query_map(params![tenant, item], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(Figures {
+        people,
+        at_least,
+        reached_then,
+        closers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = DAY_MILLIS;
+
+    fn step(scale: &LevelScale, day: i64, value: f64, activity: &str) -> Step {
+        let at = crate::store::evidence::EPOCH_MILLIS + day * DAY;
+        Step {
+            at_ms: at,
+            normalized: scale.normalized(value, at),
+            activity: activity.into(),
+        }
+    }
+
+    /// A span at a level holds exactly while the level computed at that moment does.
+    #[test]
+    fn spans_end_where_the_level_drops() {
+        let scale = LevelScale::default();
+        let steps = [
+            step(&scale, 1000, 0.9, "a"),
+            step(&scale, 1001, 0.9, "b"),
+            step(&scale, 1400, 0.9, "c"),
+        ];
+        let (sum, path) = walk(&scale, &steps);
+        for (l, level) in path.levels.iter().enumerate() {
+            let level_no = l as u8 + 1;
+            for probe in (990..2500).map(|d| crate::store::evidence::EPOCH_MILLIS + d * DAY) {
+                let upto: f64 = steps
+                    .iter()
+                    .filter(|s| s.at_ms <= probe)
+                    .map(|s| s.normalized)
+                    .sum();
+                let at = scale.level_at(upto, probe) >= level_no;
+                let inside = level.spans.iter().any(|(s, e)| *s <= probe && probe < *e);
+                assert_eq!(at, inside, "level {level_no} at {probe}");
+            }
+            for &(s, e) in &level.spans {
+                if e != FOREVER {
+                    let upto: f64 = steps
+                        .iter()
+                        .filter(|x| x.at_ms < e)
+                        .map(|x| x.normalized)
+                        .sum();
+                    assert!(scale.level_at(upto, e - 1) >= level_no);
+                    assert!(s < e);
+                }
+            }
+        }
+        assert!(path.levels[1].reached && !path.levels[2].reached);
+        assert_eq!(path.levels[1].below, ["a", "b"]);
+        assert_eq!(path.levels[2].below, ["a", "b", "c"]);
+        assert!(sum > 0.0);
+    }
+}
