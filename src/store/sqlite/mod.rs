@@ -260,7 +260,6 @@ impl SqliteStore {
         });
         start_checkpointer(
             open_connection(path, OpenFlags::default(), CHECKPOINT_CACHE_KIB)?,
-            &evidence_path,
             Arc::downgrade(&inner),
         )?;
         Ok(SqliteStore { inner })
@@ -361,24 +360,18 @@ const WAL_RESTART_FRAMES: i64 = 16_384;
 /// How long a restarting checkpoint may hold back writers while readers leave the log.
 const WAL_RESTART_WAIT_MS: u32 = 200;
 
-/// Copies the write-ahead logs of the database file and the evidence file into their files
-/// on a thread of its own, so the writer spends its time on requests, and keeps the logs
-/// bounded. Stops when the store is dropped.
-fn start_checkpointer(
-    conn: Connection,
-    evidence_path: &Path,
-    store: std::sync::Weak<Inner>,
-) -> anyhow::Result<()> {
-    attach(&conn, evidence_path, "derived")?;
+/// Copies the database's write-ahead log into its file on a thread of its own, so the
+/// writer spends its time on requests, and keeps the log bounded. (The evidence file's
+/// log is kept by the evidence thread, its only writer: a restart from here would hold
+/// that thread's write back and fail its batch.) Stops when the store is dropped.
+fn start_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) -> anyhow::Result<()> {
     conn.execute_batch(&format!("PRAGMA busy_timeout = {WAL_RESTART_WAIT_MS};"))?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while store.strong_count() > 0 {
-                for schema in ["main", "derived"] {
-                    if let Err(e) = checkpoint(&conn, schema) {
-                        tracing::warn!(error = %e, schema, "WAL checkpoint failed");
-                    }
+                if let Err(e) = checkpoint(&conn) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
                 }
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
@@ -386,21 +379,13 @@ fn start_checkpointer(
     Ok(())
 }
 
-/// A passive checkpoint of `schema`'s log, and a restarting one when the log has grown
-/// past `WAL_RESTART_FRAMES`. A restart that finds readers still in the log after its wait
-/// is tried again on a later round.
-fn checkpoint(conn: &Connection, schema: &str) -> rusqlite::Result<()> {
-    let frames: i64 = conn.query_row(
-        &format!("PRAGMA {schema}.wal_checkpoint(PASSIVE)"),
-        [],
-        |r| r.get(1),
-    )?;
+/// A passive checkpoint of the connection's main file's log, and a restarting one when
+/// the log has grown past `WAL_RESTART_FRAMES`. A restart that finds readers still in the
+/// log after its wait is tried again on a later round.
+pub(in crate::store::sqlite) fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
     if frames > WAL_RESTART_FRAMES {
-        conn.query_row(
-            &format!("PRAGMA {schema}.wal_checkpoint(RESTART)"),
-            [],
-            |_| Ok(()),
-        )?;
+        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
     }
     Ok(())
 }

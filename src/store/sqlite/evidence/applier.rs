@@ -253,6 +253,10 @@ fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer, levels: &Leve
                     pending.prune(applied);
                 }
                 sync.applied.send_replace(applied);
+                // This thread is the evidence file's only writer, so it keeps its log.
+                if let Err(e) = crate::store::sqlite::checkpoint(&conn) {
+                    tracing::warn!(error = %e, "the evidence file's WAL checkpoint failed");
+                }
                 let caught_up = applied >= sync.head.load(Ordering::SeqCst);
                 if applied > trimmed && (caught_up || applied - trimmed >= TRIM_EVERY) {
                     trim(writer, applied);
