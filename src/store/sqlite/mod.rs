@@ -383,9 +383,11 @@ fn start_checkpointer(conn: Connection, store: std::sync::Weak<Inner>) -> anyhow
 /// the log has grown past `WAL_RESTART_FRAMES`. A restart that finds readers still in the
 /// log after its wait is tried again on a later round.
 pub(in crate::store::sqlite) fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
-    let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+    // `main.`: without a schema the pragma checkpoints every attached file too, and the
+    // evidence thread's connection has the database attached read-only (an I/O error).
+    let frames: i64 = conn.query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
     if frames > WAL_RESTART_FRAMES {
-        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+        conn.query_row("PRAGMA main.wal_checkpoint(RESTART)", [], |_| Ok(()))?;
     }
     Ok(())
 }
