@@ -496,12 +496,7 @@ impl Evidence {
             let known: Vec<PersonItem> = seen
                 .iter()
                 .filter(|p| complete(p))
-                .flat_map(|p| {
-                    fetched
-                        .get(p)
-                        .or_else(|| listed.get(p))
-                        .map_or(&[][..], Vec::as_slice)
-                })
+                .flat_map(|p| sums_of(&fetched, &listed, p))
                 .cloned()
                 .collect();
             let mut fits: Vec<f64> = self
@@ -557,12 +552,7 @@ impl Evidence {
             // Those left unknown cannot reach the page; they rank below it on what is known.
             let sums: Vec<PersonItem> = seen
                 .iter()
-                .flat_map(|p| {
-                    fetched
-                        .get(p)
-                        .or_else(|| listed.get(p))
-                        .map_or(&[][..], Vec::as_slice)
-                })
+                .flat_map(|p| sums_of(&fetched, &listed, p))
                 .cloned()
                 .collect();
             let mut ranked: Vec<Standing> = self
@@ -833,4 +823,16 @@ fn explain(
     let mut text = parts.join("; ");
     text.push('.');
     text
+}
+
+/// A person's sums as read so far: those fetched for them, else those their rankings listed.
+fn sums_of<'a>(
+    fetched: &'a HashMap<String, Vec<PersonItem>>,
+    listed: &'a HashMap<String, Vec<PersonItem>>,
+    person: &str,
+) -> &'a [PersonItem] {
+    fetched
+        .get(person)
+        .or_else(|| listed.get(person))
+        .map_or(&[][..], Vec::as_slice)
 }
