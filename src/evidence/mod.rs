@@ -1,6 +1,7 @@
 //! Skill evidence: what each tag of each statement says about its actor, per person, and
 //! the answers built from it.
 
+mod candidate_pool;
 mod error;
 pub mod feed;
 pub mod items;

@@ -8,19 +8,17 @@
 //! positive score). Scores decay with age, so the fit already weighs recency; ties go to
 //! more needs met, then to the most recent evidence.
 //!
-//! Candidates are found without reading everyone: for each need the store ranks people by
-//! their sum (an index), the best `k` of each need are read, and everyone they name has
-//! their sums for every need read too (one batched read per round), so each person seen
-//! has an exact fit. Someone not seen has at most the `k`-th score on every need — so when
-//! the page's last exact fit is at least that bound the page is exact, and otherwise `k`
-//! grows (reading only the next stretch of each list). The page's evidence rows are then
-//! read in one batch, and its people's identities concurrently.
+//! Candidates are found without reading everyone: each need's ranking (people by their sum
+//! for the item, an index) is read a stretch at a time, and the people it names are bounded
+//! above and below until the page is settled (see `candidate_pool`). The page's evidence
+//! rows are then read in one batch, and its people's identities concurrently.
 
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::candidate_pool::{progress, Pool, Standing, Sums};
 use super::people::Person;
 use super::scoring::{score, Proof};
 use super::service::{item_ref, Evidence, Options};
@@ -143,9 +141,6 @@ pub struct PersonOpportunities {
     pub opportunities: Vec<PersonOpportunity>,
 }
 
-/// The most people taken per need when looking for candidates.
-const MAX_POOL: u64 = 1 << 20;
-
 /// The most open opportunities weighed for one person.
 const MAX_OPEN: u64 = 2000;
 
@@ -249,27 +244,6 @@ fn needs_of(body: &Value, tagger: &Tagger) -> EvidenceResult<Vec<Need>> {
 fn parse_record(record: &OpportunityRecord) -> EvidenceResult<Opportunity> {
     serde_json::from_str(&record.body)
         .map_err(|e| EvidenceError::Store(crate::store::StoreError::Backend(e.into())))
-}
-
-/// How far a score goes towards a need's target: 1 when reached.
-fn progress(w: &super::EvidenceWeights, score: f64, level: u8) -> f64 {
-    let target = w.level_start(level);
-    if w.level(score) >= level {
-        1.0
-    } else if target <= 0.0 {
-        0.0
-    } else {
-        (score / target).clamp(0.0, 1.0)
-    }
-}
-
-/// A person's sums for the needs, for ranking.
-#[derive(Debug, Clone)]
-struct Standing {
-    person: String,
-    fit: f64,
-    met: usize,
-    last_millis: i64,
 }
 
 impl Evidence {
@@ -397,38 +371,6 @@ impl Evidence {
         Ok(())
     }
 
-    /// Ranks people's sums against the needs.
-    fn standings(&self, needs: &[Need], sums: &[PersonItem], now_millis: i64) -> Vec<Standing> {
-        let w = self.weights();
-        let mut by_person: HashMap<&str, HashMap<&str, &PersonItem>> = HashMap::new();
-        for s in sums {
-            by_person
-                .entry(s.person.as_str())
-                .or_default()
-                .insert(s.item.as_str(), s);
-        }
-        by_person
-            .into_iter()
-            .map(|(person, items)| {
-                let (mut total, mut met, mut last) = (0.0, 0, i64::MIN);
-                for need in needs {
-                    if let Some(s) = items.get(need.item.as_str()) {
-                        let score = w.score_at(s.normalized, now_millis);
-                        total += progress(w, score, need.level);
-                        met += usize::from(w.level(score) >= need.level);
-                        last = last.max(s.last_millis);
-                    }
-                }
-                Standing {
-                    person: person.to_owned(),
-                    fit: total / needs.len().max(1) as f64,
-                    met,
-                    last_millis: last,
-                }
-            })
-            .collect()
-    }
-
     /// The people who fit an opportunity best, `limit` from `offset`.
     pub async fn candidates(
         &self,
@@ -443,147 +385,18 @@ impl Evidence {
         let needs = &opportunity.needs;
         let w = self.weights();
         let wanted = offset + limit;
-        // Sorted reads of each need's best sums, deeper each round. A person named in them
-        // has an exact fit once each of their needs is known: read in that need's list, or
-        // absent from a list read to its end, or else from one batched read of their sums
-        // (the people still unknown in the round). Someone not seen in any list has at most
-        // each list's last score read, which bounds their fit: once the page's last exact
-        // fit reaches that bound, no unseen person can displace it.
-        let mut k = (2 * wanted).clamp(64, MAX_POOL);
-        let mut read = vec![0u64; needs.len()];
-        let mut exhausted = vec![false; needs.len()];
-        let mut floor = vec![0.0f64; needs.len()];
-        // Everyone with a positive sum in a list read, in the order first seen.
-        let mut seen: Vec<String> = Vec::new();
-        let mut listed: HashMap<String, Vec<PersonItem>> = HashMap::new();
-        let mut fetched: HashMap<String, Vec<PersonItem>> = HashMap::new();
-        let (ranked, more) = loop {
-            for (n, need) in needs.iter().enumerate() {
-                if exhausted[n] {
-                    continue;
-                }
-                let top = self
-                    .store()
-                    .evidence
-                    .ranked(tenant, &need.item, read[n], k - read[n])
-                    .await?;
-                exhausted[n] = (top.len() as u64) < k - read[n];
-                read[n] = k;
-                floor[n] = match top.last() {
-                    Some(s) if !exhausted[n] => w.score_at(s.normalized, opts.now_millis).max(0.0),
-                    _ => 0.0,
-                };
-                for s in top {
-                    let rows = listed.entry(s.person.clone()).or_default();
-                    if s.normalized > 0.0 && !rows.iter().any(|r| r.normalized > 0.0) {
-                        seen.push(s.person.clone());
-                    }
-                    rows.push(s);
-                }
-            }
-            // Everyone whose every need is known already ranks exactly; someone still
-            // unknown on a need is read only if their best case (a list's last score for
-            // each need they are missing from) could reach the page as it stands.
-            let complete = |p: &String| {
-                fetched.contains_key(p) || {
-                    let rows = listed.get(p).map_or(&[][..], Vec::as_slice);
-                    needs
-                        .iter()
-                        .enumerate()
-                        .all(|(n, need)| exhausted[n] || rows.iter().any(|r| r.item == need.item))
-                }
-            };
-            let known: Vec<PersonItem> = seen
-                .iter()
-                .filter(|p| complete(p))
-                .flat_map(|p| sums_of(&fetched, &listed, p))
-                .cloned()
-                .collect();
-            let mut fits: Vec<f64> = self
-                .standings(needs, &known, opts.now_millis)
-                .iter()
-                .map(|s| s.fit)
-                .collect();
-            fits.sort_by(|a, b| b.total_cmp(a));
-            let page_floor = match wanted {
-                0 => f64::INFINITY,
-                n => fits
-                    .get(n as usize - 1)
-                    .copied()
-                    .unwrap_or(f64::NEG_INFINITY),
-            };
-            let unknown: Vec<String> = seen
-                .iter()
-                .filter(|p| !complete(p))
-                .filter(|p| {
-                    let rows = listed.get(*p).map_or(&[][..], Vec::as_slice);
-                    let best = needs
-                        .iter()
-                        .enumerate()
-                        .map(|(n, need)| {
-                            let score = rows
-                                .iter()
-                                .find(|r| r.item == need.item)
-                                .map_or(floor[n], |r| w.score_at(r.normalized, opts.now_millis));
-                            progress(w, score, need.level)
-                        })
-                        .sum::<f64>()
-                        / needs.len().max(1) as f64;
-                    best >= page_floor
-                })
-                .cloned()
-                .collect();
-            if !unknown.is_empty() {
-                for person in &unknown {
-                    fetched.insert(person.clone(), Vec::new());
-                }
-                let items: Vec<String> = needs.iter().map(|n| n.item.clone()).collect();
-                for s in self
-                    .store()
-                    .evidence
-                    .person_sums(tenant, &unknown, &items)
-                    .await?
-                {
-                    if let Some(rows) = fetched.get_mut(&s.person) {
-                        rows.push(s);
-                    }
-                }
-            }
-            // Those left unknown cannot reach the page; they rank below it on what is known.
-            let sums: Vec<PersonItem> = seen
-                .iter()
-                .flat_map(|p| sums_of(&fetched, &listed, p))
-                .cloned()
-                .collect();
-            let mut ranked: Vec<Standing> = self
-                .standings(needs, &sums, opts.now_millis)
-                .into_iter()
-                .filter(|s| s.fit > 0.0)
-                .collect();
-            ranked.sort_by(|a, b| {
-                b.fit
-                    .total_cmp(&a.fit)
-                    .then(b.met.cmp(&a.met))
-                    .then(b.last_millis.cmp(&a.last_millis))
-                    .then_with(|| a.person.cmp(&b.person))
-            });
-            let done = exhausted.iter().all(|e| *e);
-            let unseen = needs
-                .iter()
-                .zip(&floor)
-                .map(|(need, c)| progress(w, *c, need.level))
-                .sum::<f64>()
-                / needs.len().max(1) as f64;
-            let last = match wanted {
-                0 => Some(f64::INFINITY),
-                n => ranked.get(n as usize - 1).map(|s| s.fit),
-            };
-            if done || last.is_some_and(|f| f >= unseen) || k >= MAX_POOL {
-                let more = ranked.len() as u64 > wanted || (!done && unseen > 0.0);
-                break (ranked, more);
-            }
-            k = (k * 4).min(MAX_POOL);
-        };
+        let mut pool = Pool::new(w, needs, opts.now_millis);
+        pool.search(
+            wanted,
+            &StoreSums {
+                evidence: self,
+                tenant,
+                needs,
+            },
+        )
+        .await?;
+        let more = pool.more_than(wanted);
+        let ranked = pool.ranked();
         let page: Vec<Standing> = ranked
             .into_iter()
             .skip(offset as usize)
@@ -735,15 +548,17 @@ impl Evidence {
         let mut ranked: Vec<(Standing, Opportunity)> = open
             .into_iter()
             .map(|o| {
-                let standing = self
-                    .standings(&o.needs, &sums, opts.now_millis)
-                    .pop()
-                    .unwrap_or(Standing {
-                        person: person.id.clone(),
-                        fit: 0.0,
-                        met: 0,
-                        last_millis: i64::MIN,
-                    });
+                let of_need = o
+                    .needs
+                    .iter()
+                    .map(|need| sums.iter().find(|s| s.item == need.item));
+                let standing = Standing::of(
+                    self.weights(),
+                    &o.needs,
+                    &person.id,
+                    of_need,
+                    opts.now_millis,
+                );
                 (standing, o)
             })
             .collect();
@@ -825,14 +640,23 @@ fn explain(
     text
 }
 
-/// A person's sums as read so far: those fetched for them, else those their rankings listed.
-fn sums_of<'a>(
-    fetched: &'a HashMap<String, Vec<PersonItem>>,
-    listed: &'a HashMap<String, Vec<PersonItem>>,
-    person: &str,
-) -> &'a [PersonItem] {
-    fetched
-        .get(person)
-        .or_else(|| listed.get(person))
-        .map_or(&[][..], Vec::as_slice)
+/// A candidates search's sums, from the store.
+struct StoreSums<'a> {
+    evidence: &'a Evidence,
+    tenant: TenantId,
+    needs: &'a [Need],
+}
+
+impl Sums for StoreSums<'_> {
+    async fn ranked(&self, n: usize, offset: u64, limit: u64) -> EvidenceResult<Vec<PersonItem>> {
+        let item = &self.needs[n].item;
+        let store = &self.evidence.store().evidence;
+        Ok(store.ranked(self.tenant, item, offset, limit).await?)
+    }
+
+    async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<PersonItem>> {
+        let items = std::slice::from_ref(&self.needs[n].item);
+        let store = &self.evidence.store().evidence;
+        Ok(store.person_sums(self.tenant, people, items).await?)
+    }
 }

@@ -13,7 +13,7 @@ use super::scoring::{lift, score, Scored};
 use super::EvidenceWeights;
 use super::{EvidenceError, EvidenceResult};
 use crate::competency::{Competencies, ItemKind, Tagger};
-use crate::store::evidence::{ActivityStats, EvidenceRow};
+use crate::store::evidence::{ActivityStats, EvidenceRow, PersonItem};
 use crate::store::{Store, TenantId};
 use crate::xapi::agent::agent_of_ifi;
 use crate::xapi::Violation;
@@ -321,18 +321,32 @@ impl Evidence {
             .ranked(tenant, item, offset, limit)
             .await?;
         let full = ranked.len() as u64 == limit;
+        let ranked: Vec<PersonItem> = ranked
+            .into_iter()
+            .take_while(|entry| entry.normalized > 0.0)
+            .collect();
+        // One read for every expert's rows, then their people, concurrently.
+        let people: Vec<String> = ranked.iter().map(|e| e.person.clone()).collect();
+        let all_rows = self
+            .store
+            .evidence
+            .people_evidence(tenant, &people, &[item.to_owned()])
+            .await?;
+        let mut rows_of: HashMap<String, Vec<EvidenceRow>> = HashMap::new();
+        for row in all_rows {
+            rows_of.entry(row.person.clone()).or_default().push(row);
+        }
+        let rows_for = |person: &str| rows_of.get(person).map_or(&[][..], Vec::as_slice);
+        let persons = futures_util::future::try_join_all(
+            ranked
+                .iter()
+                .map(|entry| self.person_with(tenant, &entry.person, rows_for(&entry.person))),
+        )
+        .await?;
         let mut experts = Vec::new();
-        for (n, entry) in ranked.into_iter().enumerate() {
-            if entry.normalized <= 0.0 {
-                break;
-            }
-            let rows = self
-                .store
-                .evidence
-                .person_evidence(tenant, &entry.person, Some(item))
-                .await?;
+        for (n, (entry, person)) in ranked.iter().zip(persons).enumerate() {
             let Some(scored) = score(
-                rows.iter().map(|r| &r.item),
+                rows_for(&entry.person).iter().map(|r| &r.item),
                 self.weights(),
                 opts.now_millis,
                 opts.proofs,
@@ -341,7 +355,7 @@ impl Evidence {
             };
             experts.push(Expert {
                 rank: offset + n as u64 + 1,
-                person: self.person_with(tenant, &entry.person, &rows).await?,
+                person,
                 scored,
             });
         }

@@ -44,8 +44,10 @@ CREATE TABLE person_items (
     last_ms    INTEGER NOT NULL,
     PRIMARY KEY (tenant, person, item)
 ) WITHOUT ROWID;
--- Experts: people by their time-normalized sum for an item.
-CREATE INDEX person_items_ranked ON person_items (tenant, item, normalized DESC);
+-- Experts and candidates: people by their time-normalized sum for an item, with every
+-- column a ranked read returns (the person comes with the key).
+CREATE INDEX person_items_ranked
+    ON person_items (tenant, item, normalized DESC, last_ms, evidence, first_ms);
 
 CREATE TABLE activity_stats (
     tenant      INTEGER NOT NULL,

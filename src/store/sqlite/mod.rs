@@ -74,6 +74,7 @@ const EVIDENCE_SCHEMA: Schema = Schema {
     upgrades: &[
         include_str!("evidence-migration-2.sql"),
         include_str!("evidence-migration-3.sql"),
+        include_str!("evidence-migration-4.sql"),
     ],
 };
 
