@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use futures_util::future::try_join_all;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -111,21 +112,34 @@ impl Evidence {
         let levels = levels_of(self, &rows, opts);
         let gaps = gaps_of(&tagger, role, &levels)?;
         let items: Vec<String> = gaps.iter().map(|g| g.item.clone()).collect();
+        // The catalog's entries, others' activities per gap item and what the person did
+        // are read concurrently.
+        let stats_of = try_join_all(
+            items
+                .iter()
+                .map(|item| self.store().evidence.activity_stats(tenant, item)),
+        );
+        let (catalog, stats, done) = futures_util::try_join!(
+            async {
+                Ok(self
+                    .store()
+                    .opportunities
+                    .catalog_for_items(tenant, &items)
+                    .await?)
+            },
+            async { Ok(stats_of.await?) },
+            self.done_activities(tenant, &person, &rows),
+        )?;
         let mut picks: BTreeMap<String, Pick> = BTreeMap::new();
-        for (activity, alignment) in self
-            .store()
-            .opportunities
-            .catalog_for_items(tenant, &items)
-            .await?
-        {
+        for (activity, alignment) in catalog {
             let pick = picks.entry(activity).or_default();
             pick.gaps.insert(alignment.item, alignment.confidence);
             if pick.source.is_none() {
                 pick.source = Some(alignment.source.unwrap_or_else(|| "catalog".into()));
             }
         }
-        for item in &items {
-            for stats in self.store().evidence.activity_stats(tenant, item).await? {
+        for (item, stats) in items.iter().zip(stats) {
+            for stats in stats {
                 picks
                     .entry(stats.activity)
                     .or_default()
@@ -134,7 +148,6 @@ impl Evidence {
                     .or_insert(1.0);
             }
         }
-        let done = self.done_activities(tenant, &person, &rows).await?;
         picks.retain(|activity, _| !done.contains(activity));
         let targets: Vec<(String, u8)> = gaps.iter().map(|g| (g.item.clone(), g.target)).collect();
         let figures = if picks.is_empty() {
@@ -196,8 +209,10 @@ impl Evidence {
                 .then_with(|| a.activity.cmp(&b.activity))
         });
         out.truncate(limit);
-        for r in &mut out {
-            r.name = self.activity_name(tenant, &r.activity).await?;
+        let names =
+            try_join_all(out.iter().map(|r| self.activity_name(tenant, &r.activity))).await?;
+        for (r, name) in out.iter_mut().zip(names) {
+            r.name = name;
         }
         Ok(Recommendations {
             // The asked agent by its identifier only, as the person's identities are shown.
