@@ -11,19 +11,21 @@
 //! what an unnamed person could have. Resolving an open person costs a point read per
 //! missing need, while a ranking's next stretch costs a sequential read that lowers its
 //! floor and so every open person's upper bound at once: the search reads deeper while
-//! the open people are many for the rows read ([`Pool::worth_fetching`]).
+//! the open people are many for the rows read ([`worth_fetching`]).
 
 use std::collections::HashMap;
 
+use futures_util::future::try_join_all;
+
 use super::opportunities::Need;
 use super::{EvidenceResult, EvidenceWeights};
-use crate::store::evidence::PersonItem;
+use crate::store::evidence::{PersonItem, RankedSum};
 
 /// The deepest any need's ranking is read.
 const MAX_DEPTH: u64 = 1 << 20;
 
-/// People resolved by one round of point reads, best chance first.
-const FETCH_BATCH: usize = 64;
+/// People resolved by the first point reads of a round, best chance first.
+const FIRST_FETCH: usize = 32;
 
 /// Fetch the open people's missing sums only once they are at most one per this many rows
 /// read from each ranking: a point read costs several sequential ones, and reading deeper
@@ -62,11 +64,11 @@ pub(super) struct Standing {
 
 impl Standing {
     /// From the person's sum for each need (None: no evidence for it).
-    pub fn of<'a>(
+    pub fn of(
         w: &EvidenceWeights,
         needs: &[Need],
         person: &str,
-        sums: impl Iterator<Item = Option<&'a PersonItem>>,
+        sums: impl Iterator<Item = Option<Sum>>,
         now_millis: i64,
     ) -> Standing {
         let (mut total, mut met, mut last) = (0.0, 0, i64::MIN);
@@ -99,20 +101,54 @@ impl Standing {
 /// Where a search reads its sums: each need's ranking, and point reads of people's sums.
 pub(super) trait Sums {
     /// Need `n`'s ranking, `limit` rows from `offset`, best sum first.
-    async fn ranked(&self, n: usize, offset: u64, limit: u64) -> EvidenceResult<Vec<PersonItem>>;
+    async fn ranked(&self, n: usize, offset: u64, limit: u64) -> EvidenceResult<Vec<RankedSum>>;
     /// The sums of these people for need `n` (none for those without evidence).
-    async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<PersonItem>>;
+    async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<RankedSum>>;
+}
+
+/// A sum as the search keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sum {
+    /// The sum of the evidence's weights expressed at the epoch.
+    pub normalized: f64,
+    pub last_millis: i64,
+}
+
+impl From<&PersonItem> for Sum {
+    fn from(s: &PersonItem) -> Self {
+        Sum {
+            normalized: s.normalized,
+            last_millis: s.last_millis,
+        }
+    }
+}
+
+impl From<&RankedSum> for Sum {
+    fn from(s: &RankedSum) -> Self {
+        Sum {
+            normalized: s.normalized,
+            last_millis: s.last_millis,
+        }
+    }
 }
 
 /// What is known of a person's sum for one need.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Known {
     /// Not read yet: at most the need's floor.
     Unread,
     /// Read: they have no evidence for it.
     Absent,
     /// Their sum, and the progress it gives towards the need's target.
-    Sum(PersonItem, f64),
+    Sum(Sum, f64),
+}
+
+/// A person the search has named.
+struct Entry {
+    person: String,
+    known: Vec<Known>,
+    /// The progress of the needs known, summed: their fit's lower bound times the needs.
+    known_total: f64,
 }
 
 /// Everyone the search has named, and how far each ranking has been read.
@@ -120,7 +156,8 @@ pub(super) struct Pool<'a> {
     w: &'a EvidenceWeights,
     needs: &'a [Need],
     now_millis: i64,
-    people: HashMap<String, Vec<Known>>,
+    entries: Vec<Entry>,
+    index: HashMap<String, usize>,
     /// Per need: rows read, whether the ranking ended, and the progress its last row gives.
     read: Vec<u64>,
     exhausted: Vec<bool>,
@@ -133,7 +170,8 @@ impl<'a> Pool<'a> {
             w,
             needs,
             now_millis,
-            people: HashMap::new(),
+            entries: Vec::new(),
+            index: HashMap::new(),
             read: vec![0; needs.len()],
             exhausted: vec![false; needs.len()],
             floor: vec![0.0; needs.len()],
@@ -141,87 +179,118 @@ impl<'a> Pool<'a> {
     }
 
     /// Reads until the first `wanted` are settled. Each round reads every ranking deeper
-    /// (twice as deep as the last), then resolves the people who could still reach the
+    /// (half as deep again as the last: a round more costs less than reading far past
+    /// where the page settles), then resolves the people who could still reach the
     /// page by point reads of their unread needs, best chance first, once they are few
     /// enough for that to beat reading deeper.
     pub async fn search(&mut self, wanted: u64, source: &impl Sums) -> EvidenceResult<()> {
         let mut depth = (2 * wanted).clamp(64, MAX_DEPTH);
         loop {
-            for n in 0..self.needs.len() {
-                let read = self.read[n];
-                if self.exhausted[n] || read >= depth {
-                    continue;
-                }
-                let rows = source.ranked(n, read, depth - read).await?;
-                self.add_ranked(n, rows, depth - read);
+            // The rankings are read concurrently, as are the point reads below: each is
+            // one read on the store's own threads.
+            let reads = (0..self.needs.len())
+                .filter(|n| !self.exhausted[*n] && self.read[*n] < depth)
+                .map(|n| {
+                    let (offset, limit) = (self.read[n], depth - self.read[n]);
+                    async move {
+                        let rows = source.ranked(n, offset, limit).await?;
+                        EvidenceResult::Ok((n, rows, limit))
+                    }
+                });
+            for (n, rows, asked) in try_join_all(reads).await? {
+                self.add_ranked(n, rows, asked);
             }
             let last_round = depth >= MAX_DEPTH;
-            loop {
+            // Each batch is twice the last: the first ones raise the page's floor, which
+            // closes most of the rest without a read.
+            let mut batch = FIRST_FETCH;
+            let nobody_open = loop {
                 let open = self.open(wanted);
                 if open.is_empty() || !(last_round || worth_fetching(open.len(), depth)) {
-                    break;
+                    break open.is_empty();
                 }
-                let batch = &open[..open.len().min(FETCH_BATCH)];
-                for n in 0..self.needs.len() {
-                    let people: Vec<String> = batch
-                        .iter()
-                        .filter(|(_, unread)| unread.contains(&n))
-                        .map(|(person, _)| person.clone())
-                        .collect();
-                    if !people.is_empty() {
-                        let rows = source.sums(n, &people).await?;
-                        self.add_fetched(n, &people, rows);
-                    }
+                let chosen = &open[..open.len().min(batch)];
+                let asks: Vec<(usize, Vec<String>)> = (0..self.needs.len())
+                    .map(|n| {
+                        let people = chosen
+                            .iter()
+                            .filter(|e| self.is_unread(&self.entries[**e], n))
+                            .map(|e| self.entries[*e].person.clone())
+                            .collect();
+                        (n, people)
+                    })
+                    .filter(|(_, people): &(usize, Vec<String>)| !people.is_empty())
+                    .collect();
+                let reads = asks.iter().map(|(n, people)| source.sums(*n, people));
+                for ((n, people), rows) in asks.iter().zip(try_join_all(reads).await?) {
+                    self.add_fetched(*n, people, rows);
                 }
-            }
-            if last_round || self.settled(wanted) {
+                batch *= 2;
+            };
+            if last_round || (nobody_open && self.settled(wanted)) {
                 return Ok(());
             }
-            depth = (depth * 2).min(MAX_DEPTH);
+            depth = (depth + depth / 2).min(MAX_DEPTH);
         }
     }
 
     /// Takes the next stretch of need `n`'s ranking: `rows`, of `asked` asked for (fewer
     /// means the ranking ended).
-    fn add_ranked(&mut self, n: usize, rows: Vec<PersonItem>, asked: u64) {
+    fn add_ranked(&mut self, n: usize, rows: Vec<RankedSum>, asked: u64) {
         self.read[n] += rows.len() as u64;
         self.exhausted[n] = (rows.len() as u64) < asked;
         self.floor[n] = match rows.last() {
-            Some(s) if !self.exhausted[n] => self.progress(n, s),
+            Some(s) if !self.exhausted[n] => self.progress(n, s.into()),
             _ => 0.0,
         };
-        let needs = self.needs.len();
         for row in rows {
-            // A sum of nothing ranks nobody; it still tells what the person has.
-            if row.normalized <= 0.0 && !self.people.contains_key(&row.person) {
-                continue;
-            }
-            let progress = self.progress(n, &row);
-            let known = self
-                .people
-                .entry(row.person.clone())
-                .or_insert_with(|| vec![Known::Unread; needs]);
-            known[n] = Known::Sum(row, progress);
+            let sum = Sum::from(&row);
+            let e = match self.index.get(&row.person) {
+                Some(e) => *e,
+                // A sum of nothing ranks nobody; it still tells what a person named has.
+                None if row.normalized <= 0.0 => continue,
+                None => {
+                    self.entries.push(Entry {
+                        person: row.person.clone(),
+                        known: vec![Known::Unread; self.needs.len()],
+                        known_total: 0.0,
+                    });
+                    self.index.insert(row.person, self.entries.len() - 1);
+                    self.entries.len() - 1
+                }
+            };
+            self.learn(e, n, Known::Sum(sum, self.progress(n, sum)));
         }
     }
 
     /// Takes what a point read of need `n` found for `people`: those without a row have
     /// no evidence for it.
-    fn add_fetched(&mut self, n: usize, people: &[String], rows: Vec<PersonItem>) {
+    fn add_fetched(&mut self, n: usize, people: &[String], rows: Vec<RankedSum>) {
         for person in people {
-            if let Some(known) = self.people.get_mut(person) {
-                known[n] = Known::Absent;
+            if let Some(e) = self.index.get(person) {
+                self.learn(*e, n, Known::Absent);
             }
         }
         for row in rows {
-            let progress = self.progress(n, &row);
-            if let Some(known) = self.people.get_mut(&row.person) {
-                known[n] = Known::Sum(row, progress);
+            if let Some(e) = self.index.get(&row.person) {
+                let sum = Sum::from(&row);
+                self.learn(*e, n, Known::Sum(sum, self.progress(n, sum)));
             }
         }
     }
 
-    fn progress(&self, n: usize, sum: &PersonItem) -> f64 {
+    fn learn(&mut self, e: usize, n: usize, known: Known) {
+        let entry = &mut self.entries[e];
+        if let Known::Sum(_, progress) = entry.known[n] {
+            entry.known_total -= progress;
+        }
+        if let Known::Sum(_, progress) = known {
+            entry.known_total += progress;
+        }
+        entry.known[n] = known;
+    }
+
+    fn progress(&self, n: usize, sum: Sum) -> f64 {
         let score = self.w.score_at(sum.normalized, self.now_millis);
         progress(self.w, score, self.needs[n].level)
     }
@@ -230,34 +299,19 @@ impl<'a> Pool<'a> {
         total / self.needs.len().max(1) as f64
     }
 
-    fn is_unread(&self, known: &[Known], n: usize) -> bool {
-        matches!(known[n], Known::Unread) && !self.exhausted[n]
+    fn is_unread(&self, entry: &Entry, n: usize) -> bool {
+        matches!(entry.known[n], Known::Unread) && !self.exhausted[n]
     }
 
-    /// A person's fit counting only what is known.
-    fn lower(&self, known: &[Known]) -> f64 {
-        let total = known
-            .iter()
-            .map(|k| match k {
-                Known::Sum(_, progress) => *progress,
-                _ => 0.0,
-            })
+    /// The most a person's fit can be, each unread need at its ranking's floor; None once
+    /// every need of theirs is known.
+    fn upper(&self, entry: &Entry) -> Option<f64> {
+        let unread: f64 = (0..self.needs.len())
+            .filter(|n| self.is_unread(entry, *n))
+            .map(|n| self.floor[n])
             .sum();
-        self.mean(total)
-    }
-
-    /// The most a person's fit can be: each unread need at its ranking's floor.
-    fn upper(&self, known: &[Known]) -> f64 {
-        let total = known
-            .iter()
-            .enumerate()
-            .map(|(n, k)| match k {
-                Known::Sum(_, progress) => *progress,
-                Known::Unread if !self.exhausted[n] => self.floor[n],
-                _ => 0.0,
-            })
-            .sum();
-        self.mean(total)
+        let open = (0..self.needs.len()).any(|n| self.is_unread(entry, n));
+        open.then(|| self.mean(entry.known_total + unread))
     }
 
     /// The most anyone not named yet can fit.
@@ -270,34 +324,27 @@ impl<'a> Pool<'a> {
         if wanted == 0 {
             return f64::INFINITY;
         }
-        let mut lows: Vec<f64> = self.people.values().map(|k| self.lower(k)).collect();
         let at = wanted as usize - 1;
-        if at >= lows.len() {
+        if at >= self.entries.len() {
             return f64::NEG_INFINITY;
         }
-        *lows.select_nth_unstable_by(at, |a, b| b.total_cmp(a)).1
+        let mut lows: Vec<f64> = self.entries.iter().map(|e| e.known_total).collect();
+        self.mean(*lows.select_nth_unstable_by(at, |a, b| b.total_cmp(a)).1)
     }
 
     /// The people who could still reach the first `wanted` but have unread needs, best
-    /// chance first, each with the needs to read.
-    fn open(&self, wanted: u64) -> Vec<(String, Vec<usize>)> {
+    /// chance first.
+    fn open(&self, wanted: u64) -> Vec<usize> {
         let floor = self.page_floor(wanted);
-        let mut open: Vec<(f64, &String, &Vec<Known>)> = self
-            .people
+        let mut open: Vec<(f64, usize)> = self
+            .entries
             .iter()
-            .filter(|(_, k)| (0..self.needs.len()).any(|n| self.is_unread(k, n)))
-            .map(|(p, k)| (self.upper(k), p, k))
-            .filter(|(upper, _, _)| *upper >= floor)
+            .enumerate()
+            .filter_map(|(i, e)| Some((self.upper(e)?, i)))
+            .filter(|(upper, _)| *upper >= floor)
             .collect();
-        open.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        open.into_iter()
-            .map(|(_, p, k)| {
-                let unread = (0..self.needs.len())
-                    .filter(|n| self.is_unread(k, *n))
-                    .collect();
-                (p.clone(), unread)
-            })
-            .collect()
+        open.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        open.into_iter().map(|(_, i)| i).collect()
     }
 
     /// Whether every ranking has ended.
@@ -314,21 +361,21 @@ impl<'a> Pool<'a> {
 
     /// Whether people past the first `wanted` may exist.
     pub fn more_than(&self, wanted: u64) -> bool {
-        self.people.len() as u64 > wanted || (!self.exhausted() && self.unnamed_bound() > 0.0)
+        self.entries.len() as u64 > wanted || (!self.exhausted() && self.unnamed_bound() > 0.0)
     }
 
     /// Everyone named with a positive fit, best first (exact for all who can reach the
     /// settled page; the others by what is known of them).
     pub fn ranked(&self) -> Vec<Standing> {
         let mut ranked: Vec<Standing> = self
-            .people
+            .entries
             .iter()
-            .map(|(person, known)| {
-                let sums = known.iter().map(|k| match k {
-                    Known::Sum(s, _) => Some(s),
+            .map(|e| {
+                let sums = e.known.iter().map(|k| match k {
+                    Known::Sum(s, _) => Some(*s),
                     _ => None,
                 });
-                Standing::of(self.w, self.needs, person, sums, self.now_millis)
+                Standing::of(self.w, self.needs, &e.person, sums, self.now_millis)
             })
             .filter(|s| s.fit > 0.0)
             .collect();
@@ -351,14 +398,11 @@ mod tests {
             .collect()
     }
 
-    fn sum(w: &EvidenceWeights, person: &str, item: &str, score: f64, now: i64) -> PersonItem {
-        PersonItem {
+    fn sum(w: &EvidenceWeights, person: &str, score: f64, now: i64) -> RankedSum {
+        RankedSum {
             person: person.to_owned(),
-            item: item.to_owned(),
             // The normalized sum whose score at `now` is `score`.
             normalized: score / w.score_at(1.0, now),
-            evidence: 1,
-            first_millis: now,
             last_millis: now,
         }
     }
@@ -374,16 +418,18 @@ mod tests {
         pool.add_ranked(
             0,
             vec![
-                sum(&w, "ann", "a", target, now),
-                sum(&w, "bob", "a", target / 2.0, now),
+                sum(&w, "ann", target, now),
+                sum(&w, "bob", target / 2.0, now),
             ],
             2,
         );
         // Ranking b: cy at a quarter; the ranking goes on.
-        pool.add_ranked(1, vec![sum(&w, "cy", "b", target / 4.0, now)], 1);
+        pool.add_ranked(1, vec![sum(&w, "cy", target / 4.0, now)], 1);
         // ann: 1 on a, at most 0.25 on b.
         let open = pool.open(1);
-        assert_eq!(open[0], ("ann".to_owned(), vec![1]));
+        let ann = &pool.entries[open[0]];
+        assert_eq!(ann.person, "ann");
+        assert!(!pool.is_unread(ann, 0) && pool.is_unread(ann, 1));
         assert!(!pool.settled(1), "ann's b is unread and could lift her");
         // Nobody unnamed can pass (0.5 + 0.25) / 2.
         assert!((pool.unnamed_bound() - 0.375).abs() < 1e-9);
@@ -403,9 +449,11 @@ mod tests {
         let needs = needs();
         let now = 1_800_000_000_000;
         let mut pool = Pool::new(&w, &needs, now);
-        pool.add_ranked(0, vec![sum(&w, "ann", "a", 1.0, now)], 5);
-        assert!(pool.open(1).iter().all(|(_, unread)| unread == &vec![1]));
-        pool.add_ranked(1, vec![sum(&w, "bob", "b", 2.0, now)], 5);
+        pool.add_ranked(0, vec![sum(&w, "ann", 1.0, now)], 5);
+        let open = pool.open(1);
+        assert_eq!(open.len(), 1);
+        assert!(pool.is_unread(&pool.entries[open[0]], 1));
+        pool.add_ranked(1, vec![sum(&w, "bob", 2.0, now)], 5);
         assert!(pool.exhausted());
         assert!(pool.open(1).is_empty());
         assert!(pool.settled(1));
@@ -422,7 +470,7 @@ mod tests {
 
     /// Rankings and point reads over sums held in memory, counting what is read.
     struct Memory {
-        rankings: Vec<Vec<PersonItem>>,
+        rankings: Vec<Vec<RankedSum>>,
         rows_read: std::cell::Cell<usize>,
         point_reads: std::cell::Cell<usize>,
     }
@@ -433,8 +481,8 @@ mod tests {
             n: usize,
             offset: u64,
             limit: u64,
-        ) -> EvidenceResult<Vec<PersonItem>> {
-            let rows: Vec<PersonItem> = self.rankings[n]
+        ) -> EvidenceResult<Vec<RankedSum>> {
+            let rows: Vec<RankedSum> = self.rankings[n]
                 .iter()
                 .skip(offset as usize)
                 .take(limit as usize)
@@ -444,7 +492,7 @@ mod tests {
             Ok(rows)
         }
 
-        async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<PersonItem>> {
+        async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<RankedSum>> {
             self.point_reads.set(self.point_reads.get() + people.len());
             Ok(self.rankings[n]
                 .iter()
@@ -474,17 +522,17 @@ mod tests {
             let top = if seed % 2 == 0 { 4.0 } else { 1.5 };
             let mut rankings = vec![Vec::new(); needs.len()];
             for p in 0..20_000 {
-                for (n, need) in needs.iter().enumerate() {
+                for ranking in rankings.iter_mut() {
                     if rng.gen_bool(0.6) {
                         let score = rng.gen_range(0.0f64..1.0).powi(4) * top;
-                        rankings[n].push(sum(&w, &format!("p{p}"), &need.item, score, now));
+                        ranking.push(sum(&w, &format!("p{p}"), score, now));
                     }
                 }
             }
             for ranking in &mut rankings {
                 ranking.sort_by(|a, b| b.normalized.total_cmp(&a.normalized));
             }
-            let mut everyone: HashMap<String, Vec<Option<&PersonItem>>> = HashMap::new();
+            let mut everyone: HashMap<String, Vec<Option<&RankedSum>>> = HashMap::new();
             for (n, ranking) in rankings.iter().enumerate() {
                 for s in ranking {
                     everyone
@@ -494,7 +542,10 @@ mod tests {
             }
             let mut expected: Vec<Standing> = everyone
                 .iter()
-                .map(|(p, sums)| Standing::of(&w, &needs, p, sums.iter().copied(), now))
+                .map(|(p, sums)| {
+                    let sums = sums.iter().map(|s| s.map(Sum::from));
+                    Standing::of(&w, &needs, p, sums, now)
+                })
                 .filter(|s| s.fit > 0.0)
                 .collect();
             expected.sort_by(Standing::rank);

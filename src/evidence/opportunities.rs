@@ -18,13 +18,13 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::candidate_pool::{progress, Pool, Standing, Sums};
+use super::candidate_pool::{progress, Pool, Standing, Sum, Sums};
 use super::people::Person;
 use super::scoring::{score, Proof};
 use super::service::{item_ref, Evidence, Options};
 use super::{EvidenceError, EvidenceResult};
 use crate::competency::Tagger;
-use crate::store::evidence::{EvidenceRow, PersonItem};
+use crate::store::evidence::{EvidenceRow, RankedSum};
 use crate::store::opportunities::OpportunityRecord;
 use crate::store::TenantId;
 use crate::xapi::agent::agent_of_ifi;
@@ -551,7 +551,7 @@ impl Evidence {
                 let of_need = o
                     .needs
                     .iter()
-                    .map(|need| sums.iter().find(|s| s.item == need.item));
+                    .map(|need| sums.iter().find(|s| s.item == need.item).map(Sum::from));
                 let standing = Standing::of(
                     self.weights(),
                     &o.needs,
@@ -648,15 +648,16 @@ struct StoreSums<'a> {
 }
 
 impl Sums for StoreSums<'_> {
-    async fn ranked(&self, n: usize, offset: u64, limit: u64) -> EvidenceResult<Vec<PersonItem>> {
+    async fn ranked(&self, n: usize, offset: u64, limit: u64) -> EvidenceResult<Vec<RankedSum>> {
         let item = &self.needs[n].item;
         let store = &self.evidence.store().evidence;
-        Ok(store.ranked(self.tenant, item, offset, limit).await?)
+        Ok(store.ranked_sums(self.tenant, item, offset, limit).await?)
     }
 
-    async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<PersonItem>> {
+    async fn sums(&self, n: usize, people: &[String]) -> EvidenceResult<Vec<RankedSum>> {
         let items = std::slice::from_ref(&self.needs[n].item);
         let store = &self.evidence.store().evidence;
-        Ok(store.person_sums(self.tenant, people, items).await?)
+        let sums = store.person_sums(self.tenant, people, items).await?;
+        Ok(sums.into_iter().map(RankedSum::from).collect())
     }
 }

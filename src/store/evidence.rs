@@ -134,6 +134,25 @@ pub struct PersonItem {
     pub last_millis: i64,
 }
 
+/// A person's place in an item's ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedSum {
+    pub person: String,
+    /// As in [`PersonItem::normalized`].
+    pub normalized: f64,
+    pub last_millis: i64,
+}
+
+impl From<PersonItem> for RankedSum {
+    fn from(s: PersonItem) -> Self {
+        RankedSum {
+            person: s.person,
+            normalized: s.normalized,
+            last_millis: s.last_millis,
+        }
+    }
+}
+
 /// What people did with one activity, as evidence for one item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ActivityStats {
@@ -254,6 +273,18 @@ pub trait EvidenceStore: Send + Sync {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<PersonItem>>;
+    /// The same ranking with only what ranking against needs uses: the person, their sum
+    /// and their newest evidence (a store may read that more cheaply).
+    async fn ranked_sums(
+        &self,
+        tenant: TenantId,
+        item: &str,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<RankedSum>> {
+        let rows = self.ranked(tenant, item, offset, limit).await?;
+        Ok(rows.into_iter().map(RankedSum::from).collect())
+    }
     /// Co-occurrence of an item with the others in people's evidence.
     async fn co_occurrence(&self, tenant: TenantId, item: &str) -> StoreResult<CoOccurrence>;
     /// The activities that are evidence for an item.

@@ -16,7 +16,7 @@ use super::SqliteStore;
 use crate::store::evidence::EvidenceItem;
 use crate::store::evidence::{
     outcome_from, weight_from, ActivityStats, CoOccurrence, EvidenceRow, EvidenceStore, PersonItem,
-    SeenTeam, Team, TeamOrigin,
+    RankedSum, SeenTeam, Team, TeamOrigin,
 };
 use crate::store::{StoreResult, TenantId};
 
@@ -245,6 +245,34 @@ impl EvidenceStore for SqliteStore {
                     params![tenant, item, limit as i64, offset as i64],
                     person_item,
                 )?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn ranked_sums(
+        &self,
+        tenant: TenantId,
+        item: &str,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<RankedSum>> {
+        let scope = Scope::Item(item);
+        let item = item.to_owned();
+        self.read_evidence_of(tenant, scope, move |conn| {
+            let rows = conn
+                .prepare_cached(
+                    "SELECT person, normalized, last_ms FROM derived.person_items
+                     WHERE tenant = ?1 AND item = ?2 ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
+                )?
+                .query_map(params![tenant, item, limit as i64, offset as i64], |r| {
+                    Ok(RankedSum {
+                        person: r.get(0)?,
+                        normalized: r.get(1)?,
+                        last_millis: r.get(2)?,
+                    })
+                })?
                 .collect::<Result<_, _>>()?;
             Ok(rows)
         })
