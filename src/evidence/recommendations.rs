@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use futures_util::future::try_join_all;
+use futures_util::future::{try_join3, try_join_all};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -119,7 +119,7 @@ impl Evidence {
                 .iter()
                 .map(|item| self.store().evidence.activity_stats(tenant, item)),
         );
-        let (catalog, stats, done) = futures_util::try_join!(
+        let (catalog, stats, done) = try_join3(
             async {
                 Ok(self
                     .store()
@@ -129,7 +129,8 @@ impl Evidence {
             },
             async { Ok(stats_of.await?) },
             self.done_activities(tenant, &person, &rows),
-        )?;
+        )
+        .await?;
         let mut picks: BTreeMap<String, Pick> = BTreeMap::new();
         for (activity, alignment) in catalog {
             let pick = picks.entry(activity).or_default();
