@@ -306,11 +306,11 @@ impl<'a> Pool<'a> {
     /// The most a person's fit can be, each unread need at its ranking's floor; None once
     /// every need of theirs is known.
     fn upper(&self, entry: &Entry) -> Option<f64> {
-        let unread: f64 = (0..self.needs.len())
-            .filter(|n| self.is_unread(entry, *n))
-            .map(|n| self.floor[n])
-            .sum();
-        let open = (0..self.needs.len()).any(|n| self.is_unread(entry, n));
+        let (mut open, mut unread) = (false, 0.0);
+        for n in (0..self.needs.len()).filter(|n| self.is_unread(entry, *n)) {
+            open = true;
+            unread += self.floor[n];
+        }
         open.then(|| self.mean(entry.known_total + unread))
     }
 
