@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use futures_util::future::{try_join3, try_join_all};
+use futures_util::future::{try_join4, try_join_all};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -65,7 +65,8 @@ pub struct Recommendation {
     pub name: Option<String>,
     /// Where it is known from: the catalog entry's source (`linkedin-learning`,
     /// `talk-feed`, `manual`…), else `statements` (others' evidence).
-    pub source: String,
+    #[serde(serialize_with = "source_or_statements")]
+    pub source: Option<String>,
     #[serde(rename = "for")]
     pub for_gaps: Vec<ForGap>,
     pub reason: String,
@@ -92,6 +93,13 @@ struct Pick {
     source: Option<String>,
 }
 
+fn source_or_statements<S: serde::Serializer>(
+    source: &Option<String>,
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    out.serialize_str(source.as_deref().unwrap_or("statements"))
+}
+
 impl Evidence {
     /// The activities that would close a person's gaps, best first, at most `limit`.
     pub async fn recommendations(
@@ -112,14 +120,15 @@ impl Evidence {
         let levels = levels_of(self, &rows, opts);
         let gaps = gaps_of(&tagger, role, &levels)?;
         let items: Vec<String> = gaps.iter().map(|g| g.item.clone()).collect();
-        // The catalog's entries, others' activities per gap item and what the person did
-        // are read concurrently.
+        let targets: Vec<(String, u8)> = gaps.iter().map(|g| (g.item.clone(), g.target)).collect();
+        // The catalog's entries, others' activities per gap item, what the person did and
+        // who each activity helped are read concurrently.
         let stats_of = try_join_all(
             items
                 .iter()
                 .map(|item| self.store().evidence.activity_stats(tenant, item)),
         );
-        let (catalog, stats, done) = try_join3(
+        let (catalog, stats, done, closers) = try_join4(
             async {
                 Ok(self
                     .store()
@@ -129,6 +138,7 @@ impl Evidence {
             },
             async { Ok(stats_of.await?) },
             self.done_activities(tenant, &person, &rows),
+            self.item_closers(tenant, &targets, opts.now_millis),
         )
         .await?;
         let mut picks: BTreeMap<String, Pick> = BTreeMap::new();
@@ -150,23 +160,14 @@ impl Evidence {
             }
         }
         picks.retain(|activity, _| !done.contains(activity));
-        let targets: Vec<(String, u8)> = gaps.iter().map(|g| (g.item.clone(), g.target)).collect();
-        let figures = if picks.is_empty() {
-            HashMap::new()
-        } else {
-            self.item_figures(tenant, &targets, None, opts.now_millis)
-                .await?
-        };
         let by_item: HashMap<&str, &ForGap> = gaps.iter().map(|g| (g.item.as_str(), g)).collect();
         // Each item's closers by activity, looked up once per pick and gap.
-        let closers: HashMap<(&str, &str), (u64, u64)> = figures
+        let closers: HashMap<(&str, &str), (u64, u64)> = items
             .iter()
-            .flat_map(|(item, f)| {
-                f.closers.iter().map(move |c| {
-                    (
-                        (item.as_str(), c.activity.as_str()),
-                        (c.learners, c.reached),
-                    )
+            .zip(&closers)
+            .flat_map(|(item, closers)| {
+                closers.iter().map(move |(activity, learners, reached)| {
+                    ((item.as_str(), activity.as_str()), (*learners, *reached))
                 })
             })
             .collect();
@@ -190,10 +191,9 @@ impl Evidence {
                     total += f64::from(gap.gap) * confidence * (0.5 + 0.5 * rate);
                     for_gaps.push((*gap).clone());
                 }
-                for_gaps.sort_by(|a, b| b.gap.cmp(&a.gap).then_with(|| a.item.cmp(&b.item)));
                 Recommendation {
-                    reason: reason(&tagger, &for_gaps, &helped, pick.source.as_deref()),
-                    source: pick.source.unwrap_or_else(|| "statements".into()),
+                    reason: String::new(),
+                    source: pick.source,
                     activity,
                     name: None,
                     for_gaps,
@@ -210,6 +210,12 @@ impl Evidence {
                 .then_with(|| a.activity.cmp(&b.activity))
         });
         out.truncate(limit);
+        // Only what is shown is explained.
+        for r in &mut out {
+            r.for_gaps
+                .sort_by(|a, b| b.gap.cmp(&a.gap).then_with(|| a.item.cmp(&b.item)));
+            r.reason = reason(&tagger, &r.for_gaps, &r.helped, r.source.as_deref());
+        }
         let names =
             try_join_all(out.iter().map(|r| self.activity_name(tenant, &r.activity))).await?;
         for (r, name) in out.iter_mut().zip(names) {

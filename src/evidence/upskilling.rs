@@ -316,6 +316,38 @@ impl Evidence {
         Ok(out)
     }
 
+    /// Only the closers of `items` (with their target levels) over everyone, in the order
+    /// of `items`: (activity, learners, reached). From the kept aggregates when the store
+    /// has them, else from the figures.
+    pub(super) async fn item_closers(
+        &self,
+        tenant: TenantId,
+        items: &[(String, u8)],
+        now_millis: i64,
+    ) -> EvidenceResult<Vec<Vec<(String, u64, u64)>>> {
+        let scale = self.weights().scale();
+        let kept = self
+            .store()
+            .opportunities
+            .level_closers(tenant, &scale, items)
+            .await?;
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+        let mut figures = self.item_figures(tenant, items, None, now_millis).await?;
+        Ok(items
+            .iter()
+            .map(|(item, _)| {
+                figures.remove(item).map_or_else(Vec::new, |f| {
+                    f.closers
+                        .iter()
+                        .map(|c| (c.activity.clone(), c.learners, c.reached))
+                        .collect()
+                })
+            })
+            .collect())
+    }
+
     /// People with evidence in the tenant, cached like the figures.
     async fn population(&self, tenant: TenantId) -> EvidenceResult<u64> {
         let version = self.store().opportunities.evidence_version(tenant).await?;

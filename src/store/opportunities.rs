@@ -112,4 +112,14 @@ pub trait OpportunityStore: Send + Sync {
     ) -> StoreResult<Option<Vec<LevelFigures>>> {
         Ok(None)
     }
+    /// Only the closers of each (item, target level), from the aggregates `level_figures`
+    /// reads: (activity, learners, reached). None as there.
+    async fn level_closers(
+        &self,
+        _tenant: TenantId,
+        _scale: &LevelScale,
+        _items: &[(String, u8)],
+    ) -> StoreResult<Option<Vec<Vec<(String, u64, u64)>>>> {
+        Ok(None)
+    }
 }

@@ -35,6 +35,14 @@ fn timeline_row(r: &Row<'_>) -> rusqlite::Result<TimelineRow> {
     })
 }
 
+impl SqliteStore {
+    /// Whether the evidence file keeps the aggregates of these targets: levels 1–5 on the
+    /// store's scale. Anything else is walked.
+    fn keeps_levels(&self, scale: &LevelScale, items: &[(String, u8)]) -> bool {
+        *scale == self.inner.levels && items.iter().all(|(_, t)| (1..=5).contains(t))
+    }
+}
+
 #[async_trait]
 impl OpportunityStore for SqliteStore {
     async fn put_opportunity(
@@ -224,28 +232,31 @@ impl OpportunityStore for SqliteStore {
         tenant: TenantId,
         items: &[String],
     ) -> StoreResult<Vec<(String, Alignment)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let items = items.to_vec();
         self.read(move |conn| {
             let wanted: HashSet<&str> = items.iter().map(String::as_str).collect();
-            let mut stmt = conn.prepare_cached(
+            // One pass over the catalog; rows naming none of the items are never parsed.
+            let named = vec!["instr(alignments, ?) > 0"; items.len()].join(" OR ");
+            let mut stmt = conn.prepare(&format!(
                 "SELECT activity_id, alignments FROM activity_alignments
-                 WHERE tenant = ?1 AND instr(alignments, ?2) > 0",
-            )?;
+                 WHERE tenant = ? AND ({named})"
+            ))?;
+            let mut args: Vec<rusqlite::types::Value> = vec![tenant.into()];
+            args.extend(items.iter().map(|i| i.clone().into()));
+            let rows: Vec<(String, String)> = stmt
+                .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
             let mut out = Vec::new();
-            let mut seen = HashSet::new();
-            for item in &items {
-                let rows: Vec<(String, String)> = stmt
-                    .query_map(params![tenant, item], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()?;
-                for (activity, text) in rows {
-                    let alignments: Vec<Alignment> =
-                        serde_json::from_str(&text).map_err(super::backend)?;
-                    for a in alignments {
-                        if wanted.contains(a.item.as_str())
-                            && seen.insert((activity.clone(), a.item.clone()))
-                        {
-                            out.push((activity.clone(), a));
-                        }
+            for (activity, text) in rows {
+                let alignments: Vec<Alignment> =
+                    serde_json::from_str(&text).map_err(super::backend)?;
+                let mut seen = HashSet::new();
+                for a in alignments {
+                    if wanted.contains(a.item.as_str()) && seen.insert(a.item.clone()) {
+                        out.push((activity.clone(), a));
                     }
                 }
             }
@@ -262,8 +273,7 @@ impl OpportunityStore for SqliteStore {
         now_millis: i64,
         then: &[i64],
     ) -> StoreResult<Option<Vec<LevelFigures>>> {
-        // Kept for levels 1–5 on the store's scale; anything else is walked.
-        if *scale != self.inner.levels || items.iter().any(|(_, t)| !(1..=5).contains(t)) {
+        if !self.keeps_levels(scale, items) {
             return Ok(None);
         }
         let (scale, items, then) = (*scale, items.to_vec(), then.to_vec());
@@ -289,6 +299,28 @@ impl OpportunityStore for SqliteStore {
                 })
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Some(figures))
+        })
+        .await
+    }
+
+    async fn level_closers(
+        &self,
+        tenant: TenantId,
+        scale: &LevelScale,
+        items: &[(String, u8)],
+    ) -> StoreResult<Option<Vec<Vec<(String, u64, u64)>>>> {
+        if !self.keeps_levels(scale, items) {
+            return Ok(None);
+        }
+        let items = items.to_vec();
+        self.read_evidence_of(tenant, Scope::Tenant, move |conn| {
+            let closers = items
+                .iter()
+                .map(|(item, target)| {
+                    super::evidence::path_closers(conn, "derived", tenant, (item, *target))
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(closers))
         })
         .await
     }

@@ -23,7 +23,7 @@ use crate::store::{StoreResult, TenantId};
 pub(super) use applier::{start as start_applier, EvidenceSync};
 pub(super) use journal::{erase as erase_evidence, erase_people};
 pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
-pub(super) use paths::{ensure as ensure_paths, figures as path_figures};
+pub(super) use paths::{closers as path_closers, ensure as ensure_paths, figures as path_figures};
 pub(super) use pending::Scope;
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.

@@ -657,21 +657,31 @@ pub(in crate::store::sqlite) fn figures(
             .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
         reached_then.push((starts + started - ends - ended).max(0) as u64);
     }
-    let closers = conn
-        .prepare_cached(&format!(
-            "SELECT activity, learners_{level}, reached_{level} FROM {db}.item_closers
-             WHERE tenant = ?1 AND item = ?2 AND learners_{level} > 0"
-        ))?
-        .query_map(params![tenant, item], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<Result<_, _>>()?;
     Ok(Figures {
         people,
         at_least,
         reached_then,
-        closers,
+        closers: closers(conn, db, tenant, (item, target))?,
     })
+}
+
+/// The activities people did while below `target` in `item`: (activity, learners, of
+/// them the people who then reached it).
+pub(in crate::store::sqlite) fn closers(
+    conn: &Connection,
+    db: &str,
+    tenant: TenantId,
+    (item, target): (&str, u8),
+) -> rusqlite::Result<Vec<(String, u64, u64)>> {
+    let level = target.max(1);
+    conn.prepare_cached(&format!(
+        "SELECT activity, learners_{level}, reached_{level} FROM {db}.item_closers
+         WHERE tenant = ?1 AND item = ?2 AND learners_{level} > 0"
+    ))?
+    .query_map(params![tenant, item], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?
+    .collect()
 }
 
 #[cfg(test)]
