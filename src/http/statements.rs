@@ -2,7 +2,7 @@
 
 use actix_web::http::Method;
 use actix_web::web::Data;
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde_json::{json, Value};
 
 use super::multipart::{read_statements, render_mixed, StatementsBody};
@@ -10,6 +10,8 @@ use super::params::{statement_format, Flag, Iri, PageLimit, Timestamp, Uuid, Xap
 use super::{http_date, no_content, AppState, XapiRequest};
 use crate::http::error::{ApiError, ApiResult};
 use crate::lrs::queries::{FoundPage, Shown, StatementFilter};
+use crate::lrs::statements::PageStatements;
+use crate::store::StatementText;
 use crate::xapi::format::accept_languages;
 use crate::xapi::time::parse_query_timestamp;
 
@@ -225,17 +227,20 @@ fn statement_filter(state: &AppState, x: &XapiRequest) -> ApiResult<StatementFil
 /// A page of statements: JSON with its `more` link, or multipart/mixed with attachments.
 fn page_response(x: &XapiRequest, found: FoundPage) -> HttpResponse {
     let FoundPage { page, shown } = found;
-    let languages = accept_languages(x.header("accept-language"));
-    let mut statements = page.statements;
-    for s in &mut statements {
-        shown.format.apply(s, &languages);
-    }
     let more = page
         .more
         .map(|t| format!("{}?more={}", x.http().path(), t.encode()))
         .unwrap_or_default();
-    let body = json!({ "statements": statements, "more": more });
     let mut response = HttpResponse::Ok();
+    let mut statements = match page.statements {
+        PageStatements::Stored(stored) => return stored_page(response, &stored, &more),
+        PageStatements::Parsed(statements) => statements,
+    };
+    let languages = accept_languages(x.header("accept-language"));
+    for s in &mut statements {
+        shown.format.apply(s, &languages);
+    }
+    let body = json!({ "statements": statements, "more": more });
     if let Some(last) = statements_last_modified(&body) {
         response.insert_header(("Last-Modified", last));
     }
@@ -244,6 +249,30 @@ fn page_response(x: &XapiRequest, found: FoundPage) -> HttpResponse {
         return response.content_type(content_type).body(bytes);
     }
     response.json(body)
+}
+
+/// A page of statements shown exactly as stored: their stored JSON text, never parsed.
+fn stored_page(
+    mut response: HttpResponseBuilder,
+    stored: &[StatementText],
+    more: &str,
+) -> HttpResponse {
+    if let Some(newest) = stored.iter().map(|s| s.stored_millis).max() {
+        response.insert_header(("Last-Modified", http_date(newest)));
+    }
+    let length: usize = stored.iter().map(|s| s.json.len() + 1).sum();
+    let mut body = String::with_capacity(length + more.len() + 32);
+    body.push_str(r#"{"statements":["#);
+    for (n, s) in stored.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(&s.json);
+    }
+    body.push_str(r#"],"more":"#);
+    body.push_str(&Value::from(more).to_string());
+    body.push('}');
+    response.content_type("application/json").body(body)
 }
 
 /// The newest `stored` among the returned statements, as an HTTP date.

@@ -9,7 +9,9 @@ use super::Lrs;
 use super::{LrsError, LrsResult};
 use crate::auth::Principal;
 use crate::ingest::Source;
-use crate::store::{AttachmentData, Cursor, StatementQuery, StoredStatement, TenantId};
+use crate::store::{
+    AttachmentData, Cursor, StatementQuery, StatementText, StoredStatement, TenantId,
+};
 use crate::xapi::Violation;
 use crate::xapi::{StatementFormat, XapiVersion};
 
@@ -73,9 +75,16 @@ impl PageToken {
 
 /// One page of statements with the attachments they reference (when asked for).
 pub struct StatementsPage {
-    pub statements: Vec<Value>,
+    pub statements: PageStatements,
     pub more: Option<PageToken>,
     pub attachments: Vec<AttachmentData>,
+}
+
+/// A page's statements: parsed, to be formatted or sent with their attachments, or as
+/// the store keeps them when they are shown exactly as stored and alone.
+pub enum PageStatements {
+    Parsed(Vec<Value>),
+    Stored(Vec<StatementText>),
 }
 
 impl Lrs {
@@ -127,6 +136,18 @@ impl Lrs {
         first: bool,
     ) -> LrsResult<StatementsPage> {
         let cursor = if first { None } else { Some(token.cursor) };
+        if token.format == Format::Exact && !token.attachments {
+            let page = self
+                .store
+                .statements
+                .query_statement_texts(tenant, &token.query, cursor)
+                .await?;
+            return Ok(StatementsPage {
+                statements: PageStatements::Stored(page.statements),
+                more: page.next.map(|cursor| PageToken { cursor, ..token }),
+                attachments: Vec::new(),
+            });
+        }
         let page = self
             .store
             .statements
@@ -139,7 +160,7 @@ impl Lrs {
         };
         let more = page.next.map(|cursor| PageToken { cursor, ..token });
         Ok(StatementsPage {
-            statements: page.statements,
+            statements: PageStatements::Parsed(page.statements),
             more,
             attachments,
         })

@@ -153,6 +153,20 @@ pub struct StatementPage {
     pub next: Option<Cursor>,
 }
 
+/// A page of statements as the store keeps them: each one's JSON text, unparsed, for
+/// answers that show statements unchanged.
+#[derive(Debug, Clone)]
+pub struct StatementTextPage {
+    pub statements: Vec<StatementText>,
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementText {
+    pub json: String,
+    pub stored_millis: i64,
+}
+
 #[async_trait]
 pub trait StatementStore: Send + Sync {
     /// Stores a batch atomically, with the attachment contents it carries. A statement
@@ -175,6 +189,33 @@ pub trait StatementStore: Send + Sync {
         query: &StatementQuery,
         cursor: Option<Cursor>,
     ) -> StoreResult<StatementPage>;
+
+    /// The page `query_statements` answers, as JSON text. A store that keeps statements as
+    /// text hands them over without parsing them; this default serialises the parsed page.
+    async fn query_statement_texts(
+        &self,
+        tenant: TenantId,
+        query: &StatementQuery,
+        cursor: Option<Cursor>,
+    ) -> StoreResult<StatementTextPage> {
+        let page = self.query_statements(tenant, query, cursor).await?;
+        let statements = page
+            .statements
+            .iter()
+            .map(|s| StatementText {
+                json: s.to_string(),
+                stored_millis: s
+                    .get("stored")
+                    .and_then(Value::as_str)
+                    .and_then(crate::xapi::time::parse_query_timestamp)
+                    .map_or(0, |t| t.timestamp_millis()),
+            })
+            .collect();
+        Ok(StatementTextPage {
+            statements,
+            next: page.next,
+        })
+    }
 
     /// The stored contents of the given attachment hashes (unknown ones are skipped).
     async fn attachments(

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use super::{
     AttachmentData, Cursor, Document, DocumentScope, DocumentStore, NewStatement, StatementPage,
-    StatementQuery, StatementStore, StoreResult, StoredStatement, TenantId,
+    StatementQuery, StatementStore, StatementTextPage, StoreResult, StoredStatement, TenantId,
 };
 use crate::metrics::store_operation_took;
 use crate::xapi::document::{Preconditions, WriteMode};
@@ -83,6 +83,19 @@ impl StatementStore for TimedStatements {
         timed(
             "query_statements",
             self.0.query_statements(tenant, query, cursor),
+        )
+        .await
+    }
+
+    async fn query_statement_texts(
+        &self,
+        tenant: TenantId,
+        query: &StatementQuery,
+        cursor: Option<Cursor>,
+    ) -> StoreResult<StatementTextPage> {
+        timed(
+            "query_statements",
+            self.0.query_statement_texts(tenant, query, cursor),
         )
         .await
     }

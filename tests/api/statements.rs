@@ -477,6 +477,57 @@ async fn statement_gets_carry_consistent_through_and_last_modified() {
     assert!(head.bytes().await.unwrap().is_empty());
 }
 
+/// Communication 2.1.3: `format=exact` (the default) returns statements as stored; a page's
+/// Last-Modified is the newest `stored` on it (2.1.3, "Last-Modified" header). Pages shown
+/// exactly are sent from the stored text, so they must match the single-statement GET.
+#[tokio::test]
+async fn exact_pages_show_each_statement_as_its_single_get_does() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for (n, who) in ["a", "b", "c"].iter().enumerate() {
+        let mut s = statement(&format!("{who}@example.com"), "completed", "course-9");
+        s["result"] = json!({"score": {"scaled": 0.5 + n as f64 / 10.0}, "success": true});
+        s["object"]["definition"] = json!({"name": {"en-US": "Caf\u{e9} \"quoted\" course"}});
+        ids.extend(app.store(&s).await);
+    }
+    let mut pages = Vec::new();
+    let first = app
+        .get_statements(&[("limit", "2"), ("format", "exact")])
+        .await;
+    assert_eq!(first.headers()["content-type"], "application/json");
+    let last_modified = first.headers()["last-modified"].clone();
+    let first: Value = first.json().await.unwrap();
+    let more = first["more"].as_str().unwrap().to_owned();
+    assert!(more.starts_with("/xapi/statements?more="), "{more}");
+    pages.push(first);
+    pages.push(app.get_more(&more).await.json().await.unwrap());
+    assert_eq!(pages[1]["more"], "");
+    let shown: Vec<Value> = pages
+        .iter()
+        .flat_map(|p| p["statements"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(
+        ids_of(&shown),
+        ids.iter().rev().cloned().collect::<Vec<_>>()
+    );
+    for s in &shown {
+        let id = s["id"].as_str().unwrap();
+        let single: Value = app
+            .get_statements(&[("statementId", id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s, &single);
+    }
+    let newest = app
+        .get_statements(&[("statementId", ids[2].as_str())])
+        .await
+        .headers()["last-modified"]
+        .clone();
+    assert_eq!(last_modified, newest);
+}
+
 fn with_attachment(content: &[u8]) -> (Value, String) {
     use sha2::Digest;
     let hash = hex::encode(sha2::Sha256::digest(content));

@@ -11,7 +11,8 @@ use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
 use crate::store::{
     seq_window, AttachmentData, Cursor, NewStatement, StatementPage, StatementQuery,
-    StatementStore, StoreError, StoreResult, StoredStatement, TenantId,
+    StatementStore, StatementText, StatementTextPage, StoreError, StoreResult, StoredStatement,
+    TenantId,
 };
 use crate::xapi::statement::{merge_definition, ActivityDefinition};
 use crate::xapi::{Fingerprint, IndexKey, IndexKind};
@@ -74,8 +75,32 @@ impl StatementStore for SqliteStore {
         cursor: Option<Cursor>,
     ) -> StoreResult<StatementPage> {
         let query = query.clone();
-        self.read(move |conn| run_query(conn, tenant, &query, cursor))
-            .await
+        self.read(move |conn| {
+            let (statements, next) = run_query(conn, tenant, &query, cursor, |json, _| {
+                serde_json::from_str(&json).map_err(backend)
+            })?;
+            Ok(StatementPage { statements, next })
+        })
+        .await
+    }
+
+    async fn query_statement_texts(
+        &self,
+        tenant: TenantId,
+        query: &StatementQuery,
+        cursor: Option<Cursor>,
+    ) -> StoreResult<StatementTextPage> {
+        let query = query.clone();
+        self.read(move |conn| {
+            let (statements, next) = run_query(conn, tenant, &query, cursor, |json, stored| {
+                Ok(StatementText {
+                    json,
+                    stored_millis: stored,
+                })
+            })?;
+            Ok(StatementTextPage { statements, next })
+        })
+        .await
     }
 
     async fn attachments(
@@ -279,12 +304,15 @@ fn filters_of(q: &StatementQuery) -> Vec<Filter> {
 /// Candidates are read in storage order this many at a time, then checked.
 const CHUNK: i64 = 256;
 
-fn run_query(
+/// One page of the statements matching `q`, each made from its stored JSON text and
+/// `stored` milliseconds by `statement`, and where the next page starts.
+fn run_query<T>(
     conn: &Connection,
     tenant: TenantId,
     q: &StatementQuery,
     cursor: Option<Cursor>,
-) -> StoreResult<StatementPage> {
+    statement: impl Fn(String, i64) -> StoreResult<T>,
+) -> StoreResult<(Vec<T>, Option<Cursor>)> {
     let bound = match cursor {
         Some(c) => c.bound,
         None => conn.query_row("SELECT coalesce(max(seq), 0) FROM statements", [], |r| {
@@ -319,7 +347,7 @@ fn run_query(
     };
     let driver_sql = format!("{driver_sql} ORDER BY seq {order} LIMIT {CHUNK}");
     let mut check_sql = String::from(
-        "SELECT body FROM statements s WHERE s.seq = ?1 AND s.tenant = ?2 AND s.voided = 0",
+        "SELECT body, stored_ms FROM statements s WHERE s.seq = ?1 AND s.tenant = ?2 AND s.voided = 0",
     );
     let mut check_args: Vec<SqlValue> = Vec::new();
     for f in probes {
@@ -349,15 +377,15 @@ fn run_query(
         for seq in &seqs {
             let mut args: Vec<SqlValue> = vec![(*seq).into(), tenant.into()];
             args.extend(check_args.iter().cloned());
-            let body: Option<String> = check
-                .query_row(params_from_iter(args), |r| r.get(0))
+            let row: Option<(String, i64)> = check
+                .query_row(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let Some(body) = body else { continue };
+            let Some((body, stored)) = row else { continue };
             if statements.len() == wanted {
                 has_more = true;
                 break 'scan;
             }
-            statements.push(serde_json::from_str(&body).map_err(backend)?);
+            statements.push(statement(body, stored)?);
             last_seq = Some(*seq);
         }
         if (seqs.len() as i64) < CHUNK {
@@ -377,5 +405,5 @@ fn run_query(
     } else {
         None
     };
-    Ok(StatementPage { statements, next })
+    Ok((statements, next))
 }
