@@ -175,6 +175,9 @@ struct Figures {
     ingest: Duration,
     /// Of that, the wait after the last acknowledgement for evidence to be applied.
     evidence_wait: Option<Duration>,
+    /// From the last acknowledgement until the whole evidence journal was applied, when
+    /// the server reports its journal.
+    settled: Option<Duration>,
     /// (filter name, p50 ms, p99 ms).
     queries: Vec<(&'static str, f64, f64)>,
     /// The server's CPU time (user and system, all threads) over `ingest`, seconds.
@@ -256,6 +259,12 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
 
     let ingest_cpu = cpu_seconds_of(server.pid())? - cpu_before;
     let (ingested_rss_mb, _) = memory_of(server.pid())?;
+    // Reads are timed at rest, once the evidence thread has applied the whole journal
+    // (the soak times them while statements keep arriving).
+    let settled = match evidence_wait {
+        Some(wait) => settle(&client, &server.base).await.map(|s| wait + s),
+        None => None,
+    };
 
     let mut rng = StdRng::seed_from_u64(7);
     let people = args.people.max(1);
@@ -290,6 +299,7 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
         mode,
         ingest,
         evidence_wait,
+        settled,
         queries,
         ingest_cpu,
         ingested_rss_mb,
@@ -320,6 +330,23 @@ async fn timed(
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
     ))
+}
+
+/// The longest the reads wait for the evidence journal to be applied.
+const SETTLE_LIMIT: Duration = Duration::from_secs(300);
+
+/// Waits until the server's evidence journal has no entry left to apply (at most
+/// `SETTLE_LIMIT`) and says how long that took; `None` when `/metrics` shows no journal.
+async fn settle(client: &reqwest::Client, base: &str) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < SETTLE_LIMIT {
+        let lag = soak::metrics(client, base).await?.lag_entries?;
+        if lag <= 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some(started.elapsed())
 }
 
 /// A credential of the default tenant to read evidence and define teams with.
@@ -546,6 +573,15 @@ fn print_table(args: &BenchArgs, all: &[Figures]) {
         all.iter()
             .map(|f| {
                 f.evidence_wait
+                    .map_or("-".to_owned(), |w| format!("{:.2}", w.as_secs_f64()))
+            })
+            .collect(),
+    );
+    row(
+        "journal applied after the last 2xx, s",
+        all.iter()
+            .map(|f| {
+                f.settled
                     .map_or("-".to_owned(), |w| format!("{:.2}", w.as_secs_f64()))
             })
             .collect(),

@@ -438,13 +438,13 @@ async fn profile_read(
 
 /// What the server's `/metrics` says, when it has a journal lag.
 #[derive(Default)]
-struct Scrape {
+pub(super) struct Scrape {
     rss_mb: Option<f64>,
     lag_s: Option<f64>,
-    lag_entries: Option<f64>,
+    pub(super) lag_entries: Option<f64>,
 }
 
-async fn metrics(client: &reqwest::Client, base: &str) -> Option<Scrape> {
+pub(super) async fn metrics(client: &reqwest::Client, base: &str) -> Option<Scrape> {
     let response = client
         .get(format!("{base}/metrics"))
         .basic_auth("admin", Some(ADMIN_SECRET))
