@@ -2,6 +2,7 @@
 //! Expertise they are evidence for.
 
 pub mod case;
+pub mod encoder;
 mod error;
 pub mod model;
 pub mod rules;

@@ -16,6 +16,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use super::encoder::{self, Encoder};
+
 /// The distilled vectors; layout described in `tools/semantic/distill.py`.
 static SHIPPED: &[u8] = include_bytes!("semantic-vectors.bin");
 
@@ -232,14 +234,61 @@ struct Examples {
     off_topic: Vec<String>,
 }
 
-/// The examples as vectors: per item IRI the sum of its examples' vectors and their count,
-/// and each off-topic example's vector.
-struct ExampleVectors {
+/// The examples in both spaces: per item IRI the sum of its examples' vectors and their
+/// count, and each off-topic example's vector.
+#[derive(Default)]
+struct Space {
     items: HashMap<String, (Vec<f32>, usize)>,
     off_topic: Vec<Vec<f32>>,
 }
 
-fn example_vectors(vectors: &Vectors) -> &'static ExampleVectors {
+impl Space {
+    fn of(examples: &Examples, vector: impl Fn(&str) -> Option<Vec<f32>>) -> Space {
+        let items = examples
+            .items
+            .iter()
+            .filter_map(|(iri, texts)| {
+                let vectors: Vec<Vec<f32>> = texts.iter().filter_map(|t| vector(t)).collect();
+                let mut sum = vec![0.0f32; vectors.first()?.len()];
+                vectors.iter().for_each(|v| add(&mut sum, v, 1.0));
+                Some((iri.clone(), (sum, vectors.len())))
+            })
+            .collect();
+        let off_topic = examples
+            .off_topic
+            .iter()
+            .filter_map(|t| vector(t))
+            .collect();
+        Space { items, off_topic }
+    }
+
+    /// The nearest prototype to `text`: its item, its vector and the cosine.
+    fn nearest<'p>(
+        prototypes: &'p [(usize, Vec<f32>)],
+        text: &[f32],
+    ) -> Option<(usize, &'p [f32], f32)> {
+        prototypes
+            .iter()
+            .map(|(item, p)| (*item, p.as_slice(), dot(text, p)))
+            .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)))
+    }
+
+    /// The mean cosine of `text` to the `n` off-topic examples nearest it.
+    fn off_topic_nearness(&self, text: &[f32], n: usize) -> f32 {
+        let mut off: Vec<f32> = self.off_topic.iter().map(|o| dot(text, o)).collect();
+        off.sort_by(|a, b| b.total_cmp(a));
+        let nearest = &off[..off.len().min(n)];
+        nearest.iter().sum::<f32>() / nearest.len().max(1) as f32
+    }
+}
+
+/// The examples with static vectors (the screen) and with the encoder's.
+struct ExampleVectors {
+    words: Space,
+    encoded: Space,
+}
+
+fn example_vectors(vectors: &Vectors, encoder: &'static Encoder) -> &'static ExampleVectors {
     static PARSED: OnceLock<ExampleVectors> = OnceLock::new();
     PARSED.get_or_init(|| {
         let examples: Examples = serde_json::from_str(EXAMPLES).unwrap_or_else(|e| {
@@ -249,39 +298,37 @@ fn example_vectors(vectors: &Vectors) -> &'static ExampleVectors {
                 off_topic: Vec::new(),
             }
         });
-        let items = examples
-            .items
-            .into_iter()
-            .map(|(iri, texts)| {
-                let mut sum = vec![0.0f32; vectors.dims];
-                let mut count = 0;
-                for t in texts.iter().filter_map(|t| vectors.text(&[(t, 1.0)])) {
-                    add(&mut sum, &t.vector, 1.0);
-                    count += 1;
-                }
-                (iri, (sum, count))
-            })
-            .collect();
-        let off_topic = examples
-            .off_topic
-            .iter()
-            .filter_map(|t| Some(vectors.text(&[(t, 1.0)])?.vector))
-            .collect();
-        ExampleVectors { items, off_topic }
+        ExampleVectors {
+            words: Space::of(&examples, |t| Some(vectors.text(&[(t, 1.0)])?.vector)),
+            encoded: Space::of(&examples, |t| encoded(encoder, t)),
+        }
     })
 }
+
+/// A text's encoder vector: computed when the encoder was written, or now.
+fn encoded(encoder: &Encoder, text: &str) -> Option<Vec<f32>> {
+    match encoder::known().get(text) {
+        Some(v) => Some(v.clone()),
+        None => encoder.encode(text),
+    }
+}
+
+/// Off-topic examples the screen compares a text with (the mean of the nearest five).
+const SCREEN_NEIGHBOURS: usize = 5;
 
 /// When meaning alone makes a tag.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeaningSettings {
-    /// How near (cosine) the text must be to the best item's prototype.
+    /// The screen before the encoder runs: by the static vectors, the text must lie at
+    /// least this much nearer some item's prototype than the off-topic examples nearest it.
+    /// Texts plainly about something else (forklifts, pivot tables) stop here, cheaply.
+    pub screen: f32,
+    /// How near (cosine of sentence vectors) the text must be to the best item's prototype.
     pub nearness: f32,
     /// By how much it must be nearer to that prototype than to the off-topic examples
     /// nearest it (the mean of `off_topic_neighbours` of them).
     pub lead: f32,
     pub off_topic_neighbours: usize,
-    /// The weight of the description's words against the title's.
-    pub description: f32,
     /// The confidence of a tag found at exactly `lead`; a wider lead gives more.
     pub confidence: f64,
 }
@@ -291,10 +338,10 @@ impl Default for MeaningSettings {
     /// other; tests/tagging/README.md).
     fn default() -> Self {
         MeaningSettings {
-            nearness: 0.3,
-            lead: 0.2,
-            off_topic_neighbours: 5,
-            description: 1.0,
+            screen: 0.0,
+            nearness: 0.45,
+            lead: 0.15,
+            off_topic_neighbours: 1,
             confidence: 0.6,
         }
     }
@@ -312,44 +359,56 @@ pub struct MeaningEvidence {
     pub words: Vec<String>,
 }
 
-/// Item prototypes: each the mean of the vectors of the item's definition (name and
-/// description) and of its labelled examples, where the item has any.
+/// Item prototypes, each the mean vector of the item's definition (name and description)
+/// and of its labelled examples: once with static word vectors, for the screen and the
+/// explanation, and once with the sentence encoder, for the decision.
 pub struct MeaningMatcher {
     vectors: &'static Vectors,
+    encoder: &'static Encoder,
+    word_prototypes: Vec<(usize, Vec<f32>)>,
     prototypes: Vec<(usize, Vec<f32>)>,
-    off_topic: &'static [Vec<f32>],
     examples: &'static ExampleVectors,
     settings: MeaningSettings,
 }
 
 impl MeaningMatcher {
-    pub fn new(vectors: &'static Vectors, settings: MeaningSettings) -> Self {
-        let examples = example_vectors(vectors);
+    pub fn new(
+        vectors: &'static Vectors,
+        encoder: &'static Encoder,
+        settings: MeaningSettings,
+    ) -> Self {
         MeaningMatcher {
             vectors,
+            encoder,
+            word_prototypes: Vec::new(),
             prototypes: Vec::new(),
-            off_topic: &examples.off_topic,
-            examples,
+            examples: example_vectors(vectors, encoder),
             settings,
         }
     }
 
     /// Adds item `item` (an index of the caller's) with its IRI and definition.
     pub fn add(&mut self, item: usize, iri: &str, name: &str, description: &str) {
-        let mut sum = vec![0.0f32; self.vectors.dims];
-        let mut count = 0;
-        if let Some(d) = self.vectors.text(&[(name, 1.0), (description, 1.0)]) {
-            add(&mut sum, &d.vector, 1.0);
-            count += 1;
-        }
-        if let Some((examples, n)) = self.examples.items.get(iri) {
-            add(&mut sum, examples, 1.0);
-            count += n;
-        }
-        if count > 0 {
-            if let Some(prototype) = unit(sum) {
-                self.prototypes.push((item, prototype));
+        let definition = self
+            .vectors
+            .text(&[(name, 1.0), (description, 1.0)])
+            .map(|d| d.vector);
+        let prototype = |definition: Option<Vec<f32>>, space: &Space| {
+            let mut sum = definition.unwrap_or_default();
+            let mut count = usize::from(!sum.is_empty());
+            if let Some((examples, n)) = space.items.get(iri) {
+                sum.resize(examples.len(), 0.0);
+                add(&mut sum, examples, 1.0);
+                count += n;
             }
+            (count > 0).then(|| unit(sum)).flatten()
+        };
+        if let Some(p) = prototype(definition, &self.examples.words) {
+            self.word_prototypes.push((item, p));
+        }
+        let definition = encoded(self.encoder, &encoder::entry_text(name, description));
+        if let Some(p) = prototype(definition, &self.examples.encoded) {
+            self.prototypes.push((item, p));
         }
     }
 
@@ -361,43 +420,54 @@ impl MeaningMatcher {
         description: &str,
         vetoed: &[usize],
     ) -> Option<MeaningEvidence> {
+        let words = self.vectors.text(&[(title, 1.0), (description, 1.0)])?;
+        let (by_words, _, nearest) = Space::nearest(&self.word_prototypes, &words.vector)?;
+        let screen = self
+            .examples
+            .words
+            .off_topic_nearness(&words.vector, SCREEN_NEIGHBOURS);
+        if nearest - screen < self.settings.screen {
+            return None;
+        }
         let text = self
-            .vectors
-            .text(&[(title, 1.0), (description, self.settings.description)])?;
-        let (item, prototype, similarity) = self
-            .prototypes
-            .iter()
-            .map(|(item, p)| (*item, p, dot(&text.vector, p)))
-            .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.cmp(&a.0)))?;
-        let mut off: Vec<f32> = self
-            .off_topic
-            .iter()
-            .map(|o| dot(&text.vector, o))
-            .collect();
-        off.sort_by(|a, b| b.total_cmp(a));
-        let nearest = &off[..off.len().min(self.settings.off_topic_neighbours)];
-        let off_topic = nearest.iter().sum::<f32>() / nearest.len().max(1) as f32;
+            .encoder
+            .encode(&encoder::entry_text(title, description))?;
+        let (item, _, similarity) = Space::nearest(&self.prototypes, &text)?;
+        let off_topic = self
+            .examples
+            .encoded
+            .off_topic_nearness(&text, self.settings.off_topic_neighbours);
         let lead = similarity - off_topic;
+        // Both views must name the same item: a tag by meaning is rarer but seldom wrong.
         if similarity < self.settings.nearness
             || lead < self.settings.lead
+            || item != by_words
             || vetoed.contains(&item)
         {
             return None;
         }
-        let mut words: Vec<(f32, &str)> = text
-            .words
-            .iter()
-            .map(|(w, v)| (dot(v, prototype), w.as_str()))
-            .collect();
-        words.sort_by(|a, b| b.0.total_cmp(&a.0));
         let confidence = self.settings.confidence + f64::from(lead - self.settings.lead).max(0.0);
         Some(MeaningEvidence {
             item,
             confidence: confidence.min(0.85),
             similarity,
             off_topic,
-            words: words.iter().take(3).map(|(_, w)| (*w).to_owned()).collect(),
+            words: self.telling_words(item, &words),
         })
+    }
+
+    /// The three words of the text whose static vectors lie nearest the item's prototype.
+    fn telling_words(&self, item: usize, text: &TextVector) -> Vec<String> {
+        let Some((_, prototype)) = self.word_prototypes.iter().find(|(i, _)| *i == item) else {
+            return Vec::new();
+        };
+        let mut words: Vec<(f32, &str)> = text
+            .words
+            .iter()
+            .map(|(w, v)| (dot(v, prototype), w.as_str()))
+            .collect();
+        words.sort_by(|a, b| b.0.total_cmp(&a.0));
+        words.iter().take(3).map(|(_, w)| (*w).to_owned()).collect()
     }
 }
 
@@ -441,7 +511,8 @@ mod tests {
 
     #[test]
     fn a_text_means_the_item_whose_prototype_stands_out_and_says_why() {
-        let mut m = MeaningMatcher::new(vectors(), MeaningSettings::default());
+        let encoder = encoder::shipped().unwrap_or_else(|| panic!("the shipped encoder parses"));
+        let mut m = MeaningMatcher::new(vectors(), encoder, MeaningSettings::default());
         // No examples for these IRIs: prototypes from the definitions alone.
         m.add(
             0,
@@ -472,9 +543,21 @@ mod tests {
 
     #[test]
     fn the_shipped_examples_give_every_labelled_item_vectors_and_off_topic_texts() {
-        let examples = example_vectors(vectors());
-        assert!(examples.off_topic.len() >= 50);
-        assert!(examples.items.len() >= 21);
-        assert!(examples.items.values().all(|(_, n)| *n > 0));
+        let encoder = encoder::shipped().unwrap_or_else(|| panic!("the shipped encoder parses"));
+        let examples = example_vectors(vectors(), encoder);
+        for space in [&examples.words, &examples.encoded] {
+            assert!(space.off_topic.len() >= 50);
+            assert!(space.items.len() >= 21);
+            assert!(space.items.values().all(|(_, n)| *n > 0));
+        }
+        // Every example's sentence vector was computed when the encoder was written.
+        let texts: Examples = serde_json::from_str(EXAMPLES).unwrap_or_else(|e| panic!("{e}"));
+        let known = encoder::known();
+        for text in texts.items.values().flatten().chain(&texts.off_topic) {
+            assert!(
+                known.contains_key(text.as_str()),
+                "{text} is not in encoder-known.bin"
+            );
+        }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::encoder;
 use super::model::{Framework, ItemKind, Relation, RoleNeed};
 use super::rules::{Rule, StatementFacts};
 use super::semantic::{self, MeaningMatcher, MeaningSettings};
@@ -99,9 +100,13 @@ impl Tagger {
             by_iri: HashMap::new(),
             roles: HashMap::new(),
             text: TextMatcher::new(settings.weights),
-            meaning: settings
-                .meaning
-                .and_then(|m| Some(MeaningMatcher::new(semantic::shipped()?, m))),
+            meaning: settings.meaning.and_then(|m| {
+                Some(MeaningMatcher::new(
+                    semantic::shipped()?,
+                    encoder::shipped()?,
+                    m,
+                ))
+            }),
             rules,
             settings,
             text_cache: Mutex::new(HashMap::new()),

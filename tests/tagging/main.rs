@@ -15,10 +15,10 @@ use serde_json::json;
 /// three entries) below what the shipped method measured (README.md), so that a change that
 /// loses quality fails. The development and validation sets are also the meaning method's
 /// examples, so their floors sit higher than the two blind sets'.
-const DEV_FLOORS: (f64, f64, usize) = (0.93, 0.88, 2);
-const VALIDATION_FLOORS: (f64, f64, usize) = (0.93, 0.86, 2);
+const DEV_FLOORS: (f64, f64, usize) = (0.93, 0.90, 2);
+const VALIDATION_FLOORS: (f64, f64, usize) = (0.94, 0.87, 2);
 const HOLDOUT_FLOORS: (f64, f64, usize) = (0.90, 0.89, 3);
-const BLIND_FLOORS: (f64, f64, usize) = (0.90, 0.82, 2);
+const BLIND_FLOORS: (f64, f64, usize) = (0.91, 0.86, 2);
 
 #[derive(Deserialize)]
 struct Entry {
