@@ -11,7 +11,7 @@
 //! each start (the labelled examples and the shipped framework's definitions).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, Slice};
 use unicode_normalization::UnicodeNormalization;
@@ -48,6 +48,7 @@ pub struct Encoder {
     unknown: u32,
     start: u32,
     end: u32,
+    cache: Mutex<HashMap<String, Option<Vec<f32>>>>,
 }
 
 /// The encoder shipped in the binary; `None` only if the embedded file is damaged, which a
@@ -76,15 +77,27 @@ pub fn known() -> &'static HashMap<Box<str>, Vec<f32>> {
     })
 }
 
-/// The text an activity's title and description make for the encoder (the same join as the
-/// generator's `entry_text`).
+/// The text an activity's title and description make for the encoder (the generator's
+/// `entry_text` does the same): joined, with digits dropped. Numbers rarely say what a
+/// course is about, and the numbered parts, modules and editions of one series ("Part 3",
+/// "Module 12", "2024") then share one text and are encoded once.
 pub fn entry_text(title: &str, description: &str) -> String {
-    if description.is_empty() {
+    let joined = if description.is_empty() {
         title.to_owned()
     } else {
         format!("{title}. {description}")
-    }
+    };
+    normalized(&joined)
 }
+
+/// `text` without ASCII digits, its whitespace runs made single spaces.
+pub fn normalized(text: &str) -> String {
+    let digitless: String = text.chars().filter(|c| !c.is_ascii_digit()).collect();
+    digitless.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Texts encoded lately, by text: each new one costs a forward pass (milliseconds).
+const CACHE_SIZE: usize = 4096;
 
 impl Encoder {
     fn parse(bytes: &'static [u8]) -> Result<Self, String> {
@@ -156,6 +169,7 @@ impl Encoder {
             heads,
             max_positions,
             tensors,
+            cache: Mutex::new(HashMap::new()),
         };
         encoder.check()?;
         Ok(encoder)
@@ -221,6 +235,25 @@ impl Encoder {
         Ok(())
     }
 
+    /// The sentence vector of `text` (made by `entry_text` or `normalized`): the one computed
+    /// when the encoder was written, one encoded lately, or a new one.
+    pub fn vector(&self, text: &str) -> Option<Vec<f32>> {
+        if let Some(v) = known().get(text) {
+            return Some(v.clone());
+        }
+        if let Some(v) = self.cache.lock().ok().and_then(|c| c.get(text).cloned()) {
+            return v;
+        }
+        let v = self.encode(text);
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(text.to_owned(), v.clone());
+        }
+        v
+    }
+
     /// The text's sentence vector (unit length), or `None` when it has no word at all.
     pub fn encode(&self, text: &str) -> Option<Vec<f32>> {
         let ids = self.pieces(text);
@@ -279,7 +312,7 @@ impl Encoder {
         out.push(self.unknown);
     }
 
-    fn vector(&self, name: &str) -> &[f32] {
+    fn parameters(&self, name: &str) -> &[f32] {
         match self.tensors.get(name) {
             Some(Tensor::Vector(v)) => v,
             // `check` ran at parse time: every name asked for is a vector.
@@ -321,7 +354,7 @@ impl Encoder {
         )
         .unwrap_or_else(|_| Array2::zeros((*rows, *cols)));
         let mut out = x.dot(&weights.t());
-        let bias = self.vector(&format!("{name}.bias"));
+        let bias = self.parameters(&format!("{name}.bias"));
         for mut row in out.rows_mut() {
             for ((o, s), b) in row.iter_mut().zip(scales).zip(bias) {
                 *o = *o * s + b;
@@ -332,8 +365,8 @@ impl Encoder {
 
     fn layer_norm(&self, x: &mut Array2<f32>, name: &str) {
         let (weight, bias) = (
-            self.vector(&format!("{name}.weight")),
-            self.vector(&format!("{name}.bias")),
+            self.parameters(&format!("{name}.weight")),
+            self.parameters(&format!("{name}.bias")),
         );
         for mut row in x.rows_mut() {
             let n = row.len() as f32;
@@ -349,7 +382,7 @@ impl Encoder {
     /// The last layer's states, one row per piece.
     fn forward(&self, ids: &[u32]) -> Array2<f32> {
         let (t, h) = (ids.len().min(self.max_positions), self.hidden);
-        let token_type = self.vector("embeddings.token_type_embeddings.0");
+        let token_type = self.parameters("embeddings.token_type_embeddings.0");
         let mut x = Array2::<f32>::zeros((t, h));
         for (i, &id) in ids.iter().take(t).enumerate() {
             let word = self.row("embeddings.word_embeddings.weight", id as usize);
@@ -545,6 +578,25 @@ mod tests {
             let c = cosine(&v, &known[*text]);
             assert!(c > 0.995, "{text}: cosine {c}");
         }
+    }
+
+    #[test]
+    fn numbered_parts_of_a_series_share_one_text_and_are_encoded_once() {
+        assert_eq!(
+            entry_text("Negotiation  (Part 3)", "Module 12 of 40."),
+            entry_text("Negotiation (Part 14)", "Module 7 of 40.")
+        );
+        assert_eq!(entry_text("Giving Feedback", ""), "Giving Feedback");
+        let e = encoder();
+        let text = entry_text(
+            "Giving feedback that lands (part 2)",
+            "Module 7 of the series.",
+        );
+        let first = e.vector(&text);
+        assert!(first.is_some());
+        let cached = e.cache.lock().ok().and_then(|c| c.get(&text).cloned());
+        assert_eq!(cached, Some(first.clone()));
+        assert_eq!(e.vector(&text), first);
     }
 
     #[test]

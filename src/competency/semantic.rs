@@ -300,17 +300,9 @@ fn example_vectors(vectors: &Vectors, encoder: &'static Encoder) -> &'static Exa
         });
         ExampleVectors {
             words: Space::of(&examples, |t| Some(vectors.text(&[(t, 1.0)])?.vector)),
-            encoded: Space::of(&examples, |t| encoded(encoder, t)),
+            encoded: Space::of(&examples, |t| encoder.vector(&encoder::normalized(t))),
         }
     })
-}
-
-/// A text's encoder vector: computed when the encoder was written, or now.
-fn encoded(encoder: &Encoder, text: &str) -> Option<Vec<f32>> {
-    match encoder::known().get(text) {
-        Some(v) => Some(v.clone()),
-        None => encoder.encode(text),
-    }
 }
 
 /// Off-topic examples the screen compares a text with (the mean of the nearest five).
@@ -406,7 +398,7 @@ impl MeaningMatcher {
         if let Some(p) = prototype(definition, &self.examples.words) {
             self.word_prototypes.push((item, p));
         }
-        let definition = encoded(self.encoder, &encoder::entry_text(name, description));
+        let definition = self.encoder.vector(&encoder::entry_text(name, description));
         if let Some(p) = prototype(definition, &self.examples.encoded) {
             self.prototypes.push((item, p));
         }
@@ -431,7 +423,7 @@ impl MeaningMatcher {
         }
         let text = self
             .encoder
-            .encode(&encoder::entry_text(title, description))?;
+            .vector(&encoder::entry_text(title, description))?;
         let (item, _, similarity) = Space::nearest(&self.prototypes, &text)?;
         let off_topic = self
             .examples
@@ -554,6 +546,7 @@ mod tests {
         let texts: Examples = serde_json::from_str(EXAMPLES).unwrap_or_else(|e| panic!("{e}"));
         let known = encoder::known();
         for text in texts.items.values().flatten().chain(&texts.off_topic) {
+            let text = encoder::normalized(text);
             assert!(
                 known.contains_key(text.as_str()),
                 "{text} is not in encoder-known.bin"

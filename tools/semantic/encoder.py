@@ -152,9 +152,14 @@ def embed(model, texts, batch=16):
     return np.concatenate(out) if out else np.zeros((0, model.config["hidden_size"]), np.float32)
 
 
+def normalized(text):
+    """The text without ASCII digits, whitespace runs made single spaces (as the gateway)."""
+    return " ".join("".join(c for c in text if not ("0" <= c <= "9")).split())
+
+
 def entry_text(title, description):
     """How the gateway joins a title and a description into one text to encode."""
-    return f"{title}. {description}" if description else title
+    return normalized(f"{title}. {description}" if description else title)
 
 
 def known_texts():
@@ -162,7 +167,8 @@ def known_texts():
         examples = json.load(f)
     with open(FRAMEWORK, encoding="utf-8") as f:
         items = json.load(f)["items"]
-    texts = [t for ts in examples["items"].values() for t in ts] + examples["off_topic"]
+    texts = [normalized(t) for ts in examples["items"].values() for t in ts]
+    texts += [normalized(t) for t in examples["off_topic"]]
     texts += [entry_text(i["name"], i.get("description", "")) for i in items]
     return sorted(set(texts))
 
