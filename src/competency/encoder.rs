@@ -28,6 +28,10 @@ const LONGEST_WORD: usize = 100;
 
 const LAYER_NORM_EPSILON: f32 = 1e-12;
 
+/// Weights widened to f32 at once (256 KiB): big enough for the matrix products to run at
+/// full speed, small enough that encoding leaves no sizeable memory behind.
+const WIDENED_BLOCK: usize = 64 * 1024;
+
 enum Tensor {
     Vector(Vec<f32>),
     Matrix {
@@ -39,7 +43,7 @@ enum Tensor {
 }
 
 pub struct Encoder {
-    vocab: HashMap<Box<str>, u32>,
+    vocab: HashMap<&'static str, u32>,
     hidden: usize,
     layers: usize,
     heads: usize,
@@ -90,11 +94,28 @@ pub fn entry_text(title: &str, description: &str) -> String {
     normalized(&joined)
 }
 
-/// `text` without ASCII digits, its whitespace runs made single spaces.
+/// `text` without ASCII digits, its whitespace runs made single spaces, cut to its first
+/// `MAX_PIECES` words (each gives at least one piece, so the rest is never read) and
+/// `MAX_CHARS` characters: a huge description costs and keeps what a short one does.
 pub fn normalized(text: &str) -> String {
-    let digitless: String = text.chars().filter(|c| !c.is_ascii_digit()).collect();
-    digitless.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::new();
+    let words = text
+        .split(|c: char| c.is_whitespace() || c.is_ascii_digit())
+        .filter(|w| !w.is_empty());
+    for word in words.take(MAX_PIECES) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    match out.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => out[..end].to_owned(),
+        None => out,
+    }
 }
+
+/// Characters of a text the encoder is given at most.
+const MAX_CHARS: usize = 4096;
 
 /// Texts encoded lately, by text: each new one costs a forward pass (milliseconds).
 const CACHE_SIZE: usize = 4096;
@@ -121,7 +142,7 @@ impl Encoder {
             let len = usize::from(r.take(1)?[0]);
             let piece =
                 std::str::from_utf8(r.take(len)?).map_err(|_| format!("piece {n} is not UTF-8"))?;
-            vocab.insert(piece.into(), n as u32);
+            vocab.insert(piece, n as u32);
         }
         let count = r.u32()? as usize;
         let mut tensors = HashMap::with_capacity(count);
@@ -348,12 +369,22 @@ impl Encoder {
             return Array2::zeros((x.nrows(), 0));
         };
         // Widened without scales: x·(q·s)ᵀ = (x·qᵀ)·diag(s), so the scales join the bias.
-        let weights = Array2::from_shape_vec(
-            (*rows, *cols),
-            data.iter().map(|&b| f32::from(b as i8)).collect(),
-        )
-        .unwrap_or_else(|_| Array2::zeros((*rows, *cols)));
-        let mut out = x.dot(&weights.t());
+        // A block of rows at a time, so a pass never holds a whole widened matrix.
+        let mut out = Array2::<f32>::zeros((x.nrows(), *rows));
+        let block = (WIDENED_BLOCK / cols.max(&1)).max(1);
+        for first in (0..*rows).step_by(block) {
+            let last = (first + block).min(*rows);
+            let widened = Array2::from_shape_vec(
+                (last - first, *cols),
+                data[first * cols..last * cols]
+                    .iter()
+                    .map(|&b| f32::from(b as i8))
+                    .collect(),
+            )
+            .unwrap_or_else(|_| Array2::zeros((last - first, *cols)));
+            out.slice_axis_mut(Axis(1), Slice::from(first..last))
+                .assign(&x.dot(&widened.t()));
+        }
         let bias = self.parameters(&format!("{name}.bias"));
         for mut row in out.rows_mut() {
             for ((o, s), b) in row.iter_mut().zip(scales).zip(bias) {
@@ -587,6 +618,9 @@ mod tests {
             entry_text("Negotiation (Part 14)", "Module 7 of 40.")
         );
         assert_eq!(entry_text("Giving Feedback", ""), "Giving Feedback");
+        let long = normalized(&"word ".repeat(10_000));
+        assert_eq!(long.split(' ').count(), MAX_PIECES);
+        assert!(normalized(&"x".repeat(100_000)).chars().count() == MAX_CHARS);
         let e = encoder();
         let text = entry_text(
             "Giving feedback that lands (part 2)",

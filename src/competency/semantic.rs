@@ -34,12 +34,12 @@ const LONGEST_WORD: usize = 100;
 /// Words of each part of a text that count (the rest of a long description is ignored).
 const LONGEST_TEXT: usize = 512;
 
-/// Static word-piece vectors: unit length, quantised to i8, with a weight per piece.
+/// Static word-piece vectors: unit length, quantised to i8, with a weight per piece. Each
+/// piece's row (its weight byte, then its components) is read in place from the embedded
+/// file, so only the rows texts use become resident.
 pub struct Vectors {
     dims: usize,
-    index: HashMap<Box<str>, u32>,
-    weights: Vec<f32>,
-    components: Vec<i8>,
+    rows: HashMap<&'static str, &'static [u8]>,
 }
 
 /// The vectors shipped in the binary; `None` only if the embedded file is damaged, which a
@@ -66,7 +66,7 @@ pub struct TextVector {
 }
 
 impl Vectors {
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &'static [u8]) -> Result<Self, String> {
         let mut r = Reader { bytes, at: 0 };
         if r.take(4)? != b"LGSV" {
             return Err("not a semantic vector file".into());
@@ -77,26 +77,17 @@ impl Vectors {
         }
         let pieces = r.u32()? as usize;
         let dims = r.u32()? as usize;
-        let mut index = HashMap::with_capacity(pieces);
-        let mut weights = Vec::with_capacity(pieces);
-        let mut components = Vec::with_capacity(pieces * dims);
+        let mut rows = HashMap::with_capacity(pieces);
         for n in 0..pieces {
             let len = usize::from(r.take(1)?[0]);
             let piece =
                 std::str::from_utf8(r.take(len)?).map_err(|_| format!("piece {n} is not UTF-8"))?;
-            index.insert(piece.into(), n as u32);
-            weights.push(f32::from(r.take(1)?[0]) / 255.0);
-            components.extend(r.take(dims)?.iter().map(|&b| b as i8));
+            rows.insert(piece, r.take(1 + dims)?);
         }
         if r.at != bytes.len() {
             return Err("trailing bytes after the last piece".into());
         }
-        Ok(Vectors {
-            dims,
-            index,
-            weights,
-            components,
-        })
+        Ok(Vectors { dims, rows })
     }
 
     pub fn dims(&self) -> usize {
@@ -108,12 +99,10 @@ impl Vectors {
     fn word(&self, word: &str) -> Option<Vec<f32>> {
         let pieces = self.pieces(word)?;
         let mut out = vec![0.0f32; self.dims];
-        for &p in &pieces {
-            let p = p as usize;
-            let w = self.weights[p] / 127.0;
-            let row = &self.components[p * self.dims..(p + 1) * self.dims];
-            for (o, &c) in out.iter_mut().zip(row) {
-                *o += w * f32::from(c);
+        for row in &pieces {
+            let w = f32::from(row[0]) / 255.0 / 127.0;
+            for (o, &c) in out.iter_mut().zip(&row[1..]) {
+                *o += w * f32::from(c as i8);
             }
         }
         let n = pieces.len() as f32;
@@ -123,7 +112,7 @@ impl Vectors {
 
     /// WordPiece: the longest known prefix, then the longest known `##` continuation, and so
     /// on; a word with an unknown remainder has no pieces.
-    fn pieces(&self, word: &str) -> Option<Vec<u32>> {
+    fn pieces(&self, word: &str) -> Option<Vec<&'static [u8]>> {
         if word.len() > LONGEST_WORD {
             return None;
         }
@@ -142,8 +131,8 @@ impl Vectors {
                         candidate.push_str("##");
                     }
                     candidate.push_str(&word[start..end]);
-                    if let Some(&id) = self.index.get(candidate.as_str()) {
-                        break Some(id);
+                    if let Some(&row) = self.rows.get(candidate.as_str()) {
+                        break Some(row);
                     }
                 }
                 end -= 1;

@@ -13,6 +13,7 @@ vectors the gateway's own encoder gives (its unit tests check a few).
 """
 
 import json
+import re
 import struct
 import sys
 import unicodedata
@@ -153,8 +154,10 @@ def embed(model, texts, batch=16):
 
 
 def normalized(text):
-    """The text without ASCII digits, whitespace runs made single spaces (as the gateway)."""
-    return " ".join("".join(c for c in text if not ("0" <= c <= "9")).split())
+    """As the gateway: split at whitespace and ASCII digits, the first MAX_PIECES words
+    joined by single spaces, at most 4 096 characters."""
+    words = [w for w in re.split(r"[\s0-9]", text) if w][:MAX_PIECES]
+    return " ".join(words)[:4096]
 
 
 def entry_text(title, description):
