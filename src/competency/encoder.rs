@@ -1,8 +1,9 @@
 //! A sentence encoder run on the CPU: all-MiniLM-L6-v2 (a 6-layer BERT) with int8 weights.
 //!
 //! `encoder.bin` is written by `tools/semantic/encoder.py` from the model's own weights: the
-//! word-piece vocabulary, then named tensors (every matrix quantised to int8 with one f32
-//! scale per row, biases and layer norms in f32). A text's vector is the mean of the last
+//! word-piece vocabulary, named tensors (every matrix quantised to int8 with one f32 scale
+//! per row, biases and layer norms in f32), then the matrices' data, so that reading the
+//! file's head at start maps none of the weights. A text's vector is the mean of the last
 //! layer's states over its pieces, scaled to unit length: the model's sentence embedding.
 //! Matrices stay int8 in the binary and are widened one at a time while a text is encoded,
 //! so the encoder adds about 11 MB of touched weights to the process, not 42.
@@ -127,7 +128,7 @@ impl Encoder {
             return Err("not a sentence encoder file".into());
         }
         let version = r.u32()?;
-        if version != 1 {
+        if version != 2 {
             return Err(format!("version {version} is not known"));
         }
         let [pieces, hidden, layers, heads, _intermediate, max_positions] =
@@ -145,29 +146,36 @@ impl Encoder {
             vocab.insert(piece, n as u32);
         }
         let count = r.u32()? as usize;
-        let mut tensors = HashMap::with_capacity(count);
+        // Names, shapes, scales and vectors first; the matrices' data follows, in order.
+        let mut headers = Vec::with_capacity(count);
         for _ in 0..count {
             let len = usize::from(r.take(1)?[0]);
             let name = std::str::from_utf8(r.take(len)?)
                 .map_err(|_| "a tensor name is not UTF-8".to_owned())?
                 .to_owned();
-            let tensor = match r.take(1)?[0] {
+            let header = match r.take(1)?[0] {
                 0 => {
                     let len = r.u32()? as usize;
-                    Tensor::Vector(r.f32s(len)?)
+                    (name, Err(r.f32s(len)?))
                 }
                 1 => {
                     let (rows, cols) = (r.u32()? as usize, r.u32()? as usize);
-                    let scales = r.f32s(rows)?;
-                    let data = r.take(rows * cols)?;
-                    Tensor::Matrix {
-                        rows,
-                        cols,
-                        scales,
-                        data,
-                    }
+                    (name, Ok((rows, cols, r.f32s(rows)?)))
                 }
                 kind => return Err(format!("tensor {name} has unknown kind {kind}")),
+            };
+            headers.push(header);
+        }
+        let mut tensors = HashMap::with_capacity(count);
+        for (name, header) in headers {
+            let tensor = match header {
+                Err(values) => Tensor::Vector(values),
+                Ok((rows, cols, scales)) => Tensor::Matrix {
+                    rows,
+                    cols,
+                    scales,
+                    data: r.take(rows.checked_mul(cols).ok_or("a matrix is too large")?)?,
+                },
             };
             tensors.insert(name, tensor);
         }

@@ -523,6 +523,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_frameworks_definitions_need_no_encoding_at_start() {
+        let framework = crate::competency::default_framework().unwrap_or_else(|e| panic!("{e}"));
+        let known = encoder::known();
+        for item in &framework.items {
+            let text = encoder::entry_text(&item.name, item.description.as_deref().unwrap_or(""));
+            assert!(
+                known.contains_key(text.as_str()),
+                "{text} is not in encoder-known.bin"
+            );
+        }
+    }
+
+    #[test]
     fn the_shipped_examples_give_every_labelled_item_vectors_and_off_topic_texts() {
         let encoder = encoder::shipped().unwrap_or_else(|| panic!("the shipped encoder parses"));
         let examples = example_vectors(vectors(), encoder);

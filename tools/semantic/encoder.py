@@ -5,8 +5,8 @@ Run by hand from the repository root (see README.md in this folder):
     python tools/semantic/encoder.py src/competency/encoder.bin src/competency/encoder-known.bin
 
 `encoder.bin` is all-MiniLM-L6-v2 with every weight matrix quantised to int8 (one f32
-scale per row) and the vectors (biases, layer norms) kept in f32, as a list of named
-tensors after the vocabulary. `encoder-known.bin` holds the vectors of the texts the
+scale per row) and the vectors (biases, layer norms) kept in f32: the vocabulary, the
+tensors' names, shapes, scales and vectors, then the matrices' int8 data. `encoder-known.bin` holds the vectors of the texts the
 gateway would otherwise encode at every start: the labelled examples and the shipped
 framework's item definitions, computed with the quantised weights, so they are the
 vectors the gateway's own encoder gives (its unit tests check a few).
@@ -24,7 +24,8 @@ from minilm import MiniLM
 
 MAGIC_MODEL = b"LGME"
 MAGIC_KNOWN = b"LGMK"
-VERSION = 1
+MODEL_VERSION = 2
+KNOWN_VERSION = 1
 # Word pieces a text is cut to (with [CLS] and [SEP]); the gateway uses the same limit.
 MAX_PIECES = 128
 EXAMPLES = "src/competency/semantic-examples.json"
@@ -61,10 +62,12 @@ def quantised_model():
 
 
 def write_model(path, model, tensors):
+    """Header, vocabulary, every tensor's name, shape, scales or values, then the int8
+    matrices one after another: reading the header never touches the matrices' pages."""
     c = model.config
     with open(path, "wb") as f:
         f.write(MAGIC_MODEL)
-        f.write(struct.pack("<7I", VERSION, len(model.vocab), c["hidden_size"], c["num_hidden_layers"],
+        f.write(struct.pack("<7I", MODEL_VERSION, len(model.vocab), c["hidden_size"], c["num_hidden_layers"],
                             c["num_attention_heads"], c["intermediate_size"], c["max_position_embeddings"]))
         for piece in model.vocab:
             b = piece.encode("utf-8")
@@ -79,6 +82,8 @@ def write_model(path, model, tensors):
             else:
                 f.write(struct.pack("<BII", 1, data.shape[0], data.shape[1]))
                 f.write(scale.astype("<f4").tobytes())
+        for _, data, scale in tensors:
+            if scale is not None:
                 f.write(data.tobytes())
 
 
@@ -181,7 +186,7 @@ def write_known(path, model):
     vectors = embed(model, texts)
     with open(path, "wb") as f:
         f.write(MAGIC_KNOWN)
-        f.write(struct.pack("<III", VERSION, len(texts), vectors.shape[1]))
+        f.write(struct.pack("<III", KNOWN_VERSION, len(texts), vectors.shape[1]))
         for text, v in zip(texts, vectors):
             b = text.encode("utf-8")
             f.write(struct.pack("<H", len(b)) + b)
