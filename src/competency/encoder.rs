@@ -123,14 +123,7 @@ const CACHE_SIZE: usize = 4096;
 
 impl Encoder {
     fn parse(bytes: &'static [u8]) -> Result<Self, String> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(4)? != b"LGME" {
-            return Err("not a sentence encoder file".into());
-        }
-        let version = r.u32()?;
-        if version != 2 {
-            return Err(format!("version {version} is not known"));
-        }
+        let mut r = Reader::opening(bytes, b"LGME", 2)?;
         let [pieces, hidden, layers, heads, _intermediate, max_positions] =
             [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?].map(|n| n as usize);
         if heads == 0 || hidden % heads != 0 {
@@ -522,14 +515,7 @@ fn gelu(x: f32) -> f32 {
 }
 
 fn parse_known(bytes: &[u8]) -> Result<HashMap<Box<str>, Vec<f32>>, String> {
-    let mut r = Reader { bytes, at: 0 };
-    if r.take(4)? != b"LGMK" {
-        return Err("not a known-vectors file".into());
-    }
-    let version = r.u32()?;
-    if version != 1 {
-        return Err(format!("version {version} is not known"));
-    }
+    let mut r = Reader::opening(bytes, b"LGMK", 1)?;
     let (count, dims) = (r.u32()? as usize, r.u32()? as usize);
     let mut out = HashMap::with_capacity(count);
     for _ in 0..count {
@@ -546,13 +532,26 @@ fn parse_known(bytes: &[u8]) -> Result<HashMap<Box<str>, Vec<f32>>, String> {
     Ok(out)
 }
 
-struct Reader<'b> {
+/// Reads the embedded files' little-endian fields in order (also the static vectors').
+pub(super) struct Reader<'b> {
     bytes: &'b [u8],
-    at: usize,
+    pub(super) at: usize,
 }
 
 impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> Result<&'b [u8], String> {
+    /// A reader past the file's magic bytes and version, which must be `version`.
+    pub(super) fn opening(bytes: &'b [u8], magic: &[u8; 4], version: u32) -> Result<Self, String> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(4)? != magic {
+            return Err(format!("not a {} file", String::from_utf8_lossy(magic)));
+        }
+        match r.u32()? {
+            v if v == version => Ok(r),
+            v => Err(format!("version {v} is not known")),
+        }
+    }
+
+    pub(super) fn take(&mut self, n: usize) -> Result<&'b [u8], String> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
         let end = end.ok_or_else(|| format!("file ends early at byte {}", self.at))?;
         let out = &self.bytes[self.at..end];
@@ -560,7 +559,7 @@ impl<'b> Reader<'b> {
         Ok(out)
     }
 
-    fn u32(&mut self) -> Result<u32, String> {
+    pub(super) fn u32(&mut self) -> Result<u32, String> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }

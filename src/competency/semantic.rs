@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use super::encoder::{self, Encoder};
+use super::encoder::{self, Encoder, Reader};
 
 /// The distilled vectors; layout described in `tools/semantic/distill.py`.
 static SHIPPED: &[u8] = include_bytes!("semantic-vectors.bin");
@@ -67,14 +67,7 @@ pub struct TextVector {
 
 impl Vectors {
     pub fn parse(bytes: &'static [u8]) -> Result<Self, String> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(4)? != b"LGSV" {
-            return Err("not a semantic vector file".into());
-        }
-        let version = r.u32()?;
-        if version != 1 {
-            return Err(format!("version {version} is not known"));
-        }
+        let mut r = Reader::opening(bytes, b"LGSV", 1)?;
         let pieces = r.u32()? as usize;
         let dims = r.u32()? as usize;
         let mut rows = HashMap::with_capacity(pieces);
@@ -190,26 +183,6 @@ fn unit(mut v: Vec<f32>) -> Option<Vec<f32>> {
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-struct Reader<'b> {
-    bytes: &'b [u8],
-    at: usize,
-}
-
-impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> Result<&'b [u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or_else(|| format!("file ends early at byte {}", self.at))?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(out)
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
 }
 
 /// Labelled course and talk texts (`tools/semantic/examples.py` writes them from the
