@@ -302,36 +302,15 @@ impl Encoder {
         out
     }
 
-    /// WordPiece: the longest known prefix, then the longest known `##` continuation, and so
-    /// on; a word with an unknown remainder is one [UNK].
+    /// A word's pieces, or one [UNK] when part of it is unknown (or it is too long).
     fn word_pieces(&self, word: &str, out: &mut Vec<u32>) {
-        let before = out.len();
-        if word.chars().count() <= LONGEST_WORD {
-            let mut start = 0;
-            let mut candidate = String::with_capacity(word.len() + 2);
-            while start < word.len() {
-                let found = word[start..]
-                    .char_indices()
-                    .map(|(i, c)| start + i + c.len_utf8())
-                    .rev()
-                    .find_map(|end| {
-                        candidate.clear();
-                        if start > 0 {
-                            candidate.push_str("##");
-                        }
-                        candidate.push_str(&word[start..end]);
-                        Some((end, *self.vocab.get(candidate.as_str())?))
-                    });
-                let Some((end, id)) = found else { break };
-                out.push(id);
-                start = end;
-            }
-            if start == word.len() {
-                return;
-            }
+        let pieces = (word.chars().count() <= LONGEST_WORD)
+            .then(|| word_pieces(word, |piece| self.vocab.get(piece).copied()))
+            .flatten();
+        match pieces {
+            Some(pieces) => out.extend(pieces),
+            None => out.push(self.unknown),
         }
-        out.truncate(before);
-        out.push(self.unknown);
     }
 
     fn parameters(&self, name: &str) -> &[f32] {
@@ -459,6 +438,31 @@ impl Encoder {
         }
         x
     }
+}
+
+/// WordPiece: the longest known prefix, then the longest known `##` continuation, and so on;
+/// `None` when some remainder of the word is unknown. `lookup` finds a piece's entry.
+pub(super) fn word_pieces<T>(word: &str, lookup: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut candidate = String::with_capacity(word.len() + 2);
+    while start < word.len() {
+        let (end, found) = word[start..]
+            .char_indices()
+            .map(|(i, c)| start + i + c.len_utf8())
+            .rev()
+            .find_map(|end| {
+                candidate.clear();
+                if start > 0 {
+                    candidate.push_str("##");
+                }
+                candidate.push_str(&word[start..end]);
+                Some((end, lookup(&candidate)?))
+            })?;
+        out.push(found);
+        start = end;
+    }
+    Some(out)
 }
 
 /// BERT's uncased basic tokenizer: lower case, accents and control characters dropped,

@@ -109,31 +109,7 @@ impl Vectors {
         if word.len() > LONGEST_WORD {
             return None;
         }
-        let mut out = Vec::new();
-        let mut start = 0;
-        let mut candidate = String::with_capacity(word.len() + 2);
-        while start < word.len() {
-            let mut end = word.len();
-            let found = loop {
-                if end <= start {
-                    break None;
-                }
-                if word.is_char_boundary(end) {
-                    candidate.clear();
-                    if start > 0 {
-                        candidate.push_str("##");
-                    }
-                    candidate.push_str(&word[start..end]);
-                    if let Some(&row) = self.rows.get(candidate.as_str()) {
-                        break Some(row);
-                    }
-                }
-                end -= 1;
-            };
-            out.push(found?);
-            start = end;
-        }
-        Some(out)
+        encoder::word_pieces(word, |piece| self.rows.get(piece).copied())
     }
 
     /// The vector of a text made of weighted parts (title, description …), with the vectors
@@ -198,7 +174,6 @@ struct Examples {
 
 /// The examples in both spaces: per item IRI the sum of its examples' vectors and their
 /// count, and each off-topic example's vector.
-#[derive(Default)]
 struct Space {
     items: HashMap<String, (Vec<f32>, usize)>,
     off_topic: Vec<Vec<f32>>,
