@@ -10,6 +10,7 @@ mod competency;
 mod connectors;
 mod documents;
 mod evidence;
+mod keys;
 mod opportunities;
 mod ops;
 mod people;
@@ -65,6 +66,7 @@ const MAIN_SCHEMA: Schema = Schema {
         include_str!("migration-8.sql"),
         include_str!("migration-9.sql"),
         include_str!("migration-10.sql"),
+        include_str!("migration-11.sql"),
     ],
 };
 
@@ -159,6 +161,7 @@ fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Res
 /// Makes a fresh file's schema in one step, or upgrades an older file one version at a
 /// time (each in its own transaction). A file of a newer version is left as it is.
 fn migrate(conn: &Connection, schema: &Schema) -> anyhow::Result<()> {
+    keys::register_key_hash(conn)?;
     let found: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found == 0 {
         let script = format!(
@@ -563,5 +566,33 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version as usize, MAIN_SCHEMA.version());
+    }
+
+    /// Schema version 11 keeps every index row, with its key's hash in place of its text.
+    #[test]
+    fn migration_11_keeps_each_index_row_under_its_keys_hash() {
+        let conn = Connection::open_in_memory().unwrap();
+        at_version(&conn, 1);
+        conn.execute_batch(
+            "INSERT INTO statement_index (tenant, kind, key, seq)
+                 VALUES (1, 1, 'mbox:ann', 1), (1, 5, 'verb', 1), (2, 3, 'course', 2);",
+        )
+        .unwrap();
+        migrate(&conn, &MAIN_SCHEMA).unwrap();
+        let rows: Vec<(i64, i64, i64, i64)> = conn
+            .prepare("SELECT tenant, kind, key_hash, seq FROM statement_keys ORDER BY seq, kind")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (1, 1, keys::key_hash("mbox:ann"), 1),
+                (1, 5, keys::key_hash("verb"), 1),
+                (2, 3, keys::key_hash("course"), 2),
+            ]
+        );
     }
 }

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::statements::index_keys_json;
+use super::keys::{add_keys, holds, index_keys_json, key_hash, parse_index_keys, remove_keys};
 use super::{backend, evidence, SqliteStore};
 use crate::store::evidence::{EvidenceStore, Team};
 use crate::store::privacy::{
@@ -34,16 +34,32 @@ fn person_seqs(
     ifis: &[String],
     after: i64,
     limit: Option<usize>,
-) -> rusqlite::Result<Vec<i64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq FROM statement_index WHERE tenant = ?1 AND kind IN (1, 2) AND key = ?2
-         AND seq > ?3 ORDER BY seq LIMIT ?4",
+) -> StoreResult<Vec<i64>> {
+    const AGENT_KINDS: [IndexKind; 2] = [IndexKind::Agent, IndexKind::AgentRelated];
+    let mut candidates = conn.prepare_cached(
+        "SELECT k.seq, s.index_keys FROM statement_keys k
+         JOIN statements s ON s.seq = k.seq AND s.tenant = k.tenant
+         WHERE k.tenant = ?1 AND k.kind IN (1, 2) AND k.key_hash = ?2 AND k.seq > ?3
+         ORDER BY k.seq",
     )?;
-    let cap = limit.map_or(-1, |l| l as i64);
+    let cap = limit.unwrap_or(usize::MAX);
     let mut seqs = BTreeSet::new();
     for ifi in ifis {
-        for seq in stmt.query_map(params![tenant, ifi, after, cap], |r| r.get(0))? {
-            seqs.insert(seq?);
+        let mut rows = candidates.query(params![tenant, key_hash(ifi), after])?;
+        let mut found = 0;
+        while let Some(row) = rows.next()? {
+            if found == cap {
+                break;
+            }
+            // The index matched the hash; the statement's keys say whether it is this IFI.
+            if holds(
+                &parse_index_keys(&row.get::<_, String>(1)?)?,
+                &AGENT_KINDS,
+                ifi,
+            ) {
+                seqs.insert(row.get::<_, i64>(0)?);
+                found += 1;
+            }
         }
     }
     let mut seqs: Vec<i64> = seqs.into_iter().collect();
@@ -76,19 +92,6 @@ fn row_at(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<Opt
     .optional()
 }
 
-fn parse_keys(text: &str) -> StoreResult<Vec<IndexKey>> {
-    let pairs: Vec<(i64, String)> = serde_json::from_str(text).map_err(backend)?;
-    Ok(pairs
-        .into_iter()
-        .filter_map(|(kind, key)| {
-            Some(IndexKey {
-                kind: IndexKind::from_code(kind)?,
-                key,
-            })
-        })
-        .collect())
-}
-
 /// What deleting statements removed besides them.
 #[derive(Default)]
 struct Removed {
@@ -99,9 +102,6 @@ struct Removed {
 /// Deletes statements with their index rows, evidence (through the journal), dead letters
 /// and the attachments no remaining statement declares.
 fn delete_rows(conn: &Connection, tenant: TenantId, rows: &[Row]) -> StoreResult<Removed> {
-    let mut unindex = conn.prepare_cached(
-        "DELETE FROM statement_index WHERE tenant = ?1 AND kind = ?2 AND key = ?3 AND seq = ?4",
-    )?;
     let mut delete =
         conn.prepare_cached("DELETE FROM statements WHERE tenant = ?1 AND seq = ?2")?;
     let mut letters =
@@ -109,9 +109,7 @@ fn delete_rows(conn: &Connection, tenant: TenantId, rows: &[Row]) -> StoreResult
     let mut removed = Removed::default();
     let mut hashes = BTreeSet::new();
     for row in rows {
-        for key in parse_keys(&row.index_keys)? {
-            unindex.execute(params![tenant, key.kind.code(), key.key, row.seq])?;
-        }
+        remove_keys(conn, tenant, row.seq, &parse_index_keys(&row.index_keys)?)?;
         delete.execute(params![tenant, row.seq])?;
         removed.dead_letters += letters.execute(params![tenant, row.id])? as u64;
         let body: Value = serde_json::from_str(&row.body).map_err(backend)?;
@@ -148,20 +146,12 @@ fn pseudonymise_row(
 ) -> StoreResult<()> {
     let mut body: Value = serde_json::from_str(&row.body).map_err(backend)?;
     pseudonymise(&mut body, ifis, name);
-    let old = parse_keys(&row.index_keys)?;
+    let old = parse_index_keys(&row.index_keys)?;
     let new = pseudonymise_index(&old, ifis, name);
-    let mut unindex = conn.prepare_cached(
-        "DELETE FROM statement_index WHERE tenant = ?1 AND kind = ?2 AND key = ?3 AND seq = ?4",
-    )?;
-    for key in old.iter().filter(|k| !new.contains(k)) {
-        unindex.execute(params![tenant, key.kind.code(), key.key, row.seq])?;
-    }
-    let mut index = conn.prepare_cached(
-        "INSERT OR IGNORE INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for key in new.iter().filter(|k| !old.contains(k)) {
-        index.execute(params![tenant, key.kind.code(), key.key, row.seq])?;
-    }
+    let gone: Vec<IndexKey> = old.iter().filter(|k| !new.contains(k)).cloned().collect();
+    let added: Vec<IndexKey> = new.iter().filter(|k| !old.contains(k)).cloned().collect();
+    remove_keys(conn, tenant, row.seq, &gone)?;
+    add_keys(conn, tenant, row.seq, &added)?;
     conn.prepare_cached(
         "UPDATE statements SET body = ?3, index_keys = ?4 WHERE tenant = ?1 AND seq = ?2",
     )?

@@ -1,6 +1,6 @@
--- lrsgate embedded store, schema version 8: the whole main file as a fresh one is made.
+-- lrsgate embedded store, schema version 11: the whole main file as a fresh one is made.
 -- Every table is keyed by tenant. Files of older versions reach this one through
--- migration-2.sql … migration-8.sql (they stay as shipped); the store tests check that a
+-- migration-2.sql … migration-11.sql (they stay as shipped); the store tests check that a
 -- version 1 file migrated ends up with exactly this schema. A change here needs a new
 -- migration file too. Skill evidence lives in another file: see evidence-schema.sql.
 --
@@ -59,12 +59,14 @@ CREATE INDEX statements_by_tenant ON statements (tenant, voided, seq);
 CREATE INDEX statements_by_stored ON statements (stored_ms);
 
 -- One row per (agent | activity | verb | registration) a statement touches; see IndexKind.
-CREATE TABLE statement_index (
-    tenant INTEGER NOT NULL,
-    kind   INTEGER NOT NULL,
-    key    TEXT    NOT NULL,
-    seq    INTEGER NOT NULL,
-    PRIMARY KEY (tenant, kind, key, seq)
+-- The key is kept as its 64-bit hash (src/store/sqlite/keys.rs); its text is in the
+-- statement's `index_keys`, which every lookup checks.
+CREATE TABLE statement_keys (
+    tenant   INTEGER NOT NULL,
+    kind     INTEGER NOT NULL,
+    key_hash INTEGER NOT NULL,
+    seq      INTEGER NOT NULL,
+    PRIMARY KEY (tenant, kind, key_hash, seq)
 ) WITHOUT ROWID;
 
 CREATE TABLE attachments (

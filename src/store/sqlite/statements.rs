@@ -1,5 +1,5 @@
 //! Statements on SQLite: inserts with their index rows, and queries driven by the
-//! `statement_index` primary key so no filter needs a scan.
+//! `statement_keys` primary key so no filter needs a scan.
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
@@ -7,6 +7,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::evidence;
+use super::keys::{self, holds, index_keys_json, key_hash, parse_index_keys};
 use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
 use crate::store::{
@@ -15,7 +16,7 @@ use crate::store::{
     TenantId,
 };
 use crate::xapi::statement::{merge_definition, ActivityDefinition};
-use crate::xapi::{Fingerprint, IndexKey, IndexKind};
+use crate::xapi::{Fingerprint, IndexKind};
 
 #[async_trait]
 impl StatementStore for SqliteStore {
@@ -147,9 +148,6 @@ fn insert_batch(
     let mut insert = conn.prepare_cached(
         "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body, index_keys, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    let mut index = conn.prepare_cached(
-        "INSERT OR IGNORE INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     let mut void = conn.prepare_cached(
         "UPDATE statements SET voided = 1, tags = NULL WHERE tenant = ?1 AND id = ?2 AND voiding = 0 RETURNING seq",
     )?;
@@ -189,9 +187,7 @@ fn insert_batch(
             tags_json(&tags)?,
         ])?;
         let seq = conn.last_insert_rowid();
-        for key in &st.index {
-            index.execute(params![tenant, key.kind.code(), key.key, seq])?;
-        }
+        keys::add_keys(conn, tenant, seq, &st.index)?;
         evidence::record(conn, tenant, seq, &items)?;
         evidence::keep_teams(conn, tenant, &teams, now.timestamp_millis())?;
         if let Some(target) = &st.voids {
@@ -210,16 +206,6 @@ fn insert_batch(
         }
     }
     Ok(())
-}
-
-/// The `index_keys` column: `[[kind, key], …]`.
-pub(super) fn index_keys_json(keys: &[IndexKey]) -> String {
-    Value::Array(
-        keys.iter()
-            .map(|k| serde_json::json!([k.kind.code(), k.key]))
-            .collect(),
-    )
-    .to_string()
 }
 
 /// Keeps the Activities resource current; most statements repeat the stored definition,
@@ -301,6 +287,15 @@ fn filters_of(q: &StatementQuery) -> Vec<Filter> {
     filters
 }
 
+/// Whether a statement's `index_keys` hold every filter's key (the index matched hashes).
+fn matches_all(index_keys: &str, filters: &[Filter]) -> StoreResult<bool> {
+    if filters.is_empty() {
+        return Ok(true);
+    }
+    let keys = parse_index_keys(index_keys)?;
+    Ok(filters.iter().all(|f| holds(&keys, f.kinds, &f.key)))
+}
+
 /// Candidates are read in storage order this many at a time, then checked.
 const CHUNK: i64 = 256;
 
@@ -337,7 +332,7 @@ fn run_query<T>(
             .iter()
             .map(|k| {
                 format!(
-                    "SELECT seq FROM statement_index WHERE tenant = ?1 AND kind = {} AND key = ?4 AND seq > ?2 AND seq <= ?3",
+                    "SELECT seq FROM statement_keys WHERE tenant = ?1 AND kind = {} AND key_hash = ?4 AND seq > ?2 AND seq <= ?3",
                     k.code()
                 )
             })
@@ -347,14 +342,14 @@ fn run_query<T>(
     };
     let driver_sql = format!("{driver_sql} ORDER BY seq {order} LIMIT {CHUNK}");
     let mut check_sql = String::from(
-        "SELECT body, stored_ms FROM statements s WHERE s.seq = ?1 AND s.tenant = ?2 AND s.voided = 0",
+        "SELECT body, stored_ms, index_keys FROM statements s WHERE s.seq = ?1 AND s.tenant = ?2 AND s.voided = 0",
     );
     let mut check_args: Vec<SqlValue> = Vec::new();
     for f in probes {
         let kinds: Vec<String> = f.kinds.iter().map(|k| k.code().to_string()).collect();
-        check_args.push(f.key.clone().into());
+        check_args.push(key_hash(&f.key).into());
         check_sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM statement_index j WHERE j.tenant = ?2 AND j.kind IN ({}) AND j.key = ?{} AND j.seq = s.seq)",
+            " AND EXISTS (SELECT 1 FROM statement_keys j WHERE j.tenant = ?2 AND j.kind IN ({}) AND j.key_hash = ?{} AND j.seq = s.seq)",
             kinds.join(", "),
             check_args.len() + 2
         ));
@@ -368,7 +363,7 @@ fn run_query<T>(
     'scan: while low < high {
         let mut args: Vec<SqlValue> = vec![tenant.into(), low.into(), high.into()];
         if let Some(f) = driver {
-            args.push(f.key.clone().into());
+            args.push(key_hash(&f.key).into());
         }
         let seqs: Vec<i64> = drive
             .query_map(params_from_iter(args), |r| r.get(0))?
@@ -377,10 +372,17 @@ fn run_query<T>(
         for seq in &seqs {
             let mut args: Vec<SqlValue> = vec![(*seq).into(), tenant.into()];
             args.extend(check_args.iter().cloned());
-            let row: Option<(String, i64)> = check
-                .query_row(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))
+            let row: Option<(String, i64, String)> = check
+                .query_row(params_from_iter(args), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .optional()?;
-            let Some((body, stored)) = row else { continue };
+            let Some((body, stored, keys)) = row else {
+                continue;
+            };
+            if !matches_all(&keys, &filters)? {
+                continue; // another key with the same hash
+            }
             if statements.len() == wanted {
                 has_more = true;
                 break 'scan;
@@ -406,4 +408,54 @@ fn run_query<T>(
         None
     };
     Ok((statements, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::{migrate, MAIN_SCHEMA};
+
+    /// Two keys that share a hash must not mix up results (Communication 2.1.3: a filter
+    /// returns the statements that match it): an index row whose statement does not hold
+    /// the filter's key is passed over.
+    #[test]
+    fn a_key_sharing_another_keys_hash_finds_only_its_own_statements() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &MAIN_SCHEMA).unwrap();
+        let (ann, bob) = ("mbox:mailto:ann@example.com", "mbox:mailto:bob@example.com");
+        conn.execute(
+            "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
+             VALUES (1, 1, 'a', 1, x'00', '{\"id\":\"a\"}', ?1)",
+            [format!("[[1,\"{ann}\"]]")],
+        )
+        .unwrap();
+        keys::add_keys(
+            &conn,
+            1,
+            1,
+            &[crate::xapi::IndexKey {
+                kind: IndexKind::Agent,
+                key: ann.into(),
+            }],
+        )
+        .unwrap();
+        // What a collision would leave: bob's hash pointing at ann's statement.
+        conn.execute(
+            "INSERT INTO statement_keys (tenant, kind, key_hash, seq) VALUES (1, 1, ?1, 1)",
+            [key_hash(bob)],
+        )
+        .unwrap();
+        let found = |agent: &str| {
+            let query = StatementQuery {
+                agent: Some(agent.into()),
+                limit: 10,
+                ..StatementQuery::default()
+            };
+            run_query(&conn, 1, &query, None, |json, _| Ok(json))
+                .unwrap()
+                .0
+        };
+        assert_eq!(found(ann), vec![r#"{"id":"a"}"#.to_owned()]);
+        assert!(found(bob).is_empty());
+    }
 }

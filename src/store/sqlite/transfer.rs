@@ -6,7 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, Row};
 use serde_json::Value;
 
-use super::statements::index_keys_json;
+use super::keys::{add_keys, index_keys_json, parse_index_keys};
 use super::{backend, SqliteStore};
 use crate::store::activity_map::Equivalence;
 use crate::store::competency::{FrameworkRecord, RuleRecord};
@@ -17,7 +17,6 @@ use crate::store::transfer::{
     normalize_index, ExportPage, Record, RecordKind, StatementRecord, TransferStore,
 };
 use crate::store::{AttachmentData, Credential, Document, DocumentScope, StoreResult, Tenant};
-use crate::xapi::{IndexKey, IndexKind};
 
 /// Where a kind's records live: the table, its primary key and the columns read.
 struct Source {
@@ -148,19 +147,6 @@ fn token_of(row: &Row<'_>, width: usize) -> rusqlite::Result<String> {
     Ok(Value::Array(key).to_string())
 }
 
-fn parse_index_keys(text: &str) -> StoreResult<Vec<IndexKey>> {
-    let pairs: Vec<(i64, String)> = serde_json::from_str(text).map_err(backend)?;
-    let keys = pairs
-        .into_iter()
-        .map(|(code, key)| {
-            IndexKind::from_code(code)
-                .map(|kind| IndexKey { kind, key })
-                .ok_or_else(|| backend(anyhow::anyhow!("unknown index kind {code}")))
-        })
-        .collect::<StoreResult<_>>()?;
-    Ok(normalize_index(keys))
-}
-
 /// A record from a row of `source(kind).columns` (the key columns come first, and the
 /// statement's `seq` is not part of the record).
 fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
@@ -197,7 +183,7 @@ fn record_of(kind: RecordKind, r: &Row<'_>) -> StoreResult<Record> {
             voiding: r.get(5)?,
             fingerprint: r.get(6)?,
             body: r.get(7)?,
-            index: parse_index_keys(&r.get::<_, String>(8)?)?,
+            index: normalize_index(parse_index_keys(&r.get::<_, String>(8)?)?),
             tags: r.get(9)?,
         }),
         RecordKind::Activities => Record::Activity {
@@ -387,13 +373,7 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                 index_keys_json(&s.index),
                 s.tags
             ])?;
-            let seq = conn.last_insert_rowid();
-            let mut index = conn.prepare_cached(
-                "INSERT INTO statement_index (tenant, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for k in &s.index {
-                index.execute(params![s.tenant, k.kind.code(), k.key, seq])?;
-            }
+            add_keys(conn, s.tenant, conn.last_insert_rowid(), &s.index)?;
         }
         Record::Activity {
             tenant,
