@@ -1,9 +1,15 @@
 //! A statement's index keys on SQLite. The `statement_keys` table holds one row per
-//! (kind, key) a statement touches, with the key's 64-bit hash in place of its text: rows
-//! of fixed small size keep the index a third of the size, so fewer of its pages are read
-//! and rewritten per stored statement. The keys' text stays beside the statement in its
-//! `index_keys` column, and every lookup checks a candidate against it, so two keys that
-//! share a hash never mix up results.
+//! (kind, key) a statement touches, laid out so that storing a statement rewrites few of
+//! its pages:
+//!
+//! - the key is kept as its 64-bit hash: rows of fixed small size make the index a third
+//!   of the size of one holding the keys' text. The text stays beside the statement in its
+//!   `index_keys` column, and every lookup checks a candidate against it, so two keys that
+//!   share a hash never mix up results;
+//! - rows are grouped by `bucket`, the statement's `seq` divided by 2^16. New rows land in
+//!   the newest bucket, whose pages stay few and hot, instead of all over an index that
+//!   grows with the store. A lookup reads one key's range in each bucket, newest or
+//!   oldest first.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
@@ -13,6 +19,24 @@ use sha2::{Digest, Sha256};
 use super::backend;
 use crate::store::StoreResult;
 use crate::xapi::{IndexKey, IndexKind};
+
+/// Statements per bucket, as a power of two.
+pub(super) const BUCKET_BITS: u32 = 16;
+
+/// The bucket of the statement at `seq`.
+pub(super) fn bucket_of(seq: i64) -> i64 {
+    seq >> BUCKET_BITS
+}
+
+/// The first `seq` of the bucket holding `seq`.
+pub(super) fn bucket_start(seq: i64) -> i64 {
+    bucket_of(seq) << BUCKET_BITS
+}
+
+/// The last `seq` of the bucket holding `seq`.
+pub(super) fn bucket_end(seq: i64) -> i64 {
+    bucket_start(seq) + (1 << BUCKET_BITS) - 1
+}
 
 /// The name the hash has in SQL, for migrations that rebuild index rows from key text.
 const SQL_FUNCTION: &str = "lrs_key_hash";
@@ -72,10 +96,10 @@ pub(super) fn add_keys(
     keys: &[IndexKey],
 ) -> rusqlite::Result<()> {
     let mut add = conn.prepare_cached(
-        "INSERT OR IGNORE INTO statement_keys (tenant, kind, key_hash, seq) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR IGNORE INTO statement_keys (tenant, kind, bucket, key_hash, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for k in keys {
-        add.execute((tenant, k.kind.code(), key_hash(&k.key), seq))?;
+        add.execute((tenant, k.kind.code(), bucket_of(seq), key_hash(&k.key), seq))?;
     }
     Ok(())
 }
@@ -89,10 +113,10 @@ pub(super) fn remove_keys(
     keys: &[IndexKey],
 ) -> rusqlite::Result<()> {
     let mut remove = conn.prepare_cached(
-        "DELETE FROM statement_keys WHERE tenant = ?1 AND kind = ?2 AND key_hash = ?3 AND seq = ?4",
+        "DELETE FROM statement_keys WHERE tenant = ?1 AND kind = ?2 AND bucket = ?3 AND key_hash = ?4 AND seq = ?5",
     )?;
     for k in keys {
-        remove.execute((tenant, k.kind.code(), key_hash(&k.key), seq))?;
+        remove.execute((tenant, k.kind.code(), bucket_of(seq), key_hash(&k.key), seq))?;
     }
     Ok(())
 }
@@ -111,6 +135,15 @@ mod tests {
             .unwrap();
         assert_eq!(in_sql, key_hash(key));
         assert_ne!(key_hash(key), key_hash("mbox:mailto:bob@example.com"));
+    }
+
+    #[test]
+    fn buckets_tile_the_seqs() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_end(1), (1 << BUCKET_BITS) - 1);
+        assert_eq!(bucket_of(bucket_end(1)), 0);
+        assert_eq!(bucket_of(bucket_end(1) + 1), 1);
+        assert_eq!(bucket_start(bucket_end(1) + 5), bucket_end(1) + 1);
     }
 
     #[test]

@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::keys::{add_keys, holds, index_keys_json, key_hash, parse_index_keys, remove_keys};
+use super::keys::{
+    add_keys, bucket_of, holds, index_keys_json, key_hash, parse_index_keys, remove_keys,
+};
 use super::{backend, evidence, SqliteStore};
 use crate::store::evidence::{EvidenceStore, Team};
 use crate::store::privacy::{
@@ -39,26 +41,31 @@ fn person_seqs(
     let mut candidates = conn.prepare_cached(
         "SELECT k.seq, s.index_keys FROM statement_keys k
          JOIN statements s ON s.seq = k.seq AND s.tenant = k.tenant
-         WHERE k.tenant = ?1 AND k.kind IN (1, 2) AND k.key_hash = ?2 AND k.seq > ?3
-         ORDER BY k.seq",
+         WHERE k.tenant = ?1 AND k.kind IN (1, 2) AND k.bucket = ?2 AND k.key_hash = ?3
+         AND k.seq > ?4 ORDER BY k.seq",
     )?;
+    let last: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM statements", [], |r| {
+        r.get(0)
+    })?;
     let cap = limit.unwrap_or(usize::MAX);
     let mut seqs = BTreeSet::new();
     for ifi in ifis {
-        let mut rows = candidates.query(params![tenant, key_hash(ifi), after])?;
         let mut found = 0;
-        while let Some(row) = rows.next()? {
-            if found == cap {
-                break;
-            }
-            // The index matched the hash; the statement's keys say whether it is this IFI.
-            if holds(
-                &parse_index_keys(&row.get::<_, String>(1)?)?,
-                &AGENT_KINDS,
-                ifi,
-            ) {
-                seqs.insert(row.get::<_, i64>(0)?);
-                found += 1;
+        'buckets: for bucket in bucket_of(after + 1)..=bucket_of(last) {
+            let mut rows = candidates.query(params![tenant, bucket, key_hash(ifi), after])?;
+            while let Some(row) = rows.next()? {
+                if found == cap {
+                    break 'buckets;
+                }
+                // The index matched the hash; the statement's keys say whether it is this IFI.
+                if holds(
+                    &parse_index_keys(&row.get::<_, String>(1)?)?,
+                    &AGENT_KINDS,
+                    ifi,
+                ) {
+                    seqs.insert(row.get::<_, i64>(0)?);
+                    found += 1;
+                }
             }
         }
     }
@@ -604,5 +611,53 @@ impl PrivacyStore for SqliteStore {
                 Ok(n > 0)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::keys::BUCKET_BITS;
+    use crate::store::sqlite::{migrate, MAIN_SCHEMA};
+
+    /// An erasure or an export finds the person's statements in every bucket of the
+    /// index, and only theirs.
+    #[test]
+    fn a_persons_statements_are_found_in_every_bucket() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &MAIN_SCHEMA).unwrap();
+        let (ann, bob) = ("mbox:mailto:ann@example.com", "mbox:mailto:bob@example.com");
+        let width = 1_i64 << BUCKET_BITS;
+        for (seq, agent, kind) in [
+            (2, ann, IndexKind::Agent),
+            (width + 2, bob, IndexKind::Agent),
+            (2 * width + 9, ann, IndexKind::AgentRelated),
+            (4 * width, ann, IndexKind::Agent),
+        ] {
+            let key = IndexKey {
+                kind,
+                key: agent.into(),
+            };
+            conn.execute(
+                "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
+                 VALUES (?1, 1, ?2, 1, x'00', '{}', ?3)",
+                params![seq, seq.to_string(), index_keys_json(&[key.clone()])],
+            )
+            .unwrap();
+            add_keys(&conn, 1, seq, &[key]).unwrap();
+        }
+        let ifis = [ann.to_owned()];
+        assert_eq!(
+            person_seqs(&conn, 1, &ifis, 0, None).unwrap(),
+            vec![2, 2 * width + 9, 4 * width]
+        );
+        assert_eq!(
+            person_seqs(&conn, 1, &ifis, 2, Some(1)).unwrap(),
+            vec![2 * width + 9]
+        );
+        assert_eq!(
+            person_seqs(&conn, 1, &[bob.to_owned()], 0, None).unwrap(),
+            vec![width + 2]
+        );
     }
 }

@@ -59,14 +59,15 @@ CREATE INDEX statements_by_tenant ON statements (tenant, voided, seq);
 CREATE INDEX statements_by_stored ON statements (stored_ms);
 
 -- One row per (agent | activity | verb | registration) a statement touches; see IndexKind.
--- The key is kept as its 64-bit hash (src/store/sqlite/keys.rs); its text is in the
--- statement's `index_keys`, which every lookup checks.
+-- The key is kept as its 64-bit hash, its text is in the statement's `index_keys`, which
+-- every lookup checks; `bucket` is `seq >> 16` (src/store/sqlite/keys.rs says why).
 CREATE TABLE statement_keys (
     tenant   INTEGER NOT NULL,
     kind     INTEGER NOT NULL,
+    bucket   INTEGER NOT NULL,
     key_hash INTEGER NOT NULL,
     seq      INTEGER NOT NULL,
-    PRIMARY KEY (tenant, kind, key_hash, seq)
+    PRIMARY KEY (tenant, kind, bucket, key_hash, seq)
 ) WITHOUT ROWID;
 
 CREATE TABLE attachments (

@@ -7,7 +7,10 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::evidence;
-use super::keys::{self, holds, index_keys_json, key_hash, parse_index_keys};
+use super::keys::{
+    self, bucket_end, bucket_of, bucket_start, holds, index_keys_json, key_hash, parse_index_keys,
+    BUCKET_BITS,
+};
 use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
 use crate::store::{
@@ -325,14 +328,15 @@ fn run_query<T>(
     };
     let order = if q.ascending { "ASC" } else { "DESC" };
     // The driving scan: seqs in (low, high] in order, from the first filter's index ranges
-    // (merged when it spans two kinds) or from the statements themselves.
+    // in one bucket at a time (merged when it spans two kinds), or from the statements
+    // themselves.
     let driver_sql = match driver {
         Some(f) => f
             .kinds
             .iter()
             .map(|k| {
                 format!(
-                    "SELECT seq FROM statement_keys WHERE tenant = ?1 AND kind = {} AND key_hash = ?4 AND seq > ?2 AND seq <= ?3",
+                    "SELECT seq FROM statement_keys WHERE tenant = ?1 AND kind = {} AND bucket = ?5 AND key_hash = ?4 AND seq > ?2 AND seq <= ?3",
                     k.code()
                 )
             })
@@ -349,7 +353,7 @@ fn run_query<T>(
         let kinds: Vec<String> = f.kinds.iter().map(|k| k.code().to_string()).collect();
         check_args.push(key_hash(&f.key).into());
         check_sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM statement_keys j WHERE j.tenant = ?2 AND j.kind IN ({}) AND j.key_hash = ?{} AND j.seq = s.seq)",
+            " AND EXISTS (SELECT 1 FROM statement_keys j WHERE j.tenant = ?2 AND j.kind IN ({}) AND j.bucket = (?1 >> {BUCKET_BITS}) AND j.key_hash = ?{} AND j.seq = s.seq)",
             kinds.join(", "),
             check_args.len() + 2
         ));
@@ -361,14 +365,20 @@ fn run_query<T>(
     let mut last_seq = None;
     let mut has_more = false;
     'scan: while low < high {
-        let mut args: Vec<SqlValue> = vec![tenant.into(), low.into(), high.into()];
+        // The part of (low, high] this chunk reads: index rows come one bucket at a time.
+        let (from, to) = match driver {
+            Some(_) if q.ascending => (low, high.min(bucket_end(low + 1))),
+            Some(_) => (low.max(bucket_start(high) - 1), high),
+            None => (low, high),
+        };
+        let mut args: Vec<SqlValue> = vec![tenant.into(), from.into(), to.into()];
         if let Some(f) = driver {
             args.push(key_hash(&f.key).into());
+            args.push(bucket_of(to).into());
         }
         let seqs: Vec<i64> = drive
             .query_map(params_from_iter(args), |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let Some(&edge) = seqs.last() else { break };
         for seq in &seqs {
             let mut args: Vec<SqlValue> = vec![(*seq).into(), tenant.into()];
             args.extend(check_args.iter().cloned());
@@ -390,13 +400,23 @@ fn run_query<T>(
             statements.push(statement(body, stored)?);
             last_seq = Some(*seq);
         }
-        if (seqs.len() as i64) < CHUNK {
-            break;
-        }
-        if q.ascending {
-            low = edge;
-        } else {
-            high = edge - 1;
+        match seqs.last() {
+            // More of this part may follow the chunk.
+            Some(&edge) if seqs.len() as i64 == CHUNK => {
+                if q.ascending {
+                    low = edge;
+                } else {
+                    high = edge - 1;
+                }
+            }
+            // This part is read; on to the next.
+            _ => {
+                if q.ascending {
+                    low = to;
+                } else {
+                    high = from;
+                }
+            }
         }
     }
     let next = if has_more {
@@ -441,7 +461,7 @@ mod tests {
         .unwrap();
         // What a collision would leave: bob's hash pointing at ann's statement.
         conn.execute(
-            "INSERT INTO statement_keys (tenant, kind, key_hash, seq) VALUES (1, 1, ?1, 1)",
+            "INSERT INTO statement_keys (tenant, kind, bucket, key_hash, seq) VALUES (1, 1, 0, ?1, 1)",
             [key_hash(bob)],
         )
         .unwrap();
@@ -457,5 +477,66 @@ mod tests {
         };
         assert_eq!(found(ann), vec![r#"{"id":"a"}"#.to_owned()]);
         assert!(found(bob).is_empty());
+    }
+
+    /// Index rows are read one bucket at a time: a filter finds its statements in every
+    /// bucket, newest first or oldest first, and pages continue across buckets.
+    #[test]
+    fn filters_and_pages_run_across_buckets() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &MAIN_SCHEMA).unwrap();
+        let (ann, bob) = ("mbox:mailto:ann@example.com", "mbox:mailto:bob@example.com");
+        let width = 1_i64 << BUCKET_BITS;
+        let placed = [
+            (3, ann),
+            (width - 1, bob),
+            (width, ann),
+            (width + 1, bob),
+            (3 * width + 7, ann),
+        ];
+        for (seq, agent) in placed {
+            let key = crate::xapi::IndexKey {
+                kind: IndexKind::Agent,
+                key: agent.into(),
+            };
+            conn.execute(
+                "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
+                 VALUES (?1, 1, ?2, 1, x'00', ?2, ?3)",
+                params![seq, seq.to_string(), index_keys_json(&[key.clone()])],
+            )
+            .unwrap();
+            keys::add_keys(&conn, 1, seq, &[key]).unwrap();
+        }
+        let pages = |agent: &str, ascending: bool, limit: u32| {
+            let query = StatementQuery {
+                agent: Some(agent.into()),
+                ascending,
+                limit,
+                ..StatementQuery::default()
+            };
+            let mut cursor = None;
+            let mut seen = Vec::new();
+            loop {
+                let (page, next) = run_query(&conn, 1, &query, cursor, |json, _| Ok(json)).unwrap();
+                seen.push(page.join(","));
+                match next {
+                    Some(next) => cursor = Some(next),
+                    None => return seen,
+                }
+            }
+        };
+        let (a, b, c) = (
+            "3".to_owned(),
+            width.to_string(),
+            (3 * width + 7).to_string(),
+        );
+        assert_eq!(pages(ann, false, 10), vec![format!("{c},{b},{a}")]);
+        assert_eq!(pages(ann, true, 10), vec![format!("{a},{b},{c}")]);
+        assert_eq!(pages(ann, false, 1), vec![c.clone(), b.clone(), a.clone()]);
+        assert_eq!(pages(ann, true, 2), vec![format!("{a},{b}"), c]);
+        assert_eq!(
+            pages(bob, false, 10),
+            vec![format!("{},{}", width + 1, width - 1)]
+        );
     }
 }
