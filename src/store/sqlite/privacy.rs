@@ -641,7 +641,11 @@ mod tests {
             conn.execute(
                 "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
                  VALUES (?1, 1, ?2, 1, x'00', '{}', ?3)",
-                params![seq, seq.to_string(), index_keys_json(&[key.clone()])],
+                params![
+                    seq,
+                    seq.to_string(),
+                    index_keys_json(std::slice::from_ref(&key))
+                ],
             )
             .unwrap();
             add_keys(&conn, 1, seq, &[key]).unwrap();
