@@ -29,6 +29,9 @@ impl StatementStore for SqliteStore {
         batch: Vec<NewStatement>,
         attachments: Vec<AttachmentData>,
     ) -> StoreResult<()> {
+        if batch.iter().any(|s| !s.evidence.is_empty()) {
+            self.inner.evidence.room().await;
+        }
         self.inner
             .writer
             .write(move |ctx| {

@@ -41,6 +41,14 @@ const TRIM_EVERY: i64 = 5_000;
 const EVIDENCE_PRIORITY: u8 = 22;
 /// How long a reader waits for the thread before answering with what is applied.
 const SETTLE_WAIT: Duration = Duration::from_secs(30);
+/// The most journal entries the thread may be behind before writes that add evidence
+/// wait for it: the thread then gets the cores, and an acknowledged statement's evidence
+/// is readable within seconds however fast statements arrive. Several full batches, so
+/// the thread still applies in large transactions.
+const MAX_BEHIND: i64 = 5 * BATCH;
+/// How long such a write waits before it goes ahead anyway (a thread that stopped
+/// applying must not stop ingest).
+const CATCH_UP_WAIT: Duration = Duration::from_secs(10);
 
 /// How far the journal is written and applied, shared by the writer, the evidence thread
 /// and readers.
@@ -174,6 +182,30 @@ impl EvidenceSync {
                 target,
                 applied = *self.applied.borrow(),
                 "evidence is behind its journal; answering with what is applied"
+            );
+        }
+    }
+
+    /// Resolves once the thread is less than `MAX_BEHIND` entries behind the journal (at
+    /// most after `CATCH_UP_WAIT`): called before a write that adds evidence, so ingest
+    /// never runs further ahead of the evidence thread than that.
+    pub async fn room(&self) {
+        let head = self.head.load(Ordering::SeqCst);
+        if head - *self.applied.borrow() < MAX_BEHIND {
+            return;
+        }
+        // Half the limit, so the writes that waited go on together, not one by one.
+        let target = head - MAX_BEHIND / 2;
+        let mut applied = self.applied.subscribe();
+        let caught_up = applied.wait_for(|a| *a >= target);
+        if tokio::time::timeout(CATCH_UP_WAIT, caught_up)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                head,
+                applied = *self.applied.borrow(),
+                "the evidence thread is far behind; storing without waiting for it"
             );
         }
     }
@@ -542,4 +574,37 @@ fn move_identity(
         refresh(conn, tenant, to, &item)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write that adds evidence waits while the evidence thread is more than
+    /// `MAX_BEHIND` entries behind, goes on once it has caught up half of that, and does
+    /// not wait at all when the thread is close behind.
+    #[tokio::test]
+    async fn writes_that_add_evidence_wait_while_the_thread_is_far_behind() {
+        let sync = EvidenceSync::new(MAX_BEHIND + 10, 0);
+        let waiting = tokio::spawn({
+            let sync = sync.clone();
+            async move { sync.room().await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "went ahead of a far-behind thread");
+        sync.applied.send_replace(MAX_BEHIND / 2);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !waiting.is_finished(),
+            "went on before half the gap was applied"
+        );
+        sync.applied.send_replace(MAX_BEHIND / 2 + 10);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::timeout(Duration::from_millis(100), sync.room())
+            .await
+            .unwrap();
+    }
 }
