@@ -95,13 +95,13 @@ pub(super) fn add_keys(
     seq: i64,
     keys: &[IndexKey],
 ) -> rusqlite::Result<()> {
-    let mut add = conn.prepare_cached(
+    each_row(
+        conn,
         "INSERT OR IGNORE INTO statement_keys (tenant, kind, bucket, key_hash, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for k in keys {
-        add.execute((tenant, k.kind.code(), bucket_of(seq), key_hash(&k.key), seq))?;
-    }
-    Ok(())
+        tenant,
+        seq,
+        keys,
+    )
 }
 
 /// Removes index rows of a statement (a row two of its keys share by hash goes with
@@ -112,13 +112,55 @@ pub(super) fn remove_keys(
     seq: i64,
     keys: &[IndexKey],
 ) -> rusqlite::Result<()> {
-    let mut remove = conn.prepare_cached(
+    each_row(
+        conn,
         "DELETE FROM statement_keys WHERE tenant = ?1 AND kind = ?2 AND bucket = ?3 AND key_hash = ?4 AND seq = ?5",
-    )?;
+        tenant,
+        seq,
+        keys,
+    )
+}
+
+/// Runs `sql` once per key with the index row's columns as its parameters.
+fn each_row(
+    conn: &Connection,
+    sql: &str,
+    tenant: i64,
+    seq: i64,
+    keys: &[IndexKey],
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(sql)?;
     for k in keys {
-        remove.execute((tenant, k.kind.code(), bucket_of(seq), key_hash(&k.key), seq))?;
+        stmt.execute((tenant, k.kind.code(), bucket_of(seq), key_hash(&k.key), seq))?;
     }
     Ok(())
+}
+
+/// Two IFI keys, for tests of lookups.
+#[cfg(test)]
+pub(super) const TEST_ANN: &str = "mbox:mailto:ann@example.com";
+#[cfg(test)]
+pub(super) const TEST_BOB: &str = "mbox:mailto:bob@example.com";
+
+/// A main file in memory with the current schema, for tests of lookups.
+#[cfg(test)]
+pub(super) fn test_connection() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    super::migrate(&conn, &super::MAIN_SCHEMA).unwrap();
+    conn
+}
+
+/// Stores a bare statement of tenant 1 at `seq`, with `body` and index rows for `keys`,
+/// as tests of lookups need it.
+#[cfg(test)]
+pub(super) fn put_test_statement(conn: &Connection, seq: i64, body: &str, keys: &[IndexKey]) {
+    conn.execute(
+        "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
+         VALUES (?1, 1, ?2, 1, x'00', ?3, ?4)",
+        (seq, seq.to_string(), body, index_keys_json(keys)),
+    )
+    .unwrap();
+    add_keys(conn, 1, seq, keys).unwrap();
 }
 
 #[cfg(test)]

@@ -617,16 +617,16 @@ impl PrivacyStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::keys::BUCKET_BITS;
-    use crate::store::sqlite::{migrate, MAIN_SCHEMA};
+    use crate::store::sqlite::keys::{
+        put_test_statement, test_connection, BUCKET_BITS, TEST_ANN, TEST_BOB,
+    };
 
     /// An erasure or an export finds the person's statements in every bucket of the
     /// index, and only theirs.
     #[test]
     fn a_persons_statements_are_found_in_every_bucket() {
-        let conn = Connection::open_in_memory().unwrap();
-        migrate(&conn, &MAIN_SCHEMA).unwrap();
-        let (ann, bob) = ("mbox:mailto:ann@example.com", "mbox:mailto:bob@example.com");
+        let conn = test_connection();
+        let (ann, bob) = (TEST_ANN, TEST_BOB);
         let width = 1_i64 << BUCKET_BITS;
         for (seq, agent, kind) in [
             (2, ann, IndexKind::Agent),
@@ -638,17 +638,7 @@ mod tests {
                 kind,
                 key: agent.into(),
             };
-            conn.execute(
-                "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
-                 VALUES (?1, 1, ?2, 1, x'00', '{}', ?3)",
-                params![
-                    seq,
-                    seq.to_string(),
-                    index_keys_json(std::slice::from_ref(&key))
-                ],
-            )
-            .unwrap();
-            add_keys(&conn, 1, seq, &[key]).unwrap();
+            put_test_statement(&conn, seq, "{}", &[key]);
         }
         let ifis = [ann.to_owned()];
         assert_eq!(

@@ -436,32 +436,20 @@ fn run_query<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::{migrate, MAIN_SCHEMA};
+    use crate::store::sqlite::keys::{test_connection, TEST_ANN, TEST_BOB};
 
     /// Two keys that share a hash must not mix up results (Communication 2.1.3: a filter
     /// returns the statements that match it): an index row whose statement does not hold
     /// the filter's key is passed over.
     #[test]
     fn a_key_sharing_another_keys_hash_finds_only_its_own_statements() {
-        let conn = Connection::open_in_memory().unwrap();
-        migrate(&conn, &MAIN_SCHEMA).unwrap();
-        let (ann, bob) = ("mbox:mailto:ann@example.com", "mbox:mailto:bob@example.com");
-        conn.execute(
-            "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
-             VALUES (1, 1, 'a', 1, x'00', '{\"id\":\"a\"}', ?1)",
-            [format!("[[1,\"{ann}\"]]")],
-        )
-        .unwrap();
-        keys::add_keys(
-            &conn,
-            1,
-            1,
-            &[crate::xapi::IndexKey {
-                kind: IndexKind::Agent,
-                key: ann.into(),
-            }],
-        )
-        .unwrap();
+        let conn = test_connection();
+        let (ann, bob) = (TEST_ANN, TEST_BOB);
+        let ann_key = crate::xapi::IndexKey {
+            kind: IndexKind::Agent,
+            key: ann.into(),
+        };
+        keys::put_test_statement(&conn, 1, r#"{"id":"a"}"#, &[ann_key]);
         // What a collision would leave: bob's hash pointing at ann's statement.
         conn.execute(
             "INSERT INTO statement_keys (tenant, kind, bucket, key_hash, seq) VALUES (1, 1, 0, ?1, 1)",
@@ -486,9 +474,8 @@ mod tests {
     /// bucket, newest first or oldest first, and pages continue across buckets.
     #[test]
     fn filters_and_pages_run_across_buckets() {
-        let conn = Connection::open_in_memory().unwrap();
-        migrate(&conn, &MAIN_SCHEMA).unwrap();
-        let (ann, bob) = ("mbox:mailto:ann@example.com", "mbox:mailto:bob@example.com");
+        let conn = test_connection();
+        let (ann, bob) = (TEST_ANN, TEST_BOB);
         let width = 1_i64 << BUCKET_BITS;
         let placed = [
             (3, ann),
@@ -502,17 +489,7 @@ mod tests {
                 kind: IndexKind::Agent,
                 key: agent.into(),
             };
-            conn.execute(
-                "INSERT INTO statements (seq, tenant, id, stored_ms, fingerprint, body, index_keys)
-                 VALUES (?1, 1, ?2, 1, x'00', ?2, ?3)",
-                params![
-                    seq,
-                    seq.to_string(),
-                    index_keys_json(std::slice::from_ref(&key))
-                ],
-            )
-            .unwrap();
-            keys::add_keys(&conn, 1, seq, &[key]).unwrap();
+            keys::put_test_statement(&conn, seq, &seq.to_string(), &[key]);
         }
         let pages = |agent: &str, ascending: bool, limit: u32| {
             let query = StatementQuery {
