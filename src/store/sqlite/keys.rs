@@ -88,48 +88,26 @@ pub(super) fn holds(keys: &[IndexKey], kinds: &[IndexKind], key: &str) -> bool {
     keys.iter().any(|k| k.key == key && kinds.contains(&k.kind))
 }
 
-/// Adds a statement's index rows.
-pub(super) fn add_keys(
-    conn: &Connection,
-    tenant: i64,
-    seq: i64,
-    keys: &[IndexKey],
-) -> rusqlite::Result<()> {
-    each_row(
-        conn,
-        "INSERT OR IGNORE INTO statement_keys (tenant, kind, bucket, key_hash, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
-        tenant,
-        seq,
-        keys,
-    )
+/// What `write_keys` does to a statement's index rows.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Rows {
+    Add,
+    /// A row two of the keys share by hash goes with either.
+    Remove,
 }
 
-/// Removes index rows of a statement (a row two of its keys share by hash goes with
-/// either).
-pub(super) fn remove_keys(
+/// Adds or removes the index rows of the statement at `seq` for `keys`.
+pub(super) fn write_keys(
     conn: &Connection,
+    rows: Rows,
     tenant: i64,
     seq: i64,
     keys: &[IndexKey],
 ) -> rusqlite::Result<()> {
-    each_row(
-        conn,
-        "DELETE FROM statement_keys WHERE tenant = ?1 AND kind = ?2 AND bucket = ?3 AND key_hash = ?4 AND seq = ?5",
-        tenant,
-        seq,
-        keys,
-    )
-}
-
-/// Runs `sql` once per key with the index row's columns as its parameters.
-fn each_row(
-    conn: &Connection,
-    sql: &str,
-    tenant: i64,
-    seq: i64,
-    keys: &[IndexKey],
-) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = conn.prepare_cached(match rows {
+        Rows::Add => "INSERT OR IGNORE INTO statement_keys (tenant, kind, bucket, key_hash, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+        Rows::Remove => "DELETE FROM statement_keys WHERE tenant = ?1 AND kind = ?2 AND bucket = ?3 AND key_hash = ?4 AND seq = ?5",
+    })?;
     for k in keys {
         stmt.execute((tenant, k.kind.code(), bucket_of(seq), key_hash(&k.key), seq))?;
     }
@@ -160,7 +138,7 @@ pub(super) fn put_test_statement(conn: &Connection, seq: i64, body: &str, keys: 
         (seq, seq.to_string(), body, index_keys_json(keys)),
     )
     .unwrap();
-    add_keys(conn, 1, seq, keys).unwrap();
+    write_keys(conn, Rows::Add, 1, seq, keys).unwrap();
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::keys::{
-    add_keys, bucket_of, holds, index_keys_json, key_hash, parse_index_keys, remove_keys,
+    bucket_of, holds, index_keys_json, key_hash, parse_index_keys, write_keys, Rows,
 };
 use super::{backend, evidence, SqliteStore};
 use crate::store::evidence::{EvidenceStore, Team};
@@ -116,7 +116,13 @@ fn delete_rows(conn: &Connection, tenant: TenantId, rows: &[Row]) -> StoreResult
     let mut removed = Removed::default();
     let mut hashes = BTreeSet::new();
     for row in rows {
-        remove_keys(conn, tenant, row.seq, &parse_index_keys(&row.index_keys)?)?;
+        write_keys(
+            conn,
+            Rows::Remove,
+            tenant,
+            row.seq,
+            &parse_index_keys(&row.index_keys)?,
+        )?;
         delete.execute(params![tenant, row.seq])?;
         removed.dead_letters += letters.execute(params![tenant, row.id])? as u64;
         let body: Value = serde_json::from_str(&row.body).map_err(backend)?;
@@ -157,8 +163,8 @@ fn pseudonymise_row(
     let new = pseudonymise_index(&old, ifis, name);
     let gone: Vec<IndexKey> = old.iter().filter(|k| !new.contains(k)).cloned().collect();
     let added: Vec<IndexKey> = new.iter().filter(|k| !old.contains(k)).cloned().collect();
-    remove_keys(conn, tenant, row.seq, &gone)?;
-    add_keys(conn, tenant, row.seq, &added)?;
+    write_keys(conn, Rows::Remove, tenant, row.seq, &gone)?;
+    write_keys(conn, Rows::Add, tenant, row.seq, &added)?;
     conn.prepare_cached(
         "UPDATE statements SET body = ?3, index_keys = ?4 WHERE tenant = ?1 AND seq = ?2",
     )?

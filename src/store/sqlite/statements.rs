@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::evidence;
 use super::keys::{
     self, bucket_end, bucket_of, bucket_start, holds, index_keys_json, key_hash, parse_index_keys,
-    BUCKET_BITS,
+    Rows,
 };
 use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
@@ -193,7 +193,7 @@ fn insert_batch(
             tags_json(&tags)?,
         ])?;
         let seq = conn.last_insert_rowid();
-        keys::add_keys(conn, tenant, seq, &st.index)?;
+        keys::write_keys(conn, Rows::Add, tenant, seq, &st.index)?;
         evidence::record(conn, tenant, seq, &items)?;
         evidence::keep_teams(conn, tenant, &teams, now.timestamp_millis())?;
         if let Some(target) = &st.voids {
@@ -293,7 +293,7 @@ fn filters_of(q: &StatementQuery) -> Vec<Filter> {
     filters
 }
 
-/// Whether a statement's `index_keys` hold every filter's key (the index matched hashes).
+/// Whether a statement's `index_keys` hold every filter's key.
 fn matches_all(index_keys: &str, filters: &[Filter]) -> StoreResult<bool> {
     if filters.is_empty() {
         return Ok(true);
@@ -325,10 +325,9 @@ fn run_query<T>(
     let (mut low, mut high) = seq_window(q, cursor, bound, since, until);
 
     let filters = filters_of(q);
-    let (driver, probes) = match filters.split_first() {
-        Some((first, rest)) => (Some(first), rest),
-        None => (None, &filters[..]),
-    };
+    // The first filter drives the scan; every candidate is then checked against all of
+    // them in its `index_keys`.
+    let driver = filters.first();
     let order = if q.ascending { "ASC" } else { "DESC" };
     // The driving scan: seqs in (low, high] in order, from the first filter's index ranges
     // in one bucket at a time (merged when it spans two kinds), or from the statements
@@ -348,21 +347,10 @@ fn run_query<T>(
         None => "SELECT seq FROM statements WHERE tenant = ?1 AND voided = 0 AND seq > ?2 AND seq <= ?3".to_owned(),
     };
     let driver_sql = format!("{driver_sql} ORDER BY seq {order} LIMIT {CHUNK}");
-    let mut check_sql = String::from(
-        "SELECT body, stored_ms, index_keys FROM statements s WHERE s.seq = ?1 AND s.tenant = ?2 AND s.voided = 0",
-    );
-    let mut check_args: Vec<SqlValue> = Vec::new();
-    for f in probes {
-        let kinds: Vec<String> = f.kinds.iter().map(|k| k.code().to_string()).collect();
-        check_args.push(key_hash(&f.key).into());
-        check_sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM statement_keys j WHERE j.tenant = ?2 AND j.kind IN ({}) AND j.bucket = (?1 >> {BUCKET_BITS}) AND j.key_hash = ?{} AND j.seq = s.seq)",
-            kinds.join(", "),
-            check_args.len() + 2
-        ));
-    }
     let mut drive = conn.prepare_cached(&driver_sql)?;
-    let mut check = conn.prepare_cached(&check_sql)?;
+    let mut check = conn.prepare_cached(
+        "SELECT body, stored_ms, index_keys FROM statements WHERE seq = ?1 AND tenant = ?2 AND voided = 0",
+    )?;
     let wanted = q.limit as usize;
     let mut statements = Vec::new();
     let mut last_seq = None;
@@ -383,10 +371,8 @@ fn run_query<T>(
             .query_map(params_from_iter(args), |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for seq in &seqs {
-            let mut args: Vec<SqlValue> = vec![(*seq).into(), tenant.into()];
-            args.extend(check_args.iter().cloned());
             let row: Option<(String, i64, String)> = check
-                .query_row(params_from_iter(args), |r| {
+                .query_row(params![seq, tenant], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .optional()?;
@@ -394,7 +380,7 @@ fn run_query<T>(
                 continue;
             };
             if !matches_all(&keys, &filters)? {
-                continue; // another key with the same hash
+                continue; // another filter's key, or a key sharing the driver's hash
             }
             if statements.len() == wanted {
                 has_more = true;
@@ -436,7 +422,7 @@ fn run_query<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::keys::{test_connection, TEST_ANN, TEST_BOB};
+    use crate::store::sqlite::keys::{test_connection, BUCKET_BITS, TEST_ANN, TEST_BOB};
 
     /// Two keys that share a hash must not mix up results (Communication 2.1.3: a filter
     /// returns the statements that match it): an index row whose statement does not hold

@@ -6,7 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, Row};
 use serde_json::Value;
 
-use super::keys::{add_keys, index_keys_json, parse_index_keys};
+use super::keys::{index_keys_json, parse_index_keys, write_keys, Rows};
 use super::{backend, SqliteStore};
 use crate::store::activity_map::Equivalence;
 use crate::store::competency::{FrameworkRecord, RuleRecord};
@@ -373,7 +373,13 @@ fn import_record(conn: &Connection, record: &Record) -> StoreResult<()> {
                 index_keys_json(&s.index),
                 s.tags
             ])?;
-            add_keys(conn, s.tenant, conn.last_insert_rowid(), &s.index)?;
+            write_keys(
+                conn,
+                Rows::Add,
+                s.tenant,
+                conn.last_insert_rowid(),
+                &s.index,
+            )?;
         }
         Record::Activity {
             tenant,
