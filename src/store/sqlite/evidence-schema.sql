@@ -32,7 +32,9 @@ CREATE TABLE evidence (
     scaled     REAL,
     PRIMARY KEY (tenant, seq, item, identity)
 ) WITHOUT ROWID;
-CREATE INDEX evidence_by_person ON evidence (tenant, person, item);
+-- A person's rows for an item in time order, with what walking and counting them reads.
+CREATE INDEX evidence_by_person
+    ON evidence (tenant, person, item, at_ms, seq, identity, activity, normalized);
 
 CREATE TABLE person_items (
     tenant     INTEGER NOT NULL,
@@ -45,7 +47,8 @@ CREATE TABLE person_items (
     PRIMARY KEY (tenant, person, item)
 ) WITHOUT ROWID;
 -- Experts and candidates: people by their time-normalized sum for an item, with every
--- column a ranked read returns (the person comes with the key).
+-- column a ranked read returns (the person comes with the key); also the sums next to a
+-- level's threshold (`evidence::paths`).
 CREATE INDEX person_items_ranked
     ON person_items (tenant, item, normalized DESC, last_ms, evidence, first_ms);
 
@@ -70,19 +73,7 @@ CREATE TABLE level_scale (
     -- JSON array: the decayed score levels 2, 3, 4 and 5 start at.
     level_from     TEXT    NOT NULL
 );
--- A person's path for an item: their sum in time order, its bucket (64 a doubling), and
--- what the path contributes to the tables below (JSON), so a change takes out exactly that.
-CREATE TABLE item_paths (
-    tenant INTEGER NOT NULL,
-    item   TEXT    NOT NULL,
-    person TEXT    NOT NULL,
-    sum    REAL    NOT NULL,
-    bucket INTEGER NOT NULL,
-    path   TEXT    NOT NULL,
-    PRIMARY KEY (tenant, item, person)
-) WITHOUT ROWID;
-CREATE INDEX item_paths_by_bucket ON item_paths (tenant, item, bucket, sum);
--- People per item and bucket of their sum.
+-- People per item and bucket of their sum (`person_items.normalized`).
 CREATE TABLE item_buckets (
     tenant INTEGER NOT NULL,
     item   TEXT    NOT NULL,

@@ -77,6 +77,7 @@ const EVIDENCE_SCHEMA: Schema = Schema {
         include_str!("evidence-migration-2.sql"),
         include_str!("evidence-migration-3.sql"),
         include_str!("evidence-migration-4.sql"),
+        include_str!("evidence-migration-5.sql"),
     ],
 };
 

@@ -278,7 +278,7 @@ fn run(mut conn: Connection, sync: &EvidenceSync, writer: &Writer, levels: &Leve
     let mut applied = *sync.applied.borrow();
     let mut trimmed = applied;
     while sync.wait_for_work(applied) {
-        match apply_batch(&mut conn, applied, levels) {
+        match apply_batch(&mut conn, applied, BATCH, levels) {
             Ok(through) => {
                 applied = through;
                 if let Ok(mut pending) = sync.pending.lock() {
@@ -313,8 +313,13 @@ fn trim(writer: &Writer, applied: i64) {
     });
 }
 
-/// Applies up to `BATCH` entries after `applied` in one transaction; the last id applied.
-fn apply_batch(conn: &mut Connection, applied: i64, levels: &LevelScale) -> rusqlite::Result<i64> {
+/// Applies up to `limit` entries after `applied` in one transaction; the last id applied.
+fn apply_batch(
+    conn: &mut Connection,
+    applied: i64,
+    limit: i64,
+    levels: &LevelScale,
+) -> rusqlite::Result<i64> {
     // Deferred: the journal's database is only read, so only the evidence file is locked.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     // Parsed as read, so the batch holds each change once.
@@ -322,7 +327,7 @@ fn apply_batch(conn: &mut Connection, applied: i64, levels: &LevelScale) -> rusq
         .prepare_cached(
             "SELECT id, tenant, change FROM lrs.evidence_journal WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?
-        .query_map(params![applied, BATCH], |r| {
+        .query_map(params![applied, limit], |r| {
             let change = serde_json::from_str(r.get_ref(2)?.as_str()?);
             Ok((r.get(0)?, r.get(1)?, change))
         })?
@@ -330,13 +335,17 @@ fn apply_batch(conn: &mut Connection, applied: i64, levels: &LevelScale) -> rusq
     let Some(&(through, _, _)) = entries.last() else {
         return Ok(applied);
     };
-    let mut additions = Vec::new();
-    // The (person, item) pairs whose upskilling paths are walked again once applied.
+    // The (person, item) pairs whose upskilling paths change, walked before the batch is
+    // applied and again after.
     let mut touched = BTreeSet::new();
-    for (id, tenant, change) in entries {
-        if let Ok(change) = &change {
-            super::paths::touched_by(&tx, tenant, change, &mut touched)?;
+    for (_, tenant, change) in &entries {
+        if let Ok(change) = change {
+            super::paths::touched_by(&tx, *tenant, change, &mut touched)?;
         }
+    }
+    let before = super::paths::standings(&tx, levels, touched)?;
+    let mut additions = Vec::new();
+    for (id, tenant, change) in entries {
         match change {
             Ok(Change::Add(row)) => additions.push((tenant, row)),
             Ok(Change::Withdraw { seq }) => {
@@ -359,7 +368,7 @@ fn apply_batch(conn: &mut Connection, applied: i64, levels: &LevelScale) -> rusq
         }
     }
     add_all(&tx, &mut additions)?;
-    super::paths::refresh_all(&tx, levels, &touched)?;
+    super::paths::refresh_all(&tx, levels, before)?;
     tx.prepare_cached("UPDATE applied SET journal = ?1")?
         .execute([through])?;
     tx.commit()?;
@@ -579,6 +588,140 @@ fn move_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::{migrate, EVIDENCE_SCHEMA};
+
+    /// An evidence file in memory, with the journal's database attached as `lrs`.
+    fn evidence_file() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, &EVIDENCE_SCHEMA).unwrap();
+        conn.execute_batch(
+            "ATTACH DATABASE ':memory:' AS lrs;
+             CREATE TABLE lrs.evidence_journal (
+                 id INTEGER PRIMARY KEY, tenant INTEGER NOT NULL, change TEXT NOT NULL);",
+        )
+        .unwrap();
+        conn
+    }
+
+    /// Every row of the upskilling aggregates, in key order.
+    fn aggregates(conn: &Connection) -> Vec<String> {
+        let tables = [
+            "item_buckets",
+            "item_closers",
+            "item_reach",
+            "item_reach_days",
+            "path_people",
+            "path_population",
+        ];
+        let mut rows = Vec::new();
+        for table in tables {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+            let columns = stmt.column_count();
+            let mut read = stmt.query([]).unwrap();
+            while let Some(row) = read.next().unwrap() {
+                let values: Vec<String> = (0..columns)
+                    .map(|i| format!("{:?}", row.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect();
+                rows.push(format!("{table} {}", values.join(" ")));
+            }
+        }
+        rows.sort();
+        rows
+    }
+
+    /// A random journal of additions, withdrawals, identity moves and erasures, in
+    /// batches of random sizes so that a change often meets earlier ones of its batch.
+    fn random_journal(conn: &Connection, entries: usize) {
+        let mut seed: u64 = 19;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        // Who each identity counts for now.
+        let mut person_of: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+        let mut seq = 0;
+        let day = 86_400_000;
+        for id in 1..=entries as i64 {
+            let change = match next(20) {
+                0..=13 => {
+                    seq += 1;
+                    let identity = next(8) as usize;
+                    let at_ms = crate::store::evidence::EPOCH_MILLIS + next(900) as i64 * day;
+                    Change::Add(StoredRow {
+                        seq,
+                        person: person_of[identity].clone(),
+                        statement: format!("s{seq}"),
+                        item: format!("item{}", next(3)),
+                        identity: format!("i{identity}"),
+                        activity: ["", "a", "b", "c"][next(4) as usize].into(),
+                        verb: "completed".into(),
+                        verb_w: 1.0,
+                        result_w: 1.0,
+                        confidence: 1.0,
+                        trust: 1.0,
+                        at_ms,
+                        normalized: LevelScale::default()
+                            .normalized(0.2 + next(10) as f64 / 10.0, at_ms),
+                        outcome: 1,
+                        scaled: None,
+                    })
+                }
+                14 | 15 => Change::Withdraw {
+                    seq: 1 + next(seq.max(1) as u64) as i64,
+                },
+                16 | 17 => {
+                    let identity = next(8) as usize;
+                    let to = format!("p{}", next(8));
+                    let from = std::mem::replace(&mut person_of[identity], to.clone());
+                    Change::Move {
+                        identity: format!("i{identity}"),
+                        from,
+                        to,
+                    }
+                }
+                18 => Change::Erase {
+                    seqs: (0..3).map(|_| 1 + next(seq.max(1) as u64) as i64).collect(),
+                },
+                _ => Change::ErasePeople {
+                    people: vec![format!("p{}", next(8))],
+                },
+            };
+            conn.execute(
+                "INSERT INTO lrs.evidence_journal (id, tenant, change) VALUES (?1, 1, ?2)",
+                params![id, serde_json::to_string(&change).unwrap()],
+            )
+            .unwrap();
+        }
+    }
+
+    /// The aggregates kept batch by batch, whatever a batch mixes (rows added and
+    /// withdrawn in it, identities moved after their rows were added, people erased), are
+    /// the ones built afresh from the rows they end with.
+    #[test]
+    fn aggregates_kept_across_mixed_batches_match_a_rebuild() {
+        let mut conn = evidence_file();
+        let scale = crate::store::sqlite::evidence::ensure_paths(&mut conn, None).unwrap();
+        random_journal(&conn, 3_000);
+        let mut applied = 0;
+        let mut sizes = [1, 7, 60, 400].into_iter().cycle();
+        while applied < 3_000 {
+            applied = apply_batch(&mut conn, applied, sizes.next().unwrap(), &scale).unwrap();
+        }
+        let kept = aggregates(&conn);
+        assert!(
+            kept.iter().any(|r| r.starts_with("item_reach ")),
+            "{kept:?}"
+        );
+        assert!(
+            kept.iter().any(|r| r.starts_with("item_closers ")),
+            "{kept:?}"
+        );
+        conn.execute("DELETE FROM level_scale", []).unwrap();
+        crate::store::sqlite::evidence::ensure_paths(&mut conn, Some(scale)).unwrap();
+        assert_eq!(kept, aggregates(&conn));
+    }
 
     /// A write that adds evidence waits while the evidence thread is more than
     /// `MAX_BEHIND` entries behind, goes on once it has caught up half of that, and does

@@ -5,14 +5,15 @@
 //! Everything comes from one walk of a person's rows for an item in time order (their
 //! *path*): the running sum gives, for each level 1–5, whether and when they reached it,
 //! the activities they did while still below it, and the spans of time during which their
-//! score (evidence up to then, decayed to then) stood at or above it. After each applied
-//! batch the paths of the (person, item) pairs it touched are walked again, and what the
-//! old walk contributed to the aggregates is taken out and the new one's put in:
+//! score (evidence up to then, decayed to then) stood at or above it. The paths of the
+//! (person, item) pairs a batch touches are walked before it is applied and again after,
+//! and the aggregates move by the difference, so nothing of a path is stored:
 //! - `item_closers`: per item and activity, for each level, the people who did it while
 //!   below the level, and of those the people who then reached it;
 //! - `item_buckets`: per item, people by the bucket of their sum's logarithm (64 a
-//!   doubling), so "people at level L now" is a sum over the buckets clear of the
-//!   threshold plus a check of the few sums next to it (`item_paths_by_bucket`);
+//!   doubling; the sum is `person_items.normalized`), so "people at level L now" is a sum
+//!   over the buckets clear of the threshold plus a check of the few sums next to it
+//!   (`person_items_ranked`);
 //! - `item_reach` and `item_reach_days`: the spans at or above each level, and how many
 //!   start and end on each day (per level), so "people at level L at moment t" is the spans started
 //!   by t less those ended by t, each a sum over days plus a count within t's day;
@@ -24,7 +25,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 use super::journal::Change;
 use crate::store::evidence::LevelScale;
@@ -49,23 +49,34 @@ pub(in crate::store::sqlite) fn bucket(sum: f64) -> i64 {
     }
 }
 
+/// The smallest sum in a bucket, to within rounding (readers allow a bucket's margin).
+fn bucket_start(bucket: i64) -> f64 {
+    (bucket as f64 / BUCKETS_PER_DOUBLING).exp2()
+}
+
 /// What one person's path for one item contributes, per level (index 0 is level 1).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct LevelPath {
     /// Whether they reached the level at some point.
-    #[serde(rename = "r")]
     reached: bool,
     /// The activities done while below it (up to and including the row that reached it).
-    #[serde(rename = "b")]
     below: Vec<String>,
     /// When their score stood at or above it: [start, end) in Unix ms.
-    #[serde(rename = "s")]
     spans: Vec<(i64, i64)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Path {
     levels: Vec<LevelPath>,
+}
+
+/// A person's rows for an item, by tenant, person and item.
+pub(super) type Pair = (TenantId, String, String);
+
+/// Where a pair stands: the bucket of its sum and what its path contributes.
+pub(super) struct Standing {
+    bucket: i64,
+    path: Path,
 }
 
 /// One evidence row as the walk reads it, in time order.
@@ -148,12 +159,13 @@ fn walk(scale: &LevelScale, steps: &[Step]) -> (f64, Path) {
     (sum, Path { levels })
 }
 
-/// The (person, item) pairs a journal change touches, read before it is applied.
+/// The (person, item) pairs a journal change touches, read before its batch is applied:
+/// pairs that earlier changes of the batch add or move rows to are followed in `out`.
 pub(super) fn touched_by(
     conn: &Connection,
     tenant: TenantId,
     change: &Change,
-    out: &mut BTreeSet<(TenantId, String, String)>,
+    out: &mut BTreeSet<Pair>,
 ) -> rusqlite::Result<()> {
     let of_seq = |seq: i64, out: &mut BTreeSet<_>| -> rusqlite::Result<()> {
         let mut stmt = conn
@@ -175,7 +187,8 @@ pub(super) fn touched_by(
             }
         }
         Change::Move { identity, from, to } => {
-            // Rows added earlier in the batch are not in the table yet; their pairs are.
+            // Rows added or moved earlier in the batch are not in the table yet; their
+            // pairs are in `out`.
             let pending: Vec<String> = out
                 .iter()
                 .filter(|(t, p, _)| *t == tenant && p == from)
@@ -210,16 +223,60 @@ pub(super) fn touched_by(
     Ok(())
 }
 
-/// Walks again the path of each touched pair and moves the aggregates by the difference.
+/// How the touched pairs stand before their batch is applied, for `refresh_all`.
+pub(super) fn standings(
+    conn: &Connection,
+    scale: &LevelScale,
+    touched: BTreeSet<Pair>,
+) -> rusqlite::Result<Vec<(Pair, Option<Standing>)>> {
+    touched
+        .into_iter()
+        .map(|pair| {
+            let (tenant, person, item) = &pair;
+            let standing = standing(conn, scale, *tenant, person, item)?;
+            Ok((pair, standing))
+        })
+        .collect()
+}
+
+/// Walks each pair's path again once the batch is applied and moves the aggregates by the
+/// difference from how it stood before.
 pub(super) fn refresh_all(
     conn: &Connection,
     scale: &LevelScale,
-    touched: &BTreeSet<(TenantId, String, String)>,
+    before: Vec<(Pair, Option<Standing>)>,
 ) -> rusqlite::Result<()> {
-    for (tenant, person, item) in touched {
-        refresh(conn, scale, *tenant, person, item)?;
+    for ((tenant, person, item), old) in before {
+        refresh(conn, scale, tenant, &person, &item, old.as_ref())?;
     }
     Ok(())
+}
+
+/// A pair's standing from its rows (None without any). The bucket follows the sum the
+/// rankings read (`person_items`), so the counts per bucket and the sums they are checked
+/// against agree to the last bit.
+fn standing(
+    conn: &Connection,
+    scale: &LevelScale,
+    tenant: TenantId,
+    person: &str,
+    item: &str,
+) -> rusqlite::Result<Option<Standing>> {
+    let steps = steps_of(conn, tenant, person, item)?;
+    if steps.is_empty() {
+        return Ok(None);
+    }
+    let (walked, path) = walk(scale, &steps);
+    let ranked: Option<f64> = conn
+        .prepare_cached(
+            "SELECT normalized FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+        )?
+        .query_row(params![tenant, person, item], |r| r.get(0))
+        .optional()?;
+    Ok(Some(Standing {
+        bucket: bucket(ranked.unwrap_or(walked)),
+        path,
+    }))
 }
 
 fn steps_of(
@@ -248,52 +305,26 @@ fn refresh(
     tenant: TenantId,
     person: &str,
     item: &str,
+    old: Option<&Standing>,
 ) -> rusqlite::Result<()> {
-    let old: Option<(i64, Path)> = conn
-        .prepare_cached(
-            "SELECT bucket, path FROM item_paths WHERE tenant = ?1 AND item = ?2 AND person = ?3",
-        )?
-        .query_row(params![tenant, item, person], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })
-        .optional()?
-        .map(|(bucket, text)| (bucket, serde_json::from_str(&text).unwrap_or_default()));
-    let steps = steps_of(conn, tenant, person, item)?;
-    let new = (!steps.is_empty()).then(|| walk(scale, &steps));
+    let new = standing(conn, scale, tenant, person, item)?;
     let empty = Path::default();
-    let old_path = old.as_ref().map_or(&empty, |(_, p)| p);
-    let new_path = new.as_ref().map_or(&empty, |(_, p)| p);
+    let old_path = old.map_or(&empty, |s| &s.path);
+    let new_path = new.as_ref().map_or(&empty, |s| &s.path);
     // Population and buckets.
-    match (&old, &new) {
+    match (old, &new) {
         (None, Some(_)) => count_person(conn, tenant, person, 1)?,
         (Some(_), None) => count_person(conn, tenant, person, -1)?,
         _ => {}
     }
-    let old_bucket = old.as_ref().map(|(b, _)| *b);
-    let new_bucket = new.as_ref().map(|(sum, _)| bucket(*sum));
+    let old_bucket = old.map(|s| s.bucket);
+    let new_bucket = new.as_ref().map(|s| s.bucket);
     if old_bucket != new_bucket {
         if let Some(b) = old_bucket {
             count_bucket(conn, tenant, item, b, -1)?;
         }
         if let Some(b) = new_bucket {
             count_bucket(conn, tenant, item, b, 1)?;
-        }
-    }
-    match &new {
-        Some((sum, path)) => {
-            let text = serde_json::to_string(path)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-            conn.prepare_cached(
-                "INSERT OR REPLACE INTO item_paths (tenant, item, person, sum, bucket, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![tenant, item, person, sum, bucket(*sum), text])?;
-        }
-        None => {
-            conn.prepare_cached(
-                "DELETE FROM item_paths WHERE tenant = ?1 AND item = ?2 AND person = ?3",
-            )?
-            .execute(params![tenant, item, person])?;
         }
     }
     // Closers and day counts, by difference, one row per activity and per day for all
@@ -501,7 +532,7 @@ fn built_with(conn: &Connection) -> rusqlite::Result<Option<LevelScale>> {
 /// Empties the aggregates (the evidence file starts afresh, or is rebuilt).
 pub(in crate::store::sqlite) fn clear(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "DELETE FROM item_paths; DELETE FROM item_buckets; DELETE FROM item_closers;
+        "DELETE FROM item_buckets; DELETE FROM item_closers;
          DELETE FROM item_reach; DELETE FROM item_reach_days; DELETE FROM path_people;
          DELETE FROM path_population; DELETE FROM level_scale;",
     )
@@ -526,11 +557,11 @@ pub(in crate::store::sqlite) fn ensure(
     // In chunks of pairs, each its own transaction, so neither memory nor the write-ahead
     // log holds the whole file; the scale is written last, so a build cut short is
     // started again at the next open.
-    let mut after: (TenantId, String, String) = (TenantId::MIN, String::new(), String::new());
+    let mut after: Pair = (TenantId::MIN, String::new(), String::new());
     let mut pairs = 0usize;
     loop {
         let tx = conn.transaction()?;
-        let chunk: Vec<(TenantId, String, String)> = tx
+        let chunk: Vec<Pair> = tx
             .prepare_cached(
                 "SELECT tenant, person, item FROM person_items
                  WHERE (tenant, person, item) > (?1, ?2, ?3)
@@ -541,7 +572,7 @@ pub(in crate::store::sqlite) fn ensure(
             })?
             .collect::<Result<_, _>>()?;
         for (tenant, person, item) in &chunk {
-            refresh(&tx, &scale, *tenant, person, item)?;
+            refresh(&tx, &scale, *tenant, person, item, None)?;
         }
         let Some(last) = chunk.last().cloned() else {
             tx.execute(
@@ -616,16 +647,23 @@ pub(in crate::store::sqlite) fn figures(
             .filter(|(b, _)| *b != NOT_POSITIVE && *b > edge.saturating_add(1))
             .map(|(_, n)| n)
             .sum();
+        // The index of sums is read a bucket wider on each side, then bucket by bucket.
+        let (low, high) = (
+            bucket_start(edge.saturating_sub(2)),
+            bucket_start(edge.saturating_add(3)),
+        );
         let near: u64 = conn
             .prepare_cached(&format!(
-                "SELECT sum FROM {db}.item_paths INDEXED BY item_paths_by_bucket
-                 WHERE tenant = ?1 AND item = ?2 AND bucket BETWEEN ?3 AND ?4"
+                "SELECT normalized FROM {db}.person_items INDEXED BY person_items_ranked
+                 WHERE tenant = ?1 AND item = ?2 AND normalized BETWEEN ?3 AND ?4"
             ))?
-            .query_map(
-                params![tenant, item, edge.saturating_sub(1), edge.saturating_add(1)],
-                |r| r.get::<_, f64>(0),
-            )?
-            .filter(|s| s.as_ref().is_ok_and(|s| scale.level_at(*s, now) >= level))
+            .query_map(params![tenant, item, low, high], |r| r.get::<_, f64>(0))?
+            .filter(|s| {
+                s.as_ref().is_ok_and(|s| {
+                    (edge.saturating_sub(1)..=edge.saturating_add(1)).contains(&bucket(*s))
+                        && scale.level_at(*s, now) >= level
+                })
+            })
             .count() as u64;
         at_least.push(clear + near);
     }
