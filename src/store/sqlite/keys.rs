@@ -13,7 +13,6 @@
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::backend;
@@ -62,12 +61,8 @@ pub(super) fn register_key_hash(conn: &Connection) -> rusqlite::Result<()> {
 
 /// The `index_keys` column: `[[kind, key], …]`.
 pub(super) fn index_keys_json(keys: &[IndexKey]) -> String {
-    Value::Array(
-        keys.iter()
-            .map(|k| serde_json::json!([k.kind.code(), k.key]))
-            .collect(),
-    )
-    .to_string()
+    let pairs: Vec<_> = keys.iter().map(|k| (k.kind.code(), &k.key)).collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// The keys of an `index_keys` column.

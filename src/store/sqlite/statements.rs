@@ -151,8 +151,11 @@ fn insert_batch(
 ) -> StoreResult<()> {
     let mut existing =
         conn.prepare_cached("SELECT fingerprint FROM statements WHERE tenant = ?1 AND id = ?2")?;
+    // An id already stored leaves the insert undone (the id index's one seek decides), and
+    // only then is the stored statement compared.
     let mut insert = conn.prepare_cached(
-        "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body, index_keys, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO statements (tenant, id, stored_ms, voiding, fingerprint, body, index_keys, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (tenant, id) DO NOTHING",
     )?;
     let mut void = conn.prepare_cached(
         "UPDATE statements SET voided = 1, tags = NULL WHERE tenant = ?1 AND id = ?2 AND voiding = 0 RETURNING seq",
@@ -168,21 +171,8 @@ fn insert_batch(
             evidence: items,
             teams,
         } = new;
-        let prior: Option<Vec<u8>> = existing
-            .query_row(params![tenant, st.id], |r| r.get(0))
-            .optional()?;
-        if let Some(prior) = prior {
-            let same = Fingerprint::from_bytes(&prior).is_some_and(|p| st.fingerprint.matches(&p));
-            if !same {
-                return Err(StoreError::Conflict(format!(
-                    "statement {} already exists with different content; statements are immutable",
-                    st.id
-                )));
-            }
-            continue;
-        }
         st.set_stored(now);
-        insert.execute(params![
+        let inserted = insert.execute(params![
             tenant,
             st.id,
             now.timestamp_millis(),
@@ -192,6 +182,17 @@ fn insert_batch(
             index_keys_json(&st.index),
             tags_json(&tags)?,
         ])?;
+        if inserted == 0 {
+            let prior: Vec<u8> = existing.query_row(params![tenant, st.id], |r| r.get(0))?;
+            let same = Fingerprint::from_bytes(&prior).is_some_and(|p| st.fingerprint.matches(&p));
+            if !same {
+                return Err(StoreError::Conflict(format!(
+                    "statement {} already exists with different content; statements are immutable",
+                    st.id
+                )));
+            }
+            continue;
+        }
         let seq = conn.last_insert_rowid();
         keys::write_keys(conn, Rows::Add, tenant, seq, &st.index)?;
         evidence::record(conn, tenant, seq, &items)?;
