@@ -161,6 +161,42 @@ mod tests {
         assert_eq!(bucket_start(bucket_end(1) + 5), bucket_end(1) + 1);
     }
 
+    /// A statement's index rows are exactly its keys, and removing them leaves none.
+    #[test]
+    fn every_key_gets_one_row_and_removal_takes_them_all() {
+        let conn = test_connection();
+        let rows = |seq: i64| -> Vec<(i64, i64)> {
+            let mut stmt = conn
+                .prepare("SELECT kind, key_hash FROM statement_keys WHERE seq = ?1")
+                .unwrap();
+            let mut rows: Vec<(i64, i64)> = stmt
+                .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.sort();
+            rows
+        };
+        for count in [1, 7, 19] {
+            let seq = count as i64;
+            let keys: Vec<IndexKey> = (0..count)
+                .map(|i| IndexKey {
+                    kind: IndexKind::ActivityRelated,
+                    key: format!("http://example.com/activity/{i}"),
+                })
+                .collect();
+            put_test_statement(&conn, seq, "{}", &keys);
+            let mut want: Vec<(i64, i64)> = keys
+                .iter()
+                .map(|k| (k.kind.code(), key_hash(&k.key)))
+                .collect();
+            want.sort();
+            assert_eq!(rows(seq), want, "{count} keys");
+            write_keys(&conn, Rows::Remove, 1, seq, &keys).unwrap();
+            assert!(rows(seq).is_empty(), "{count} keys removed");
+        }
+    }
+
     #[test]
     fn a_key_is_found_only_under_its_kinds() {
         let text = index_keys_json(&[
