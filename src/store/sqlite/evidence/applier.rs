@@ -603,7 +603,7 @@ mod tests {
         conn
     }
 
-    /// Every row of the upskilling aggregates, in key order.
+    /// Every row of the upskilling aggregates as text, sorted.
     fn aggregates(conn: &Connection) -> Vec<String> {
         let tables = [
             "item_buckets",
@@ -629,8 +629,8 @@ mod tests {
         rows
     }
 
-    /// A random journal of additions, withdrawals, identity moves and erasures, in
-    /// batches of random sizes so that a change often meets earlier ones of its batch.
+    /// A random journal of additions, withdrawals, identity moves and erasures, whose
+    /// changes often concern rows that earlier ones added or moved.
     fn random_journal(conn: &Connection, entries: usize) {
         let mut seed: u64 = 19;
         let mut next = |n: u64| {
