@@ -207,11 +207,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut all = Vec::new();
     for &mode in &args.modes {
         let suffix = mode.name();
-        // A fresh store for every run.
-        let mut stores = vec![format!(
-            "sqlite://{}",
-            dir.join(format!("bench-{suffix}.db")).display()
-        )];
+        // A fresh store for every run, also in a `--dir` that an earlier run used.
+        let file = dir.join(format!("bench-{suffix}.db"));
+        remove_sqlite_store(&file)?;
+        let mut stores = vec![format!("sqlite://{}", file.display())];
         if let Some(url) = &args.mongodb {
             let database = format!("lrsgate_bench_{}", uuid::Uuid::new_v4().simple());
             stores.push(crate::store::with_database(url, &database));
@@ -226,6 +225,31 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     print_table(&args, &all);
+    Ok(())
+}
+
+/// Removes the SQLite store at `file`: the database, its evidence file and their logs.
+fn remove_sqlite_store(file: &std::path::Path) -> anyhow::Result<()> {
+    for suffix in [
+        "",
+        "-wal",
+        "-shm",
+        "-evidence",
+        "-evidence-wal",
+        "-evidence-shm",
+    ] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "removing {}",
+                    std::path::Path::new(&name).display()
+                )))
+            }
+            _ => {}
+        }
+    }
     Ok(())
 }
 
