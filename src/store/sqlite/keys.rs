@@ -6,7 +6,7 @@
 //!   of the size of one holding the keys' text. The text stays beside the statement in its
 //!   `index_keys` column, and every lookup checks a candidate against it, so two keys that
 //!   share a hash never mix up results;
-//! - rows are grouped by `bucket`, the statement's `seq` divided by 2^16. New rows land in
+//! - rows are grouped by `bucket`, the statement's `seq` divided by 2^15. New rows land in
 //!   the newest bucket, whose pages stay few and hot, instead of all over an index that
 //!   grows with the store. A lookup reads one key's range in each bucket, newest or
 //!   oldest first.
@@ -20,7 +20,7 @@ use crate::store::StoreResult;
 use crate::xapi::{IndexKey, IndexKind};
 
 /// Statements per bucket, as a power of two.
-pub(super) const BUCKET_BITS: u32 = 16;
+pub(super) const BUCKET_BITS: u32 = 15;
 
 /// The bucket of the statement at `seq`.
 pub(super) fn bucket_of(seq: i64) -> i64 {

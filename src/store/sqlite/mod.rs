@@ -67,6 +67,7 @@ const MAIN_SCHEMA: Schema = Schema {
         include_str!("migration-9.sql"),
         include_str!("migration-10.sql"),
         include_str!("migration-11.sql"),
+        include_str!("migration-12.sql"),
     ],
 };
 
@@ -594,6 +595,46 @@ mod tests {
                 (1, 5, keys::key_hash("verb"), 1),
                 (2, 3, keys::key_hash("course"), 2),
             ]
+        );
+    }
+
+    /// Schema version 12 moves every index row to the bucket of its statement, as the
+    /// store now counts them.
+    #[test]
+    fn migration_12_puts_each_index_row_in_its_statements_bucket() {
+        let conn = Connection::open_in_memory().unwrap();
+        keys::register_key_hash(&conn).unwrap();
+        at_version(&conn, 11);
+        conn.execute_batch(
+            "INSERT INTO statement_keys (tenant, kind, bucket, key_hash, seq)
+                 VALUES (1, 1, 0, 7, 1), (1, 1, 0, 7, 40000), (1, 5, 0, 9, 65535),
+                        (2, 3, 1, 7, 65536), (2, 3, 1, 7, 100000);",
+        )
+        .unwrap();
+        migrate(&conn, &MAIN_SCHEMA).unwrap();
+        let rows: Vec<(i64, i64, i64, i64, i64)> = conn
+            .prepare("SELECT tenant, kind, bucket, key_hash, seq FROM statement_keys ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected: Vec<_> = [
+            (1, 1, 7, 1),
+            (1, 1, 7, 40000),
+            (1, 5, 9, 65535),
+            (2, 3, 7, 65536),
+            (2, 3, 7, 100000),
+        ]
+        .into_iter()
+        .map(|(tenant, kind, hash, seq)| (tenant, kind, keys::bucket_of(seq), hash, seq))
+        .collect();
+        assert_eq!(rows, expected);
+        assert_eq!(
+            rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            vec![0, 1, 1, 2, 3]
         );
     }
 }

@@ -60,7 +60,7 @@ CREATE INDEX statements_by_stored ON statements (stored_ms);
 
 -- One row per (agent | activity | verb | registration) a statement touches; see IndexKind.
 -- The key is kept as its 64-bit hash, its text is in the statement's `index_keys`, which
--- every lookup checks; `bucket` is `seq >> 16` (src/store/sqlite/keys.rs says why).
+-- every lookup checks; `bucket` is `seq >> 15` (src/store/sqlite/keys.rs says why).
 CREATE TABLE statement_keys (
     tenant   INTEGER NOT NULL,
     kind     INTEGER NOT NULL,
