@@ -8,6 +8,31 @@ CREATE TABLE applied (
 );
 INSERT INTO applied (id, journal) VALUES (1, 0);
 
+-- Each identity, item, activity and verb the file names, once, in a table per kind; the
+-- other tables hold the id, so their rows and index entries are a fraction of the names'
+-- size (IRIs and mailto IFIs of 40 to 90 characters, repeated in every row). Activity 0
+-- is the empty name (an evidence row without an activity). People stay by name, as do
+-- activities in the small per-activity tables: a ranking or a candidate search reads
+-- thousands of people, a recommendation thousands of activities, and each would be a
+-- lookup.
+CREATE TABLE item_names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+CREATE TABLE identity_names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+CREATE TABLE activity_names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+INSERT INTO activity_names (id, name) VALUES (0, '');
+CREATE TABLE verb_names (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+
 -- One row per tag of a non-voided statement and person it is evidence for (its actor, and
 -- an instructor or author it names); keyed by the statement's storage order, so rows are
 -- appended rather than scattered.
@@ -15,11 +40,11 @@ CREATE TABLE evidence (
     tenant     INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
     statement  TEXT    NOT NULL,
-    item       TEXT    NOT NULL,
-    identity   TEXT    NOT NULL,
+    item       INTEGER NOT NULL,
+    identity   INTEGER NOT NULL,
     person     TEXT    NOT NULL,
-    activity   TEXT    NOT NULL,
-    verb       TEXT    NOT NULL,
+    activity   INTEGER NOT NULL,
+    verb       INTEGER NOT NULL,
     -- The weight's factors; the weight is their product.
     verb_w     REAL    NOT NULL,
     result_w   REAL    NOT NULL,
@@ -39,7 +64,7 @@ CREATE INDEX evidence_by_person
 CREATE TABLE person_items (
     tenant     INTEGER NOT NULL,
     person     TEXT    NOT NULL,
-    item       TEXT    NOT NULL,
+    item       INTEGER NOT NULL,
     normalized REAL    NOT NULL,
     evidence   INTEGER NOT NULL,
     first_ms   INTEGER NOT NULL,
@@ -54,7 +79,7 @@ CREATE INDEX person_items_ranked
 
 CREATE TABLE activity_stats (
     tenant      INTEGER NOT NULL,
-    item        TEXT    NOT NULL,
+    item        INTEGER NOT NULL,
     activity    TEXT    NOT NULL,
     statements  INTEGER NOT NULL,
     learners    INTEGER NOT NULL,
@@ -76,7 +101,7 @@ CREATE TABLE level_scale (
 -- People per item and bucket of their sum (`person_items.normalized`).
 CREATE TABLE item_buckets (
     tenant INTEGER NOT NULL,
-    item   TEXT    NOT NULL,
+    item   INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
     people INTEGER NOT NULL,
     PRIMARY KEY (tenant, item, bucket)
@@ -85,7 +110,7 @@ CREATE TABLE item_buckets (
 -- of those the people who then reached it.
 CREATE TABLE item_closers (
     tenant     INTEGER NOT NULL,
-    item       TEXT    NOT NULL,
+    item       INTEGER NOT NULL,
     activity   TEXT    NOT NULL,
     learners_1 INTEGER NOT NULL,
     learners_2 INTEGER NOT NULL,
@@ -103,7 +128,7 @@ CREATE TABLE item_closers (
 -- integer for a span that lasts.
 CREATE TABLE item_reach (
     tenant   INTEGER NOT NULL,
-    item     TEXT    NOT NULL,
+    item     INTEGER NOT NULL,
     level    INTEGER NOT NULL,
     start_ms INTEGER NOT NULL,
     person   TEXT    NOT NULL,
@@ -114,7 +139,7 @@ CREATE INDEX item_reach_ends ON item_reach (tenant, item, level, end_ms);
 -- Per item and day (Unix days), for each level 1–5: spans starting and ending on it.
 CREATE TABLE item_reach_days (
     tenant   INTEGER NOT NULL,
-    item     TEXT    NOT NULL,
+    item     INTEGER NOT NULL,
     day      INTEGER NOT NULL,
     starts_1 INTEGER NOT NULL,
     starts_2 INTEGER NOT NULL,

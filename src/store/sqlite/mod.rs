@@ -79,6 +79,7 @@ const EVIDENCE_SCHEMA: Schema = Schema {
         include_str!("evidence-migration-3.sql"),
         include_str!("evidence-migration-4.sql"),
         include_str!("evidence-migration-5.sql"),
+        include_str!("evidence-migration-6.sql"),
     ],
 };
 
@@ -157,8 +158,14 @@ fn open_connection(path: &Path, flags: OpenFlags, cache_kib: u32) -> anyhow::Res
         wal_limit = WAL_RESTART_FRAMES * 4096
     ))
     .context("configuring SQLite connection")?;
+    // Room for every statement a connection runs: past the default 16, reads of varied
+    // kinds evict each other's and are parsed again on every call.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
 
 /// Makes a fresh file's schema in one step, or upgrades an older file one version at a
 /// time (each in its own transaction). A file of a newer version is left as it is.
@@ -342,7 +349,8 @@ fn evidence_sync(main: &Connection, derived: &Connection) -> anyhow::Result<Arc<
         );
         derived.execute_batch(
             "BEGIN; DELETE FROM evidence; DELETE FROM person_items; DELETE FROM activity_stats;
-             DELETE FROM level_scale;
+             DELETE FROM level_scale; DELETE FROM item_names; DELETE FROM identity_names;
+             DELETE FROM activity_names WHERE id > 0; DELETE FROM verb_names;
              UPDATE applied SET journal = 0; COMMIT;",
         )?;
         applied = 0;
@@ -538,6 +546,98 @@ mod tests {
             journal, 1,
             "applied entries are removed, all but the newest"
         );
+    }
+
+    /// Evidence file version 6 keeps names once, by id: the rows and sums of a version 5
+    /// file read back as they were, and the aggregates are rebuilt from them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn evidence_migration_6_keeps_rows_and_sums_under_their_names() {
+        use crate::store::evidence::EvidenceStore;
+        use crate::store::opportunities::OpportunityStore;
+        const EVIDENCE_V1: &str =
+            include_str!("../../../tests/fixtures/sqlite-evidence-schema-v1.sql");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lrs.db");
+        {
+            let conn = Connection::open(evidence_file(&path)).unwrap();
+            conn.execute_batch(&format!(
+                "BEGIN; {EVIDENCE_V1}; PRAGMA user_version = 1; COMMIT;"
+            ))
+            .unwrap();
+            for (i, sql) in EVIDENCE_SCHEMA.upgrades[..4].iter().enumerate() {
+                let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 2);
+                conn.execute_batch(&script).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO evidence (tenant, seq, statement, item, identity, person, activity,
+                     verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
+                 VALUES (1, 1, 's1', 'agile', 'mbox:ann', 'ann', 'course', 'passed',
+                         1.0, 0.75, 1.0, 1.0, 10, 0.75, 3, 0.8),
+                        (1, 2, 's2', 'agile', 'mbox:ann', 'ann', '', 'attended',
+                         0.25, 1.0, 1.0, 1.0, 20, 0.25, 0, NULL),
+                        (1, 3, 's3', 'agile', 'mbox:bob', 'bob', 'course', 'failed',
+                         1.0, 0.1, 1.0, 1.0, 30, 0.1, 5, 0.1);
+                 INSERT INTO person_items (tenant, person, item, normalized, evidence,
+                     first_ms, last_ms)
+                 VALUES (1, 'ann', 'agile', 1.0, 2, 10, 20), (1, 'bob', 'agile', 0.1, 1, 30, 30);
+                 INSERT INTO activity_stats (tenant, item, activity, statements, learners,
+                     completions, successes, failures, score_sum, scored)
+                 VALUES (1, 'agile', 'course', 2, 2, 2, 1, 1, 0.9, 2);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+
+        let rows = store.person_evidence(1, "ann", None).await.unwrap();
+        let read: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                let e = &r.item;
+                (
+                    r.person.as_str(),
+                    e.statement.as_str(),
+                    e.item.as_str(),
+                    e.identity.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("ann", "s2", "agile", "mbox:ann"),
+                ("ann", "s1", "agile", "mbox:ann")
+            ]
+        );
+        assert_eq!(
+            (
+                rows[0].item.activity.as_str(),
+                rows[1].item.activity.as_str()
+            ),
+            ("", "course")
+        );
+        assert_eq!(rows[1].item.verb, "passed");
+        let ranked: Vec<_> = store
+            .ranked(1, "agile", 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.person, s.normalized, s.evidence))
+            .collect();
+        assert_eq!(ranked, [("ann".into(), 1.0, 2), ("bob".into(), 0.1, 1)]);
+        let course = store.activity_stats(1, "agile").await.unwrap();
+        assert_eq!(
+            course
+                .iter()
+                .map(|a| (a.activity.as_str(), a.learners))
+                .collect::<Vec<_>>(),
+            [("course", 2)]
+        );
+        assert_eq!(store.evidence_people(1).await.unwrap(), 2);
+        assert!(store
+            .person_evidence(1, "carol", None)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     /// Schema version 2 fills `index_keys` of statements stored under version 1 from

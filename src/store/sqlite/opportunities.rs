@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
-use super::evidence::Scope;
+use super::evidence::{id_of, Kind, Scope};
 use super::SqliteStore;
 use crate::store::competency::Alignment;
 use crate::store::evidence::LevelScale;
@@ -24,6 +24,12 @@ fn record(r: &Row<'_>) -> rusqlite::Result<OpportunityRecord> {
         updated_millis: r.get(3)?,
     })
 }
+
+/// A timeline row's columns as `timeline_row` reads them, from `derived.evidence e`
+/// joined to the names of its ids by `TIMELINE_NAMES`.
+const TIMELINE_COLUMNS: &str = "e.person, i.name, a.name, e.at_ms, e.normalized";
+const TIMELINE_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = e.item
+     CROSS JOIN derived.activity_names a ON a.id = e.activity";
 
 fn timeline_row(r: &Row<'_>) -> rusqlite::Result<TimelineRow> {
     Ok(TimelineRow {
@@ -159,10 +165,11 @@ impl OpportunityStore for SqliteStore {
         let (owned, thresholds) = (item.to_owned(), thresholds.to_vec());
         self.read_evidence_of(tenant, Scope::Item(item), move |conn| {
             let item = owned;
-            let mut stmt = conn.prepare_cached(
+            let mut stmt = conn.prepare_cached(&format!(
                 "SELECT count(*) FROM derived.person_items INDEXED BY person_items_ranked
-                 WHERE tenant = ?1 AND item = ?2 AND normalized >= ?3",
-            )?;
+                 WHERE tenant = ?1 AND item = {item} AND normalized >= ?3",
+                item = id_of("derived", Kind::Item, "?2"),
+            ))?;
             thresholds
                 .iter()
                 .map(|t| {
@@ -190,13 +197,14 @@ impl OpportunityStore for SqliteStore {
             let mut rows: Vec<TimelineRow> = Vec::new();
             match people {
                 Some(people) => {
-                    let mut stmt = conn.prepare_cached(
-                        "SELECT person, item, activity, at_ms, normalized
-                         FROM derived.evidence INDEXED BY evidence_by_person
-                         WHERE tenant = ?1 AND person = ?2 AND item = ?3",
-                    )?;
+                    let mut stmt = conn.prepare_cached(&format!(
+                        "SELECT {TIMELINE_COLUMNS}
+                         FROM derived.evidence e INDEXED BY evidence_by_person {TIMELINE_NAMES}
+                         WHERE e.tenant = ?1 AND e.person = ?2 AND e.item = ?3"
+                    ))?;
+                    let items = super::evidence::found_names(conn, Kind::Item, items.clone())?;
                     for person in &people {
-                        for item in &items {
+                        for (_, item) in &items {
                             for row in
                                 stmt.query_map(params![tenant, person, item], timeline_row)?
                             {
@@ -210,8 +218,9 @@ impl OpportunityStore for SqliteStore {
                     // One pass over the tenant's rows; the items are few (a role's needs).
                     let marks = vec!["?"; items.len()].join(", ");
                     let sql = format!(
-                        "SELECT person, item, activity, at_ms, normalized FROM derived.evidence
-                         WHERE tenant = ? AND item IN ({marks})"
+                        "SELECT {TIMELINE_COLUMNS} FROM derived.evidence e {TIMELINE_NAMES}
+                         WHERE e.tenant = ? AND e.item IN
+                             (SELECT id FROM derived.item_names WHERE name IN ({marks}))"
                     );
                     let mut args: Vec<rusqlite::types::Value> = vec![tenant.into()];
                     args.extend(items.iter().map(|i| i.clone().into()));

@@ -12,17 +12,20 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, Row, TransactionBehavior};
 use thread_priority::{ThreadPriority, ThreadPriorityValue};
 use tokio::sync::watch;
 
 use super::journal::{Change, StoredRow};
+use super::names::{Names, NO_ACTIVITY};
 use super::pending::{Pending, Scope};
-use super::{evidence_row, COLUMNS};
 use crate::store::evidence::outcome_from;
 use crate::store::evidence::{LevelScale, Outcome};
 use crate::store::sqlite::writer::Writer;
 use crate::store::TenantId;
+
+/// An evidence row as the evidence file holds it: names by id.
+type IdRow = StoredRow<i64>;
 
 /// The most journal entries applied in one transaction.
 const BATCH: i64 = 10_000;
@@ -323,7 +326,7 @@ fn apply_batch(
     // Deferred: the journal's database is only read, so only the evidence file is locked.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     // Parsed as read, so the batch holds each change once.
-    let entries: Vec<(i64, TenantId, serde_json::Result<Change>)> = tx
+    let read: Vec<(i64, TenantId, serde_json::Result<Change>)> = tx
         .prepare_cached(
             "SELECT id, tenant, change FROM lrs.evidence_journal WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?
@@ -332,39 +335,47 @@ fn apply_batch(
             Ok((r.get(0)?, r.get(1)?, change))
         })?
         .collect::<Result<_, _>>()?;
-    let Some(&(through, _, _)) = entries.last() else {
+    let Some(&(through, _, _)) = read.last() else {
         return Ok(applied);
     };
+    let mut names = Names::default();
+    let mut entries = Vec::with_capacity(read.len());
+    for (id, tenant, change) in read {
+        match change {
+            Ok(change) => {
+                entries.push((tenant, change.named_by(|kind, n| names.id(&tx, kind, n))?))
+            }
+            Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
+        }
+    }
+    drop(names);
     // The (person, item) pairs whose upskilling paths change, walked before the batch is
     // applied and again after.
     let mut touched = BTreeSet::new();
-    for (_, tenant, change) in &entries {
-        if let Ok(change) = change {
-            super::paths::touched_by(&tx, *tenant, change, &mut touched)?;
-        }
+    for (tenant, change) in &entries {
+        super::paths::touched_by(&tx, *tenant, change, &mut touched)?;
     }
     let before = super::paths::standings(&tx, levels, touched)?;
     let mut additions = Vec::new();
-    for (id, tenant, change) in entries {
+    for (tenant, change) in entries {
         match change {
-            Ok(Change::Add(row)) => additions.push((tenant, row)),
-            Ok(Change::Withdraw { seq }) => {
+            Change::Add(row) => additions.push((tenant, row)),
+            Change::Withdraw { seq } => {
                 add_all(&tx, &mut additions)?;
                 withdraw(&tx, tenant, seq)?;
             }
-            Ok(Change::Move { identity, from, to }) => {
+            Change::Move { identity, from, to } => {
                 add_all(&tx, &mut additions)?;
-                move_identity(&tx, tenant, &identity, &from, &to)?;
+                move_identity(&tx, tenant, identity, &from, &to)?;
             }
-            Ok(Change::Erase { seqs }) => {
+            Change::Erase { seqs } => {
                 add_all(&tx, &mut additions)?;
                 super::erase::withdraw_all(&tx, tenant, &seqs)?;
             }
-            Ok(Change::ErasePeople { people }) => {
+            Change::ErasePeople { people } => {
                 add_all(&tx, &mut additions)?;
                 super::erase::withdraw_people(&tx, tenant, &people)?;
             }
-            Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
         }
     }
     add_all(&tx, &mut additions)?;
@@ -376,8 +387,8 @@ fn apply_batch(
 }
 
 /// Adds a run of rows in person order, so each sum's page is visited once.
-fn add_all(conn: &Connection, rows: &mut Vec<(TenantId, StoredRow)>) -> rusqlite::Result<()> {
-    rows.sort_by(|(ta, a), (tb, b)| (ta, &a.person, &a.item).cmp(&(tb, &b.person, &b.item)));
+fn add_all(conn: &Connection, rows: &mut Vec<(TenantId, IdRow)>) -> rusqlite::Result<()> {
+    rows.sort_by(|(ta, a), (tb, b)| (ta, &a.person, a.item).cmp(&(tb, &b.person, b.item)));
     for (tenant, row) in rows.drain(..) {
         add(conn, tenant, &row)?;
     }
@@ -388,8 +399,8 @@ pub(super) fn has_activity_evidence(
     conn: &Connection,
     tenant: TenantId,
     person: &str,
-    item: &str,
-    activity: &str,
+    item: i64,
+    activity: i64,
 ) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         "SELECT 1 FROM evidence INDEXED BY evidence_by_person
@@ -399,9 +410,9 @@ pub(super) fn has_activity_evidence(
 }
 
 /// Adds one row to the evidence and the aggregates.
-fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result<()> {
-    let new_learner = !row.activity.is_empty()
-        && !has_activity_evidence(conn, tenant, &row.person, &row.item, &row.activity)?;
+fn add(conn: &Connection, tenant: TenantId, row: &IdRow) -> rusqlite::Result<()> {
+    let new_learner = row.activity != NO_ACTIVITY
+        && !has_activity_evidence(conn, tenant, &row.person, row.item, row.activity)?;
     let inserted = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO evidence (tenant, seq, statement, item, identity, person,
@@ -444,13 +455,13 @@ fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result
         row.normalized,
         row.at_ms
     ])?;
-    if !row.activity.is_empty() {
+    if row.activity != NO_ACTIVITY {
         let outcome = outcome_from(row.outcome, row.scaled);
         count_activity(
             conn,
             tenant,
-            &row.item,
-            &row.activity,
+            row.item,
+            row.activity,
             &outcome,
             1,
             new_learner,
@@ -463,8 +474,8 @@ fn add(conn: &Connection, tenant: TenantId, row: &StoredRow) -> rusqlite::Result
 pub(super) fn count_activity(
     conn: &Connection,
     tenant: TenantId,
-    item: &str,
-    activity: &str,
+    item: i64,
+    activity: i64,
     o: &Outcome,
     sign: i64,
     learner_changes: bool,
@@ -472,7 +483,8 @@ pub(super) fn count_activity(
     conn.prepare_cached(
         "INSERT INTO activity_stats (tenant, item, activity, statements, learners, completions,
              successes, failures, score_sum, scored)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         VALUES (?1, ?2, (SELECT name FROM activity_names WHERE id = ?3), ?4, ?5, ?6, ?7, ?8,
+             ?9, ?10)
          ON CONFLICT (tenant, item, activity) DO UPDATE SET
              statements = statements + excluded.statements, learners = learners + excluded.learners,
              completions = completions + excluded.completions,
@@ -494,32 +506,52 @@ pub(super) fn count_activity(
     if sign < 0 {
         conn.prepare_cached(
             "DELETE FROM activity_stats
-             WHERE tenant = ?1 AND item = ?2 AND activity = ?3 AND statements <= 0",
+             WHERE tenant = ?1 AND item = ?2
+             AND activity = (SELECT name FROM activity_names WHERE id = ?3) AND statements <= 0",
         )?
         .execute(params![tenant, item, activity])?;
     }
     Ok(())
 }
 
+/// What taking an evidence row out needs of it: `RETURNING {WITHDRAWN}`, read by
+/// `withdrawn`.
+pub(super) const WITHDRAWN: &str = "person, item, activity, outcome, scaled";
+
+pub(super) struct Withdrawn {
+    pub person: String,
+    pub item: i64,
+    pub activity: i64,
+    pub outcome: Outcome,
+}
+
+pub(super) fn withdrawn(r: &Row<'_>) -> rusqlite::Result<Withdrawn> {
+    Ok(Withdrawn {
+        person: r.get(0)?,
+        item: r.get(1)?,
+        activity: r.get(2)?,
+        outcome: outcome_from(r.get(3)?, r.get(4)?),
+    })
+}
+
 /// Takes out the rows of the statement stored at `seq` and recomputes what they were in.
 fn withdraw(conn: &Connection, tenant: TenantId, seq: i64) -> rusqlite::Result<()> {
     let rows = conn
         .prepare_cached(&format!(
-            "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {COLUMNS}"
+            "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {WITHDRAWN}"
         ))?
-        .query_map(params![tenant, seq], evidence_row)?
+        .query_map(params![tenant, seq], withdrawn)?
         .collect::<Result<Vec<_>, _>>()?;
     let mut touched = BTreeSet::new();
     for row in rows {
-        let e = &row.item;
-        if !e.activity.is_empty() {
-            let last = !has_activity_evidence(conn, tenant, &row.person, &e.item, &e.activity)?;
-            count_activity(conn, tenant, &e.item, &e.activity, &e.outcome, -1, last)?;
+        if row.activity != NO_ACTIVITY {
+            let last = !has_activity_evidence(conn, tenant, &row.person, row.item, row.activity)?;
+            count_activity(conn, tenant, row.item, row.activity, &row.outcome, -1, last)?;
         }
-        touched.insert((row.person, row.item.item));
+        touched.insert((row.person, row.item));
     }
     for (person, item) in touched {
-        refresh(conn, tenant, &person, &item)?;
+        refresh(conn, tenant, &person, item)?;
     }
     Ok(())
 }
@@ -529,7 +561,7 @@ pub(super) fn refresh(
     conn: &Connection,
     tenant: TenantId,
     person: &str,
-    item: &str,
+    item: i64,
 ) -> rusqlite::Result<()> {
     let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
         .prepare_cached(
@@ -562,25 +594,25 @@ pub(super) fn refresh(
 fn move_identity(
     conn: &Connection,
     tenant: TenantId,
-    ifi: &str,
+    identity: i64,
     from: &str,
     to: &str,
 ) -> rusqlite::Result<()> {
-    let items: Vec<String> = conn
+    let items: Vec<i64> = conn
         .prepare_cached(
             "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person
              WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
         )?
-        .query_map(params![tenant, from, ifi], |r| r.get(0))?
+        .query_map(params![tenant, from, identity], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     conn.prepare_cached(
         "UPDATE evidence INDEXED BY evidence_by_person SET person = ?4
          WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
     )?
-    .execute(params![tenant, from, ifi, to])?;
+    .execute(params![tenant, from, identity, to])?;
     for item in items {
-        refresh(conn, tenant, from, &item)?;
-        refresh(conn, tenant, to, &item)?;
+        refresh(conn, tenant, from, item)?;
+        refresh(conn, tenant, to, item)?;
     }
     Ok(())
 }

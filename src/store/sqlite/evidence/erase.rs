@@ -9,8 +9,8 @@ use std::collections::{BTreeSet, HashSet};
 use rusqlite::{params, Connection};
 
 use super::applier::{count_activity, has_activity_evidence, refresh};
-use super::{evidence_row, COLUMNS};
-use crate::store::evidence::EvidenceRow;
+use super::applier::{withdrawn, Withdrawn, WITHDRAWN};
+use super::names::NO_ACTIVITY;
 use crate::store::TenantId;
 
 /// Takes out every row of the statements stored at `seqs`.
@@ -20,11 +20,11 @@ pub(super) fn withdraw_all(
     seqs: &[i64],
 ) -> rusqlite::Result<()> {
     let mut delete = conn.prepare_cached(&format!(
-        "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {COLUMNS}"
+        "DELETE FROM evidence WHERE tenant = ?1 AND seq = ?2 RETURNING {WITHDRAWN}"
     ))?;
     let mut rows = Vec::new();
     for seq in seqs {
-        for row in delete.query_map(params![tenant, seq], evidence_row)? {
+        for row in delete.query_map(params![tenant, seq], withdrawn)? {
             rows.push(row?);
         }
     }
@@ -40,11 +40,11 @@ pub(super) fn withdraw_people(
 ) -> rusqlite::Result<()> {
     let mut delete = conn.prepare_cached(&format!(
         "DELETE FROM evidence INDEXED BY evidence_by_person WHERE tenant = ?1 AND person = ?2
-         RETURNING {COLUMNS}"
+         RETURNING {WITHDRAWN}"
     ))?;
     let mut rows = Vec::new();
     for person in people {
-        for row in delete.query_map(params![tenant, person], evidence_row)? {
+        for row in delete.query_map(params![tenant, person], withdrawn)? {
             rows.push(row?);
         }
     }
@@ -52,25 +52,24 @@ pub(super) fn withdraw_people(
 }
 
 /// Recounts activity statistics and sums after rows left.
-fn account(conn: &Connection, tenant: TenantId, rows: Vec<EvidenceRow>) -> rusqlite::Result<()> {
+fn account(conn: &Connection, tenant: TenantId, rows: Vec<Withdrawn>) -> rusqlite::Result<()> {
     // A learner of an activity leaves its count once, when none of their rows is left.
-    let mut left: HashSet<(String, String, String)> = HashSet::new();
+    let mut left: HashSet<(String, i64, i64)> = HashSet::new();
     let mut touched = BTreeSet::new();
     for row in rows {
-        let e = &row.item;
-        if !e.activity.is_empty() {
-            let key = (row.person.clone(), e.item.clone(), e.activity.clone());
+        if row.activity != NO_ACTIVITY {
+            let key = (row.person.clone(), row.item, row.activity);
             let last = !left.contains(&key)
-                && !has_activity_evidence(conn, tenant, &row.person, &e.item, &e.activity)?;
+                && !has_activity_evidence(conn, tenant, &row.person, row.item, row.activity)?;
             if last {
                 left.insert(key);
             }
-            count_activity(conn, tenant, &e.item, &e.activity, &e.outcome, -1, last)?;
+            count_activity(conn, tenant, row.item, row.activity, &row.outcome, -1, last)?;
         }
-        touched.insert((row.person, row.item.item));
+        touched.insert((row.person, row.item));
     }
     for (person, item) in touched {
-        refresh(conn, tenant, &person, &item)?;
+        refresh(conn, tenant, &person, item)?;
     }
     Ok(())
 }

@@ -5,23 +5,26 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::names::Kind;
 use super::pending::{stage, Touch};
 use crate::store::evidence::outcome_bits;
 use crate::store::evidence::EvidenceItem;
 use crate::store::people::own_person;
 use crate::store::TenantId;
 
-/// One change to a tenant's evidence, in the order the main database committed it.
+/// One change to a tenant's evidence, in the order the main database committed it. The
+/// journal names identities, items, activities and verbs (`N` = `String`); the evidence
+/// thread applies it with their ids in the evidence file (`N` = `i64`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(super) enum Change {
+pub(super) enum Change<N = String> {
     /// A row of the statement stored at `seq`.
-    Add(StoredRow),
+    Add(StoredRow<N>),
     /// Every row of the statement stored at `seq` (voided, or about to be retagged).
     Withdraw { seq: i64 },
     /// An identity's rows now count for another person.
     Move {
-        identity: String,
+        identity: N,
         from: String,
         to: String,
     },
@@ -33,16 +36,52 @@ pub(super) enum Change {
     ErasePeople { people: Vec<String> },
 }
 
+impl Change {
+    /// The change with each name replaced by what `id` gives for it.
+    pub fn named_by<N, E>(
+        self,
+        mut id: impl FnMut(Kind, &str) -> Result<N, E>,
+    ) -> Result<Change<N>, E> {
+        Ok(match self {
+            Change::Add(row) => Change::Add(StoredRow {
+                seq: row.seq,
+                person: row.person,
+                statement: row.statement,
+                item: id(Kind::Item, &row.item)?,
+                identity: id(Kind::Identity, &row.identity)?,
+                activity: id(Kind::Activity, &row.activity)?,
+                verb: id(Kind::Verb, &row.verb)?,
+                verb_w: row.verb_w,
+                result_w: row.result_w,
+                confidence: row.confidence,
+                trust: row.trust,
+                at_ms: row.at_ms,
+                normalized: row.normalized,
+                outcome: row.outcome,
+                scaled: row.scaled,
+            }),
+            Change::Withdraw { seq } => Change::Withdraw { seq },
+            Change::Move { identity, from, to } => Change::Move {
+                identity: id(Kind::Identity, &identity)?,
+                from,
+                to,
+            },
+            Change::Erase { seqs } => Change::Erase { seqs },
+            Change::ErasePeople { people } => Change::ErasePeople { people },
+        })
+    }
+}
+
 /// An evidence row in the columns it is stored with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct StoredRow {
+pub(super) struct StoredRow<N = String> {
     pub seq: i64,
     pub person: String,
     pub statement: String,
-    pub item: String,
-    pub identity: String,
-    pub activity: String,
-    pub verb: String,
+    pub item: N,
+    pub identity: N,
+    pub activity: N,
+    pub verb: N,
     pub verb_w: f64,
     pub result_w: f64,
     pub confidence: f64,

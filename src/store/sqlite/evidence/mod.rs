@@ -6,6 +6,7 @@
 mod applier;
 mod erase;
 mod journal;
+mod names;
 mod paths;
 mod pending;
 
@@ -23,6 +24,8 @@ use crate::store::{StoreResult, TenantId};
 pub(super) use applier::{start as start_applier, EvidenceSync};
 pub(super) use journal::{erase as erase_evidence, erase_people};
 pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
+use names::{found, name_of};
+pub(super) use names::{found as found_names, id_of, Kind};
 pub(super) use paths::{closers as path_closers, ensure as ensure_paths, figures as path_figures};
 pub(super) use pending::Scope;
 
@@ -50,11 +53,19 @@ pub(super) fn keep_teams(
     Ok(())
 }
 
-pub(super) const COLUMNS: &str =
-    "person, statement, item, identity, activity, verb, verb_w, result_w,
-     confidence, trust, at_ms, normalized, outcome, scaled";
+/// An evidence row's columns as `evidence_row` reads them, from `derived.evidence e`
+/// joined to the names of its ids by `EVIDENCE_NAMES`.
+const COLUMNS: &str = "e.person, e.statement, i.name, d.name, a.name, v.name, e.verb_w,
+     e.result_w, e.confidence, e.trust, e.at_ms, e.normalized, e.outcome, e.scaled";
 
-pub(super) fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
+/// The names of the ids of an evidence row `e`. Joined rather than a subquery per column,
+/// which would open and free a cursor for every row it names.
+const EVIDENCE_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = e.item
+     CROSS JOIN derived.identity_names d ON d.id = e.identity
+     CROSS JOIN derived.activity_names a ON a.id = e.activity
+     CROSS JOIN derived.verb_names v ON v.id = e.verb";
+
+fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
     Ok(EvidenceRow {
         person: r.get(0)?,
         item: EvidenceItem {
@@ -70,6 +81,11 @@ pub(super) fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
         },
     })
 }
+
+/// A sum's columns as `person_item` reads them, from `derived.person_items s` joined to
+/// its item's name by `SUM_NAMES`.
+const SUM_COLUMNS: &str = "s.person, i.name, s.normalized, s.evidence, s.first_ms, s.last_ms";
+const SUM_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = s.item";
 
 fn person_item(r: &Row<'_>) -> rusqlite::Result<PersonItem> {
     Ok(PersonItem {
@@ -128,17 +144,17 @@ impl EvidenceStore for SqliteStore {
             let rows = match item {
                 Some(item) => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM derived.evidence INDEXED BY evidence_by_person
-                         WHERE tenant = ?1 AND person = ?2
-                         AND item = ?3 ORDER BY at_ms DESC"
+                        "SELECT {COLUMNS} FROM derived.evidence e INDEXED BY evidence_by_person {EVIDENCE_NAMES}
+                         WHERE e.tenant = ?1 AND e.person = ?2 AND e.item = {item}
+                         ORDER BY e.at_ms DESC",
+                        item = id_of("derived", Kind::Item, "?3"),
                     ))?
                     .query_map(params![tenant, person, item], evidence_row)?
                     .collect::<Result<_, _>>()?,
                 None => conn
                     .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM derived.evidence INDEXED BY evidence_by_person
-                         WHERE tenant = ?1 AND person = ?2
-                         ORDER BY at_ms DESC"
+                        "SELECT {COLUMNS} FROM derived.evidence e INDEXED BY evidence_by_person {EVIDENCE_NAMES}
+                         WHERE e.tenant = ?1 AND e.person = ?2 ORDER BY e.at_ms DESC"
                     ))?
                     .query_map(params![tenant, person], evidence_row)?
                     .collect::<Result<_, _>>()?,
@@ -157,13 +173,14 @@ impl EvidenceStore for SqliteStore {
         let scope = Scope::People(people);
         let (people, items) = (people.to_vec(), items.to_vec());
         self.read_evidence_of(tenant, scope, move |conn| {
+            let items = found(conn, Kind::Item, items)?;
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM derived.evidence INDEXED BY evidence_by_person
-                 WHERE tenant = ?1 AND person = ?2 AND item = ?3 ORDER BY at_ms DESC"
+                "SELECT {COLUMNS} FROM derived.evidence e INDEXED BY evidence_by_person {EVIDENCE_NAMES}
+                 WHERE e.tenant = ?1 AND e.person = ?2 AND e.item = ?3 ORDER BY e.at_ms DESC"
             ))?;
             let mut out = Vec::new();
             for person in &people {
-                for item in &items {
+                for (_, item) in &items {
                     for row in stmt.query_map(params![tenant, person, item], evidence_row)? {
                         out.push(row?);
                     }
@@ -182,10 +199,10 @@ impl EvidenceStore for SqliteStore {
         let scope = Scope::People(people);
         let people = people.to_vec();
         self.read_evidence_of(tenant, scope, move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT person, item, normalized, evidence, first_ms, last_ms FROM derived.person_items
-                 WHERE tenant = ?1 AND person = ?2",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SUM_COLUMNS} FROM derived.person_items s {SUM_NAMES}
+                 WHERE s.tenant = ?1 AND s.person = ?2"
+            ))?;
             let mut out = Vec::new();
             for person in people {
                 for row in stmt.query_map(params![tenant, person], person_item)? {
@@ -206,19 +223,29 @@ impl EvidenceStore for SqliteStore {
         let scope = Scope::People(people);
         let (people, items) = (people.to_vec(), items.to_vec());
         self.read_evidence_of(tenant, scope, move |conn| {
+            let items = found(conn, Kind::Item, items)?;
+            // The point reads of a ranking's candidates: the names asked are the names
+            // answered, so only the sums are read.
             let mut stmt = conn.prepare_cached(
-                "SELECT person, item, normalized, evidence, first_ms, last_ms
-                 FROM derived.person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
+                "SELECT normalized, evidence, first_ms, last_ms FROM derived.person_items
+                 WHERE tenant = ?1 AND person = ?2 AND item = ?3",
             )?;
             let mut out = Vec::new();
             for person in &people {
-                for item in &items {
-                    if let Some(row) = stmt
-                        .query_row(params![tenant, person, item], person_item)
-                        .optional()?
-                    {
-                        out.push(row);
-                    }
+                for (item, item_id) in &items {
+                    let sum = stmt
+                        .query_row(params![tenant, person, item_id], |r| {
+                            Ok(PersonItem {
+                                person: person.clone(),
+                                item: item.clone(),
+                                normalized: r.get(0)?,
+                                evidence: r.get(1)?,
+                                first_millis: r.get(2)?,
+                                last_millis: r.get(3)?,
+                            })
+                        })
+                        .optional()?;
+                    out.extend(sum);
                 }
             }
             Ok(out)
@@ -237,10 +264,12 @@ impl EvidenceStore for SqliteStore {
         let item = item.to_owned();
         self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
-                .prepare_cached(
-                    "SELECT person, item, normalized, evidence, first_ms, last_ms FROM derived.person_items
-                     WHERE tenant = ?1 AND item = ?2 ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
-                )?
+                .prepare_cached(&format!(
+                    "SELECT {SUM_COLUMNS} FROM derived.person_items s {SUM_NAMES}
+                     WHERE s.tenant = ?1 AND s.item = {item}
+                     ORDER BY s.normalized DESC LIMIT ?3 OFFSET ?4",
+                    item = id_of("derived", Kind::Item, "?2"),
+                ))?
                 .query_map(
                     params![tenant, item, limit as i64, offset as i64],
                     person_item,
@@ -262,10 +291,12 @@ impl EvidenceStore for SqliteStore {
         let item = item.to_owned();
         self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT person, normalized, last_ms FROM derived.person_items
-                     WHERE tenant = ?1 AND item = ?2 ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
-                )?
+                     WHERE tenant = ?1 AND item = {item}
+                     ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
+                    item = id_of("derived", Kind::Item, "?2"),
+                ))?
                 .query_map(params![tenant, item, limit as i64, offset as i64], |r| {
                     Ok(RankedSum {
                         person: r.get(0)?,
@@ -288,18 +319,23 @@ impl EvidenceStore for SqliteStore {
                 )?
                 .query_row(params![tenant], |r| r.get(0))?;
             let per_item = conn
-                .prepare_cached(
-                    "SELECT item, count(*) FROM derived.person_items WHERE tenant = ?1 GROUP BY item",
-                )?
+                .prepare_cached(&format!(
+                    "SELECT {item}, n FROM (SELECT item, count(*) AS n FROM derived.person_items
+                     WHERE tenant = ?1 GROUP BY item)",
+                    item = name_of("derived", Kind::Item, "item"),
+                ))?
                 .query_map(params![tenant], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             let with_item = conn
-                .prepare_cached(
-                    "SELECT b.item, count(*) FROM derived.person_items a
-                     JOIN derived.person_items b ON b.tenant = a.tenant AND b.person = a.person
-                     WHERE a.tenant = ?1 AND a.item = ?2 AND b.item <> a.item
-                     GROUP BY b.item",
-                )?
+                .prepare_cached(&format!(
+                    "SELECT {item}, n FROM (SELECT b.item, count(*) AS n
+                     FROM derived.person_items a JOIN derived.person_items b
+                         ON b.tenant = a.tenant AND b.person = a.person
+                     WHERE a.tenant = ?1 AND a.item = {item_id} AND b.item <> a.item
+                     GROUP BY b.item)",
+                    item = name_of("derived", Kind::Item, "item"),
+                    item_id = id_of("derived", Kind::Item, "?2"),
+                ))?
                 .query_map(params![tenant, item], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             Ok(CoOccurrence {
@@ -320,11 +356,12 @@ impl EvidenceStore for SqliteStore {
         let item = item.to_owned();
         self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT activity, statements, learners, completions, successes, failures,
                          score_sum, scored
-                     FROM derived.activity_stats WHERE tenant = ?1 AND item = ?2",
-                )?
+                     FROM derived.activity_stats WHERE tenant = ?1 AND item = {item}",
+                    item = id_of("derived", Kind::Item, "?2"),
+                ))?
                 .query_map(params![tenant, item], |r| {
                     Ok(ActivityStats {
                         activity: r.get(0)?,

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal::Change;
+use super::names::{id_of, Kind, NO_ACTIVITY};
 use crate::store::evidence::LevelScale;
 use crate::store::TenantId;
 
@@ -60,7 +61,7 @@ struct LevelPath {
     /// Whether they reached the level at some point.
     reached: bool,
     /// The activities done while below it (up to and including the row that reached it).
-    below: Vec<String>,
+    below: Vec<i64>,
     /// When their score stood at or above it: [start, end) in Unix ms.
     spans: Vec<(i64, i64)>,
 }
@@ -71,7 +72,7 @@ struct Path {
 }
 
 /// A person's rows for an item, by tenant, person and item.
-pub(super) type Pair = (TenantId, String, String);
+pub(super) type Pair = (TenantId, String, i64);
 
 /// Where a pair stands: the bucket of its sum and what its path contributes.
 pub(super) struct Standing {
@@ -84,7 +85,7 @@ pub(super) struct Standing {
 pub(in crate::store::sqlite) struct Step {
     pub at_ms: i64,
     pub normalized: f64,
-    pub activity: String,
+    pub activity: i64,
 }
 
 /// The first millisecond from `from` on at which a sum stops reaching `level` (FOREVER
@@ -115,13 +116,13 @@ fn falls_at(scale: &LevelScale, sum: f64, level: u8, from: i64) -> i64 {
 /// each level makes of the path.
 fn walk(scale: &LevelScale, steps: &[Step]) -> (f64, Path) {
     let mut levels = vec![LevelPath::default(); LEVELS];
-    let mut below: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); LEVELS];
+    let mut below: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); LEVELS];
     let mut sum = 0.0;
     // The closers: the same running sum, checked after each row.
     for step in steps {
         for (l, path) in levels.iter().enumerate() {
-            if !path.reached && !step.activity.is_empty() {
-                below[l].insert(&step.activity);
+            if !path.reached && step.activity != NO_ACTIVITY {
+                below[l].insert(step.activity);
             }
         }
         sum += step.normalized;
@@ -132,7 +133,7 @@ fn walk(scale: &LevelScale, steps: &[Step]) -> (f64, Path) {
         }
     }
     for (path, below) in levels.iter_mut().zip(below) {
-        path.below = below.into_iter().map(str::to_owned).collect();
+        path.below = below.into_iter().collect();
     }
     // The spans: between two distinct times the sum is that of every row up to the first.
     let mut running = 0.0;
@@ -164,21 +165,21 @@ fn walk(scale: &LevelScale, steps: &[Step]) -> (f64, Path) {
 pub(super) fn touched_by(
     conn: &Connection,
     tenant: TenantId,
-    change: &Change,
+    change: &Change<i64>,
     out: &mut BTreeSet<Pair>,
 ) -> rusqlite::Result<()> {
     let of_seq = |seq: i64, out: &mut BTreeSet<_>| -> rusqlite::Result<()> {
         let mut stmt = conn
             .prepare_cached("SELECT person, item FROM evidence WHERE tenant = ?1 AND seq = ?2")?;
         for pair in stmt.query_map(params![tenant, seq], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (person, item): (String, String) = pair?;
+            let (person, item) = pair?;
             out.insert((tenant, person, item));
         }
         Ok(())
     };
     match change {
         Change::Add(row) => {
-            out.insert((tenant, row.person.clone(), row.item.clone()));
+            out.insert((tenant, row.person.clone(), row.item));
         }
         Change::Withdraw { seq } => of_seq(*seq, out)?,
         Change::Erase { seqs } => {
@@ -189,15 +190,15 @@ pub(super) fn touched_by(
         Change::Move { identity, from, to } => {
             // Rows added or moved earlier in the batch are not in the table yet; their
             // pairs are in `out`.
-            let pending: Vec<String> = out
+            let pending: Vec<i64> = out
                 .iter()
                 .filter(|(t, p, _)| *t == tenant && p == from)
-                .map(|(_, _, item)| item.clone())
+                .map(|(_, _, item)| *item)
                 .collect();
             for item in pending {
                 out.insert((tenant, to.clone(), item));
             }
-            let items: Vec<String> = conn
+            let items: Vec<i64> = conn
                 .prepare_cached(
                     "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person
                      WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
@@ -205,7 +206,7 @@ pub(super) fn touched_by(
                 .query_map(params![tenant, from, identity], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             for item in items {
-                out.insert((tenant, from.clone(), item.clone()));
+                out.insert((tenant, from.clone(), item));
                 out.insert((tenant, to.clone(), item));
             }
         }
@@ -214,7 +215,7 @@ pub(super) fn touched_by(
                 "SELECT item FROM person_items WHERE tenant = ?1 AND person = ?2",
             )?;
             for person in people {
-                for item in stmt.query_map(params![tenant, person], |r| r.get::<_, String>(0))? {
+                for item in stmt.query_map(params![tenant, person], |r| r.get::<_, i64>(0))? {
                     out.insert((tenant, person.clone(), item?));
                 }
             }
@@ -233,7 +234,7 @@ pub(super) fn standings(
         .into_iter()
         .map(|pair| {
             let (tenant, person, item) = &pair;
-            let standing = standing(conn, scale, *tenant, person, item)?;
+            let standing = standing(conn, scale, *tenant, person, *item)?;
             Ok((pair, standing))
         })
         .collect()
@@ -247,7 +248,7 @@ pub(super) fn refresh_all(
     before: Vec<(Pair, Option<Standing>)>,
 ) -> rusqlite::Result<()> {
     for ((tenant, person, item), old) in before {
-        refresh(conn, scale, tenant, &person, &item, old.as_ref())?;
+        refresh(conn, scale, tenant, &person, item, old.as_ref())?;
     }
     Ok(())
 }
@@ -260,7 +261,7 @@ fn standing(
     scale: &LevelScale,
     tenant: TenantId,
     person: &str,
-    item: &str,
+    item: i64,
 ) -> rusqlite::Result<Option<Standing>> {
     let steps = steps_of(conn, tenant, person, item)?;
     if steps.is_empty() {
@@ -283,7 +284,7 @@ fn steps_of(
     conn: &Connection,
     tenant: TenantId,
     person: &str,
-    item: &str,
+    item: i64,
 ) -> rusqlite::Result<Vec<Step>> {
     conn.prepare_cached(
         "SELECT at_ms, normalized, activity FROM evidence INDEXED BY evidence_by_person
@@ -304,7 +305,7 @@ fn refresh(
     scale: &LevelScale,
     tenant: TenantId,
     person: &str,
-    item: &str,
+    item: i64,
     old: Option<&Standing>,
 ) -> rusqlite::Result<()> {
     let new = standing(conn, scale, tenant, person, item)?;
@@ -329,7 +330,7 @@ fn refresh(
     }
     // Closers and day counts, by difference, one row per activity and per day for all
     // the levels at once.
-    let mut closers: BTreeMap<&str, [i64; 2 * LEVELS]> = BTreeMap::new();
+    let mut closers: BTreeMap<i64, [i64; 2 * LEVELS]> = BTreeMap::new();
     let mut days: BTreeMap<i64, [i64; 2 * LEVELS]> = BTreeMap::new();
     let none = LevelPath::default();
     for l in 0..LEVELS {
@@ -341,7 +342,7 @@ fn refresh(
         }
         for (path, sign) in [(was, -1), (is, 1)] {
             for a in &path.below {
-                let d = closers.entry(a).or_default();
+                let d = closers.entry(*a).or_default();
                 d[l] += sign;
                 d[LEVELS + l] += sign * i64::from(path.reached);
             }
@@ -420,7 +421,7 @@ fn count_person(
 fn count_bucket(
     conn: &Connection,
     tenant: TenantId,
-    item: &str,
+    item: i64,
     bucket: i64,
     sign: i64,
 ) -> rusqlite::Result<()> {
@@ -443,14 +444,15 @@ fn count_bucket(
 fn count_closer(
     conn: &Connection,
     tenant: TenantId,
-    item: &str,
-    activity: &str,
+    item: i64,
+    activity: i64,
     d: &[i64; 2 * LEVELS],
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO item_closers (tenant, item, activity, learners_1, learners_2, learners_3,
              learners_4, learners_5, reached_1, reached_2, reached_3, reached_4, reached_5)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         VALUES (?1, ?2, (SELECT name FROM activity_names WHERE id = ?3), ?4, ?5, ?6, ?7, ?8,
+             ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (tenant, item, activity) DO UPDATE SET
              learners_1 = learners_1 + excluded.learners_1,
              learners_2 = learners_2 + excluded.learners_2,
@@ -468,7 +470,8 @@ fn count_closer(
     ])?;
     if d[..LEVELS].iter().any(|x| *x < 0) {
         conn.prepare_cached(
-            "DELETE FROM item_closers WHERE tenant = ?1 AND item = ?2 AND activity = ?3
+            "DELETE FROM item_closers WHERE tenant = ?1 AND item = ?2
+             AND activity = (SELECT name FROM activity_names WHERE id = ?3)
              AND learners_1 <= 0 AND learners_2 <= 0 AND learners_3 <= 0 AND learners_4 <= 0
              AND learners_5 <= 0",
         )?
@@ -481,7 +484,7 @@ fn count_closer(
 fn count_day(
     conn: &Connection,
     tenant: TenantId,
-    item: &str,
+    item: i64,
     day: i64,
     d: &[i64; 2 * LEVELS],
 ) -> rusqlite::Result<()> {
@@ -557,7 +560,7 @@ pub(in crate::store::sqlite) fn ensure(
     // In chunks of pairs, each its own transaction, so neither memory nor the write-ahead
     // log holds the whole file; the scale is written last, so a build cut short is
     // started again at the next open.
-    let mut after: Pair = (TenantId::MIN, String::new(), String::new());
+    let mut after: Pair = (TenantId::MIN, String::new(), i64::MIN);
     let mut pairs = 0usize;
     loop {
         let tx = conn.transaction()?;
@@ -572,7 +575,7 @@ pub(in crate::store::sqlite) fn ensure(
             })?
             .collect::<Result<_, _>>()?;
         for (tenant, person, item) in &chunk {
-            refresh(&tx, &scale, *tenant, person, item, None)?;
+            refresh(&tx, &scale, *tenant, person, *item, None)?;
         }
         let Some(last) = chunk.last().cloned() else {
             tx.execute(
@@ -622,7 +625,8 @@ pub(in crate::store::sqlite) fn figures(
 ) -> rusqlite::Result<Figures> {
     let buckets: Vec<(i64, u64)> = conn
         .prepare_cached(&format!(
-            "SELECT bucket, people FROM {db}.item_buckets WHERE tenant = ?1 AND item = ?2"
+            "SELECT bucket, people FROM {db}.item_buckets WHERE tenant = ?1 AND item = {item_id}",
+            item_id = id_of(db, Kind::Item, "?2")
         ))?
         .query_map(params![tenant, item], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
@@ -655,7 +659,8 @@ pub(in crate::store::sqlite) fn figures(
         let near: u64 = conn
             .prepare_cached(&format!(
                 "SELECT normalized FROM {db}.person_items INDEXED BY person_items_ranked
-                 WHERE tenant = ?1 AND item = ?2 AND normalized BETWEEN ?3 AND ?4"
+                 WHERE tenant = ?1 AND item = {item_id} AND normalized BETWEEN ?3 AND ?4",
+                item_id = id_of(db, Kind::Item, "?2")
             ))?
             .query_map(params![tenant, item, low, high], |r| r.get::<_, f64>(0))?
             .filter(|s| {
@@ -675,7 +680,8 @@ pub(in crate::store::sqlite) fn figures(
         let (starts, ends): (i64, i64) = conn
             .prepare_cached(&format!(
                 "SELECT total(starts_{level}), total(ends_{level}) FROM {db}.item_reach_days
-                 WHERE tenant = ?1 AND item = ?2 AND day < ?3"
+                 WHERE tenant = ?1 AND item = {item_id} AND day < ?3",
+                item_id = id_of(db, Kind::Item, "?2")
             ))?
             .query_row(params![tenant, item, day], |r| {
                 Ok((r.get::<_, f64>(0)? as i64, r.get::<_, f64>(1)? as i64))
@@ -684,13 +690,17 @@ pub(in crate::store::sqlite) fn figures(
         let started: i64 = conn
             .prepare_cached(&format!(
                 "SELECT count(*) FROM {db}.item_reach
-                 WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND start_ms BETWEEN ?4 AND ?5"
+                 WHERE tenant = ?1 AND item = {item_id} AND level = ?3
+                 AND start_ms BETWEEN ?4 AND ?5",
+                item_id = id_of(db, Kind::Item, "?2")
             ))?
             .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
         let ended: i64 = conn
             .prepare_cached(&format!(
                 "SELECT count(*) FROM {db}.item_reach INDEXED BY item_reach_ends
-                 WHERE tenant = ?1 AND item = ?2 AND level = ?3 AND end_ms BETWEEN ?4 AND ?5"
+                 WHERE tenant = ?1 AND item = {item_id} AND level = ?3
+                 AND end_ms BETWEEN ?4 AND ?5",
+                item_id = id_of(db, Kind::Item, "?2")
             ))?
             .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
         reached_then.push((starts + started - ends - ended).max(0) as u64);
@@ -714,7 +724,8 @@ pub(in crate::store::sqlite) fn closers(
     let level = target.max(1);
     conn.prepare_cached(&format!(
         "SELECT activity, learners_{level}, reached_{level} FROM {db}.item_closers
-         WHERE tenant = ?1 AND item = ?2 AND learners_{level} > 0"
+         WHERE tenant = ?1 AND item = {item_id} AND learners_{level} > 0",
+        item_id = id_of(db, Kind::Item, "?2")
     ))?
     .query_map(params![tenant, item], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -728,12 +739,12 @@ mod tests {
 
     const DAY: i64 = DAY_MILLIS;
 
-    fn step(scale: &LevelScale, day: i64, value: f64, activity: &str) -> Step {
+    fn step(scale: &LevelScale, day: i64, value: f64, activity: i64) -> Step {
         let at = crate::store::evidence::EPOCH_MILLIS + day * DAY;
         Step {
             at_ms: at,
             normalized: scale.normalized(value, at),
-            activity: activity.into(),
+            activity,
         }
     }
 
@@ -742,9 +753,9 @@ mod tests {
     fn spans_end_where_the_level_drops() {
         let scale = LevelScale::default();
         let steps = [
-            step(&scale, 1000, 0.9, "a"),
-            step(&scale, 1001, 0.9, "b"),
-            step(&scale, 1400, 0.9, "c"),
+            step(&scale, 1000, 0.9, 1),
+            step(&scale, 1001, 0.9, 2),
+            step(&scale, 1400, 0.9, 3),
         ];
         let (sum, path) = walk(&scale, &steps);
         for (l, level) in path.levels.iter().enumerate() {
@@ -772,8 +783,8 @@ mod tests {
             }
         }
         assert!(path.levels[1].reached && !path.levels[2].reached);
-        assert_eq!(path.levels[1].below, ["a", "b"]);
-        assert_eq!(path.levels[2].below, ["a", "b", "c"]);
+        assert_eq!(path.levels[1].below, [1, 2]);
+        assert_eq!(path.levels[2].below, [1, 2, 3]);
         assert!(sum > 0.0);
     }
 }
