@@ -548,6 +548,26 @@ mod tests {
         );
     }
 
+    /// Each connection's page cache is its own: the bundled SQLite is built without
+    /// SQLITE_ENABLE_MEMORY_MANAGEMENT (`.cargo/config.toml`), which would put every
+    /// cache behind one mutex that the writer, the evidence thread and the readers share.
+    #[test]
+    fn connections_keep_page_caches_of_their_own() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(options.contains(&"THREADSAFE=1".to_owned()), "{options:?}");
+        assert!(
+            !options.contains(&"ENABLE_MEMORY_MANAGEMENT".to_owned()),
+            "{options:?}"
+        );
+    }
+
     /// Evidence file version 6 keeps names once, by id: the rows and sums of a version 5
     /// file read back as they were, and the aggregates are rebuilt from them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

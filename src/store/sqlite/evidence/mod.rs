@@ -24,8 +24,8 @@ use crate::store::{StoreResult, TenantId};
 pub(super) use applier::{start as start_applier, EvidenceSync};
 pub(super) use journal::{erase as erase_evidence, erase_people};
 pub(super) use journal::{head as journal_head, move_identity, person_of, record, withdraw};
-use names::{found, name_of};
 pub(super) use names::{found as found_names, id_of, Kind};
+use names::{found, name_of};
 pub(super) use paths::{closers as path_closers, ensure as ensure_paths, figures as path_figures};
 pub(super) use pending::Scope;
 
