@@ -453,11 +453,14 @@ mod tests {
     /// Makes `conn` a main file of an old `version`: version 1 as shipped, upgraded that
     /// far.
     fn at_version(conn: &Connection, version: usize) {
-        conn.execute_batch(&format!(
-            "BEGIN; {SCHEMA_V1}; PRAGMA user_version = 1; COMMIT;"
-        ))
-        .unwrap();
-        for (i, sql) in MAIN_SCHEMA.upgrades[..version - 1].iter().enumerate() {
+        schema_at_version(conn, (SCHEMA_V1, &MAIN_SCHEMA), version);
+    }
+
+    /// Makes `conn` a file of `schema` at an old `version`, from its version 1 (`v1`).
+    fn schema_at_version(conn: &Connection, (v1, schema): (&str, &Schema), version: usize) {
+        conn.execute_batch(&format!("BEGIN; {v1}; PRAGMA user_version = 1; COMMIT;"))
+            .unwrap();
+        for (i, sql) in schema.upgrades[..version - 1].iter().enumerate() {
             let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 2);
             conn.execute_batch(&script).unwrap();
         }
@@ -580,14 +583,7 @@ mod tests {
         let path = dir.path().join("lrs.db");
         {
             let conn = Connection::open(evidence_file(&path)).unwrap();
-            conn.execute_batch(&format!(
-                "BEGIN; {EVIDENCE_V1}; PRAGMA user_version = 1; COMMIT;"
-            ))
-            .unwrap();
-            for (i, sql) in EVIDENCE_SCHEMA.upgrades[..4].iter().enumerate() {
-                let script = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 2);
-                conn.execute_batch(&script).unwrap();
-            }
+            schema_at_version(&conn, (EVIDENCE_V1, &EVIDENCE_SCHEMA), 5);
             conn.execute_batch(
                 "INSERT INTO evidence (tenant, seq, statement, item, identity, person, activity,
                      verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
