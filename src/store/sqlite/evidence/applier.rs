@@ -338,6 +338,8 @@ fn apply_batch(
     let Some(&(through, _, _)) = read.last() else {
         return Ok(applied);
     };
+    // Ids of the names the batch meets; names it makes roll back with it if it fails, so
+    // the map lives no longer than the transaction.
     let mut names = Names::default();
     let mut entries = Vec::with_capacity(read.len());
     for (id, tenant, change) in read {
@@ -348,7 +350,6 @@ fn apply_batch(
             Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
         }
     }
-    drop(names);
     // The (person, item) pairs whose upskilling paths change, walked before the batch is
     // applied and again after.
     let mut touched = BTreeSet::new();
