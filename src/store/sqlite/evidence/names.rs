@@ -82,6 +82,21 @@ pub(in crate::store::sqlite) fn id_of(db: &str, kind: Kind, param: &str) -> Stri
     )
 }
 
+/// The id of `name` in the evidence file attached as `db` (None: no row there names it).
+pub(in crate::store::sqlite) fn find(
+    conn: &Connection,
+    db: &str,
+    kind: Kind,
+    name: &str,
+) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(&format!(
+        "SELECT id FROM {db}.{} WHERE name = ?1",
+        kind.table()
+    ))?
+    .query_row([name], |r| r.get(0))
+    .optional()
+}
+
 /// The names of `names` that the evidence file a reader attaches as `derived` has, each
 /// with its id.
 pub(in crate::store::sqlite) fn found(
@@ -89,13 +104,9 @@ pub(in crate::store::sqlite) fn found(
     kind: Kind,
     names: Vec<String>,
 ) -> rusqlite::Result<Vec<(String, i64)>> {
-    let mut find = conn.prepare_cached(&format!(
-        "SELECT id FROM derived.{} WHERE name = ?1",
-        kind.table()
-    ))?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        if let Some(id) = find.query_row([&name], |r| r.get(0)).optional()? {
+        if let Some(id) = find(conn, "derived", kind, &name)? {
             out.push((name, id));
         }
     }

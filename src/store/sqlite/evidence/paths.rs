@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal::Change;
-use super::names::{id_of, Kind, NO_ACTIVITY};
+use super::names::{find, Kind, NO_ACTIVITY};
 use crate::store::evidence::LevelScale;
 use crate::store::TenantId;
 
@@ -623,12 +623,13 @@ pub(in crate::store::sqlite) fn figures(
     now: i64,
     then: &[i64],
 ) -> rusqlite::Result<Figures> {
+    // The item's id, looked up once (NULL, matching nothing, for an item without evidence).
+    let item_id = find(conn, db, Kind::Item, item)?;
     let buckets: Vec<(i64, u64)> = conn
         .prepare_cached(&format!(
-            "SELECT bucket, people FROM {db}.item_buckets WHERE tenant = ?1 AND item = {item_id}",
-            item_id = id_of(db, Kind::Item, "?2")
+            "SELECT bucket, people FROM {db}.item_buckets WHERE tenant = ?1 AND item = ?2"
         ))?
-        .query_map(params![tenant, item], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![tenant, item_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let people: u64 = buckets.iter().map(|(_, n)| n).sum();
     let positive: u64 = buckets
@@ -659,10 +660,9 @@ pub(in crate::store::sqlite) fn figures(
         let near: u64 = conn
             .prepare_cached(&format!(
                 "SELECT normalized FROM {db}.person_items INDEXED BY person_items_ranked
-                 WHERE tenant = ?1 AND item = {item_id} AND normalized BETWEEN ?3 AND ?4",
-                item_id = id_of(db, Kind::Item, "?2")
+                 WHERE tenant = ?1 AND item = ?2 AND normalized BETWEEN ?3 AND ?4"
             ))?
-            .query_map(params![tenant, item, low, high], |r| r.get::<_, f64>(0))?
+            .query_map(params![tenant, item_id, low, high], |r| r.get::<_, f64>(0))?
             .filter(|s| {
                 s.as_ref().is_ok_and(|s| {
                     (edge.saturating_sub(1)..=edge.saturating_add(1)).contains(&bucket(*s))
@@ -680,29 +680,26 @@ pub(in crate::store::sqlite) fn figures(
         let (starts, ends): (i64, i64) = conn
             .prepare_cached(&format!(
                 "SELECT total(starts_{level}), total(ends_{level}) FROM {db}.item_reach_days
-                 WHERE tenant = ?1 AND item = {item_id} AND day < ?3",
-                item_id = id_of(db, Kind::Item, "?2")
+                 WHERE tenant = ?1 AND item = ?2 AND day < ?3"
             ))?
-            .query_row(params![tenant, item, day], |r| {
+            .query_row(params![tenant, item_id, day], |r| {
                 Ok((r.get::<_, f64>(0)? as i64, r.get::<_, f64>(1)? as i64))
             })?;
         let day_start = day * DAY_MILLIS;
         let started: i64 = conn
             .prepare_cached(&format!(
                 "SELECT count(*) FROM {db}.item_reach
-                 WHERE tenant = ?1 AND item = {item_id} AND level = ?3
-                 AND start_ms BETWEEN ?4 AND ?5",
-                item_id = id_of(db, Kind::Item, "?2")
+                 WHERE tenant = ?1 AND item = ?2 AND level = ?3
+                 AND start_ms BETWEEN ?4 AND ?5"
             ))?
-            .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
+            .query_row(params![tenant, item_id, level, day_start, t], |r| r.get(0))?;
         let ended: i64 = conn
             .prepare_cached(&format!(
                 "SELECT count(*) FROM {db}.item_reach INDEXED BY item_reach_ends
-                 WHERE tenant = ?1 AND item = {item_id} AND level = ?3
-                 AND end_ms BETWEEN ?4 AND ?5",
-                item_id = id_of(db, Kind::Item, "?2")
+                 WHERE tenant = ?1 AND item = ?2 AND level = ?3
+                 AND end_ms BETWEEN ?4 AND ?5"
             ))?
-            .query_row(params![tenant, item, level, day_start, t], |r| r.get(0))?;
+            .query_row(params![tenant, item_id, level, day_start, t], |r| r.get(0))?;
         reached_then.push((starts + started - ends - ended).max(0) as u64);
     }
     Ok(Figures {
@@ -722,12 +719,12 @@ pub(in crate::store::sqlite) fn closers(
     (item, target): (&str, u8),
 ) -> rusqlite::Result<Vec<(String, u64, u64)>> {
     let level = target.max(1);
+    let item_id = find(conn, db, Kind::Item, item)?;
     conn.prepare_cached(&format!(
         "SELECT activity, learners_{level}, reached_{level} FROM {db}.item_closers
-         WHERE tenant = ?1 AND item = {item_id} AND learners_{level} > 0",
-        item_id = id_of(db, Kind::Item, "?2")
+         WHERE tenant = ?1 AND item = ?2 AND learners_{level} > 0"
     ))?
-    .query_map(params![tenant, item], |r| {
+    .query_map(params![tenant, item_id], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?
     .collect()
