@@ -27,8 +27,12 @@ use crate::store::TenantId;
 /// An evidence row as the evidence file holds it: names by id.
 type IdRow = StoredRow<i64>;
 
-/// The most journal entries applied in one transaction.
-const BATCH: i64 = 10_000;
+/// The most journal entries applied in one transaction. A batch's rows fall on about as
+/// many pages of each index as there are rows until the batch nears the index's leaf
+/// count, so larger batches write fewer pages per row: at a million statements, 20 000
+/// ingested 6 to 9 % faster than 10 000 (40 000 gained about as much, with 40 MB more at
+/// its peak).
+const BATCH: i64 = 20_000;
 /// Changes wait this long for others to join their transaction (unless a reader is
 /// waiting for them, or a full batch has gathered): one transaction of many changes
 /// writes each page of the sums once, many small ones write it again and again.
@@ -46,9 +50,9 @@ const EVIDENCE_PRIORITY: u8 = 22;
 const SETTLE_WAIT: Duration = Duration::from_secs(30);
 /// The most journal entries the thread may be behind before writes that add evidence
 /// wait for it: the thread then gets the cores, and an acknowledged statement's evidence
-/// is readable within seconds however fast statements arrive. Several full batches, so
-/// the thread still applies in large transactions.
-const MAX_BEHIND: i64 = 5 * BATCH;
+/// is readable within seconds however fast statements arrive. More than two full batches,
+/// so the thread still applies in large transactions.
+const MAX_BEHIND: i64 = 50_000;
 /// How long such a write waits before it goes ahead anyway (a thread that stopped
 /// applying must not stop ingest).
 const CATCH_UP_WAIT: Duration = Duration::from_secs(10);
