@@ -3,6 +3,7 @@
 //! a re-sent statement "matches" the stored one (the spec's statement comparison rules).
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -584,21 +585,20 @@ fn duration_to_hundredths(d: &str) -> String {
 }
 
 /// JSON with object keys sorted and numbers in one form, so equal values hash equally.
+/// Written straight into `out`: this runs on every statement stored.
 pub fn canonical_json(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by_key(|(k, _)| *k);
             out.push(b'{');
-            for (i, k) in keys.iter().enumerate() {
+            for (i, (k, child)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(Value::String((*k).clone()).to_string().as_bytes());
+                write_json(k, out);
                 out.push(b':');
-                if let Some(child) = map.get(*k) {
-                    canonical_json(child, out);
-                }
+                canonical_json(child, out);
             }
             out.push(b'}');
         }
@@ -612,12 +612,21 @@ pub fn canonical_json(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Number(n) => match n.as_f64() {
-            Some(f) => out.extend_from_slice(format!("{f:?}").as_bytes()),
-            None => out.extend_from_slice(n.to_string().as_bytes()),
-        },
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        Value::Number(n) => {
+            // Writing to a Vec cannot fail.
+            let _ = match n.as_f64() {
+                Some(f) => write!(out, "{f:?}"),
+                None => write!(out, "{n}"),
+            };
+        }
+        other => write_json(other, out),
     }
+}
+
+/// `value` as compact JSON, appended to `out`.
+fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Strings, booleans and null serialize without fail, and a Vec takes any write.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
@@ -744,6 +753,23 @@ mod tests {
             serde_json::from_str::<Value>(&p.json).unwrap()["context"]["contextActivities"]
                 ["parent"],
             json!([{"id": "http://a/parent"}])
+        );
+    }
+
+    /// Fingerprints are stored, and a re-sent statement is checked against the stored one:
+    /// the canonical form must stay byte for byte what it was.
+    #[test]
+    fn canonical_json_keeps_its_byte_form() {
+        let v: Value = serde_json::from_str(
+            r#"{"b": 1.5, "a": ["x\"\u00e9\n\u0001", true, null, 10, {"é": -0.0, "Z": 2e3}],
+                "big": 18446744073709551615, "neg": -7}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        canonical_json(&v, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":["x\"é\n\u0001",true,null,10.0,{"Z":2000.0,"é":-0.0}],"b":1.5,"big":1.8446744073709552e19,"neg":-7.0}"#
         );
     }
 
