@@ -36,6 +36,13 @@ pub fn parse(text: &[u8]) -> Result<Value, Violation> {
     }
 }
 
+/// A value as compact JSON text, the same text `to_string` gives, written through a byte
+/// buffer rather than a formatter: several times quicker on a whole statement.
+pub fn text(value: &Value) -> String {
+    // A JSON value always serializes (its keys are strings); never empty in practice.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// The message serde_json gives when a document nests deeper than it will parse.
 const PARSER_DEPTH_MESSAGE: &str = "recursion limit exceeded";
 
@@ -225,6 +232,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Stored statements and activity definitions are this text: it must be what
+    /// `Value::to_string` writes, byte for byte.
+    #[test]
+    fn text_is_what_to_string_writes() {
+        let v: Value = serde_json::from_str(
+            r#"{"id": "x", "n": [1, -2.5, 1e300, 18446744073709551615], "s": "a\"\u00e9\n\u0001",
+                "o": {"z": null, "a": true, "": {}}, "e": []}"#,
+        )
+        .unwrap();
+        assert_eq!(text(&v), v.to_string());
+    }
 
     #[test]
     fn parses_like_serde_json_keeping_property_order() {

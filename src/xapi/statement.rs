@@ -229,13 +229,13 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
         id,
         voids: if is_voiding { references.clone() } else { None },
         references,
-        json: statement.to_string(),
+        json: super::json::text(&statement),
         timestamp_assigned,
         index: index.into_iter().collect(),
         activities: activities
             .into_iter()
             .map(|(id, definition)| ActivityDefinition {
-                text: definition.to_string(),
+                text: super::json::text(&definition),
                 id,
                 definition,
             })
