@@ -6,6 +6,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::xapi::json::at;
 use crate::xapi::validate::Violation;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,12 +173,11 @@ impl<'a> StatementFacts<'a> {
         let mut context_activities = Vec::new();
         for slot in ["parent", "grouping", "category", "other"] {
             // 1.0.x allows a single object where 2.0 requires an array.
-            let entries =
-                match context.and_then(|c| c.pointer(&format!("/contextActivities/{slot}"))) {
-                    Some(Value::Array(list)) => list.iter().collect(),
-                    Some(single @ Value::Object(_)) => vec![single],
-                    _ => Vec::new(),
-                };
+            let entries = match context.and_then(|c| c.get("contextActivities")?.get(slot)) {
+                Some(Value::Array(list)) => list.iter().collect(),
+                Some(single @ Value::Object(_)) => vec![single],
+                _ => Vec::new(),
+            };
             for entry in entries {
                 if let Some(id) = entry.get("id").and_then(Value::as_str) {
                     context_activities.push((slot, id));
@@ -190,7 +190,7 @@ impl<'a> StatementFacts<'a> {
             activity_type: object_definition
                 .and_then(|d| d.get("type"))
                 .and_then(Value::as_str),
-            verb: statement.pointer("/verb/id").and_then(Value::as_str),
+            verb: at(statement, "/verb/id").and_then(Value::as_str),
             platform: context
                 .and_then(|c| c.get("platform"))
                 .and_then(Value::as_str),

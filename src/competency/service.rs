@@ -18,6 +18,7 @@ use super::tagger::{preferred_text, ActivityFacts, Alignment, Tag, Tagger, TextS
 use super::{CompetencyError, CompetencyResult};
 use crate::store::competency::{FrameworkRecord, RuleRecord};
 use crate::store::{Store, StoreError, TenantId};
+use crate::xapi::json::at;
 use crate::xapi::validate::Violation;
 
 /// How stale a gateway's view of another gateway's tagging changes may be.
@@ -519,7 +520,7 @@ pub fn object_activity_id(statement: &Value) -> Option<&str> {
 
 /// Whether the statement's own definition has a name or description to match.
 fn has_text(statement: &Value) -> bool {
-    let definition = statement.pointer("/object/definition");
+    let definition = at(statement, "/object/definition");
     ["name", "description"]
         .iter()
         .any(|k| preferred_text(definition.and_then(|d| d.get(*k))).is_some())

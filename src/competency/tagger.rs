@@ -197,12 +197,7 @@ impl Tagger {
         }
 
         let definition = facts.object_definition.or(activity.stored_definition);
-        let extension = definition.and_then(|d| {
-            d.pointer(&format!(
-                "/extensions/{}",
-                escape_pointer(ALIGNMENTS_EXTENSION)
-            ))
-        });
+        let extension = definition.and_then(|d| d.get("extensions")?.get(ALIGNMENTS_EXTENSION));
         for alignment in activity
             .alignments
             .iter()
@@ -310,10 +305,6 @@ impl Tagger {
 /// Confidences are kept to three decimals: stable to compare after a retag.
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-fn escape_pointer(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
 }
 
 fn extension_alignments(value: Option<&Value>) -> Vec<Alignment> {

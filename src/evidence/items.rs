@@ -7,6 +7,7 @@ use super::weights::{EvidenceWeights, AUTHORED, AUTHOR_EXTENSION, TAUGHT};
 use crate::competency::{object_activity_id, Tag};
 pub use crate::store::evidence::{EvidenceItem, Outcome};
 use crate::xapi::agent::{ifi_key, is_group};
+use crate::xapi::json::at;
 use crate::xapi::time::parse_timestamp;
 
 impl Outcome {
@@ -23,9 +24,7 @@ impl Outcome {
             completed: flag("completion") == Some(true)
                 || matches!(verb, "completed" | "passed" | "mastered"),
             success,
-            scaled: statement
-                .pointer("/result/score/scaled")
-                .and_then(Value::as_f64),
+            scaled: at(statement, "/result/score/scaled").and_then(Value::as_f64),
         }
     }
 }
@@ -35,7 +34,7 @@ const ADL_VERBS: &str = "http://adlnet.gov/expapi/verbs/";
 /// Where a statement's evidence comes from, for trust: its authority's account name (a
 /// credential key) or home page (a token issuer), else empty.
 pub fn source_of(statement: &Value) -> &str {
-    let account = statement.pointer("/authority/account");
+    let account = at(statement, "/authority/account");
     account
         .and_then(|a| a.get("name"))
         .filter(|_| {
@@ -72,8 +71,7 @@ pub fn evidence_of(
         .find_map(parse_timestamp)
         .map_or(now_millis, |t| t.timestamp_millis());
     let source = source_of(statement);
-    let verb = statement
-        .pointer("/verb/id")
+    let verb = at(statement, "/verb/id")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let activity = object_activity_id(statement).unwrap_or_default();
@@ -125,12 +123,12 @@ fn teachers(statement: &Value, actor: &str) -> Vec<(String, &'static str)> {
             }
         }
     };
-    if let Some(instructor) = statement.pointer("/context/instructor") {
+    if let Some(instructor) = at(statement, "/context/instructor") {
         add(instructor, TAUGHT);
     }
     let authors = [
-        statement.pointer("/context/extensions"),
-        statement.pointer("/object/definition/extensions"),
+        at(statement, "/context/extensions"),
+        at(statement, "/object/definition/extensions"),
     ];
     for author in authors
         .into_iter()

@@ -14,12 +14,13 @@ use crate::competency::ItemKind;
 use crate::store::evidence::{SeenTeam, Team, TeamOrigin};
 use crate::store::TenantId;
 use crate::xapi::agent::{ids_only, ifi_key, is_group};
+use crate::xapi::json::at;
 use crate::xapi::Violation;
 
 /// The teams a statement names: its actor and `context.team`, when they are identified
 /// Groups (anonymous ones have nothing to keep them apart).
 pub fn seen_teams(statement: &Value) -> Vec<SeenTeam> {
-    [statement.get("actor"), statement.pointer("/context/team")]
+    [statement.get("actor"), at(statement, "/context/team")]
         .into_iter()
         .flatten()
         .filter(|g| is_group(g))

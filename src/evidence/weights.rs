@@ -30,6 +30,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::xapi::json::at;
+
 pub use crate::store::evidence::Weight;
 
 pub use crate::store::evidence::{LevelScale, EPOCH_MILLIS};
@@ -137,17 +139,17 @@ impl EvidenceWeights {
     /// The weight of a statement as evidence for an item it is tagged with at `confidence`;
     /// `source` is the statement's authority (credential key or token issuer).
     pub fn weigh(&self, statement: &Value, confidence: f64, source: &str) -> Weight {
-        let verb_id = statement
-            .pointer("/verb/id")
+        let verb_id = at(statement, "/verb/id")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let failed = verb_id == format!("{ADL}failed")
-            || statement.pointer("/result/success") == Some(&Value::Bool(false));
+        let failed = verb_id.strip_prefix(ADL) == Some("failed")
+            || at(statement, "/result/success") == Some(&Value::Bool(false));
         let progress = video_progress(statement);
         let verb = if failed {
             self.failure
         } else if progress.is_some_and(|p| {
-            verb_id == format!("{ADL}terminated") && p < video_completion_threshold(statement)
+            verb_id.strip_prefix(ADL) == Some("terminated")
+                && p < video_completion_threshold(statement)
         }) {
             self.video_partial
         } else {
@@ -155,8 +157,7 @@ impl EvidenceWeights {
         };
         let result = match progress {
             Some(p) if !failed => p.powf(self.video_progress_exponent),
-            _ => statement
-                .pointer("/result/score/scaled")
+            _ => at(statement, "/result/score/scaled")
                 .and_then(Value::as_f64)
                 .filter(|_| !failed)
                 .map_or(1.0, |s| 0.5 + 0.5 * s.clamp(-1.0, 1.0)),
@@ -225,9 +226,7 @@ impl EvidenceWeights {
 /// The watched fraction (0–1) of a statement in the Video profile's shape: its result's
 /// `progress` extension (a number, or a numeric string as some players send it).
 fn video_progress(statement: &Value) -> Option<f64> {
-    let value = statement
-        .pointer("/result/extensions")?
-        .get(VIDEO_PROGRESS)?;
+    let value = at(statement, "/result/extensions")?.get(VIDEO_PROGRESS)?;
     let progress = match value {
         Value::Number(n) => n.as_f64()?,
         Value::String(s) => s.trim().parse().ok()?,
@@ -238,8 +237,7 @@ fn video_progress(statement: &Value) -> Option<f64> {
 
 /// The progress at which the player counts the video completed (1 when not given).
 fn video_completion_threshold(statement: &Value) -> f64 {
-    statement
-        .pointer("/context/extensions")
+    at(statement, "/context/extensions")
         .and_then(|e| e.get(VIDEO_COMPLETION_THRESHOLD))
         .and_then(Value::as_f64)
         .filter(|t| t.is_finite() && *t > 0.0)

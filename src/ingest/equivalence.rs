@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::store::activity_map::Equivalence;
 use crate::store::{Store, StoreResult, TenantId};
+use crate::xapi::json::at;
 use crate::xapi::rules::is_iri;
 use crate::xapi::Violation;
 
@@ -96,7 +97,7 @@ fn activity_id_pointers(statement: &Value) -> Vec<String> {
     {
         pointers.push("/object/id".to_owned());
     }
-    if let Some(slots) = statement.pointer("/context/contextActivities") {
+    if let Some(slots) = at(statement, "/context/contextActivities") {
         for slot in CONTEXT_SLOTS {
             match slots.get(slot) {
                 Some(Value::Array(list)) => {

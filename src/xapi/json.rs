@@ -43,6 +43,45 @@ pub fn text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// The value at a JSON pointer whose tokens need no `~` escapes, as `Value::pointer` finds
+/// it but without a string made for each token: ingest looks up several on every statement.
+pub fn at<'a>(value: &'a Value, pointer: &str) -> Option<&'a Value> {
+    tokens(pointer)?.try_fold(value, |v, token| match v {
+        Value::Object(map) => map.get(token),
+        Value::Array(items) => items.get(index(token)?),
+        _ => None,
+    })
+}
+
+/// `at`, for changing the value.
+pub fn at_mut<'a>(value: &'a mut Value, pointer: &str) -> Option<&'a mut Value> {
+    tokens(pointer)?.try_fold(value, |v, token| match v {
+        Value::Object(map) => map.get_mut(token),
+        Value::Array(items) => items.get_mut(index(token)?),
+        _ => None,
+    })
+}
+
+fn tokens(pointer: &str) -> Option<impl Iterator<Item = &str>> {
+    debug_assert!(!pointer.contains('~'), "an escaped pointer: {pointer}");
+    if pointer.is_empty() {
+        return Some(None.into_iter().flatten());
+    }
+    Some(
+        Some(pointer.strip_prefix('/')?.split('/'))
+            .into_iter()
+            .flatten(),
+    )
+}
+
+/// An array index as a pointer token gives it: digits, without a sign or leading zero.
+fn index(token: &str) -> Option<usize> {
+    if token.starts_with('+') || (token.len() > 1 && token.starts_with('0')) {
+        return None;
+    }
+    token.parse().ok()
+}
+
 /// The message serde_json gives when a document nests deeper than it will parse.
 const PARSER_DEPTH_MESSAGE: &str = "recursion limit exceeded";
 
@@ -232,6 +271,21 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// `at` finds what `Value::pointer` finds, for any pointer without escapes.
+    #[test]
+    fn at_finds_what_pointer_finds() {
+        let mut v = json!({"a": {"b": [10, {"c": "x"}], "": 1}, "d": null});
+        for p in [
+            "", "/", "/a", "/a/b", "/a/b/0", "/a/b/1/c", "/a/b/2", "/a/b/01", "/a/b/+1", "/a/b/-1",
+            "/a/", "/d", "/d/e", "a", "/x/y",
+        ] {
+            assert_eq!(at(&v, p), v.pointer(p), "{p}");
+        }
+        *at_mut(&mut v, "/a/b/1/c").unwrap() = json!("y");
+        assert_eq!(v.pointer("/a/b/1/c"), Some(&json!("y")));
+        assert!(at_mut(&mut v, "/a/nothing").is_none());
+    }
 
     /// Stored statements and activity definitions are this text: it must be what
     /// `Value::to_string` writes, byte for byte.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::agent::ifi_key;
+use super::json::{at, at_mut};
 use super::rules::{object_type, VOIDED_VERB};
 use super::time::{format_timestamp, in_utc, parse_timestamp};
 use super::version::XapiVersion;
@@ -164,7 +165,7 @@ fn timestamps_in_utc(statement: &mut Value) {
         &["/timestamp"]
     };
     for pointer in pointers {
-        if let Some(slot) = statement.pointer_mut(pointer) {
+        if let Some(slot) = at_mut(statement, pointer) {
             if let Some(utc) = slot.as_str().and_then(in_utc) {
                 *slot = Value::String(utc);
             }
@@ -210,17 +211,14 @@ pub fn prepare(mut statement: Value, assigned: &Assigned<'_>) -> PreparedStateme
             key: authority_key(authority),
         });
     }
-    if let Some(registration) = statement
-        .pointer("/context/registration")
-        .and_then(Value::as_str)
-    {
+    if let Some(registration) = at(&statement, "/context/registration").and_then(Value::as_str) {
         index.insert(IndexKey {
             kind: IndexKind::Registration,
             key: registration.to_ascii_lowercase(),
         });
     }
     let references = referenced_id(&statement);
-    let is_voiding = statement.pointer("/verb/id").and_then(Value::as_str) == Some(VOIDED_VERB);
+    let is_voiding = at(&statement, "/verb/id").and_then(Value::as_str) == Some(VOIDED_VERB);
     let agent_names = agents
         .into_iter()
         .filter_map(|(ifi, agent)| Some((ifi, agent.get("name")?.as_str()?.to_owned())))
@@ -323,7 +321,7 @@ pub fn index_keys(statement: &Value) -> Vec<IndexKey> {
 
 /// 1.0.3 allows a single Activity where an array is expected; we keep arrays only.
 fn normalize_context_activities(statement: &mut Value) {
-    let Some(Value::Object(kinds)) = statement.pointer_mut("/context/contextActivities") else {
+    let Some(Value::Object(kinds)) = at_mut(statement, "/context/contextActivities") else {
         return;
     };
     for list in kinds.values_mut() {
@@ -351,7 +349,7 @@ fn collect(
         agent_keys(actor, agent_kind, index);
         remember_agent(actor, agents);
     }
-    if let Some(verb) = s.pointer("/verb/id").and_then(Value::as_str) {
+    if let Some(verb) = at(s, "/verb/id").and_then(Value::as_str) {
         if !nested {
             index.insert(IndexKey {
                 kind: IndexKind::Verb,
