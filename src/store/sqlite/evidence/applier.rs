@@ -329,30 +329,33 @@ fn apply_batch(
 ) -> rusqlite::Result<i64> {
     // Deferred: the journal's database is only read, so only the evidence file is locked.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    // Parsed as read, so the batch holds each change once.
-    let read: Vec<(i64, TenantId, serde_json::Result<Change>)> = tx
-        .prepare_cached(
-            "SELECT id, tenant, change FROM lrs.evidence_journal WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )?
-        .query_map(params![applied, limit], |r| {
-            let change = serde_json::from_str(r.get_ref(2)?.as_str()?);
-            Ok((r.get(0)?, r.get(1)?, change))
-        })?
-        .collect::<Result<_, _>>()?;
-    let Some(&(through, _, _)) = read.last() else {
-        return Ok(applied);
-    };
     // Ids of the names the batch meets; names it makes roll back with it if it fails, so
     // the map lives no longer than the transaction.
     let mut names = Names::default();
-    let mut entries = Vec::with_capacity(read.len());
-    for (id, tenant, change) in read {
-        match change {
+    // Each change is parsed and given its ids as it is read, so the batch holds it once,
+    // in its smaller form.
+    let mut entries = Vec::new();
+    let mut through = applied;
+    let mut read = tx.prepare_cached(
+        "SELECT id, tenant, change FROM lrs.evidence_journal WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut rows = read.query(params![applied, limit])?;
+    while let Some(row) = rows.next()? {
+        through = row.get(0)?;
+        let tenant: TenantId = row.get(1)?;
+        match serde_json::from_str::<Change>(row.get_ref(2)?.as_str()?) {
             Ok(change) => {
                 entries.push((tenant, change.named_by(|kind, n| names.id(&tx, kind, n))?))
             }
-            Err(e) => tracing::error!(id, error = %e, "skipping an unreadable evidence change"),
+            Err(e) => {
+                tracing::error!(id = through, error = %e, "skipping an unreadable evidence change")
+            }
         }
+    }
+    drop(rows);
+    drop(read);
+    if through == applied {
+        return Ok(applied);
     }
     // The (person, item) pairs whose upskilling paths change, walked before the batch is
     // applied and again after.
