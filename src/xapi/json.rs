@@ -62,16 +62,10 @@ pub fn at_mut<'a>(value: &'a mut Value, pointer: &str) -> Option<&'a mut Value> 
     })
 }
 
+/// A pointer's reference tokens: none for "", None for a pointer not starting with `/`.
 fn tokens(pointer: &str) -> Option<impl Iterator<Item = &str>> {
     debug_assert!(!pointer.contains('~'), "an escaped pointer: {pointer}");
-    if pointer.is_empty() {
-        return Some(None.into_iter().flatten());
-    }
-    Some(
-        Some(pointer.strip_prefix('/')?.split('/'))
-            .into_iter()
-            .flatten(),
-    )
+    (pointer.is_empty() || pointer.starts_with('/')).then(|| pointer.split('/').skip(1))
 }
 
 /// An array index as a pointer token gives it: digits, without a sign or leading zero.
