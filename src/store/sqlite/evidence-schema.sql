@@ -14,7 +14,8 @@ INSERT INTO applied (id, journal) VALUES (1, 0);
 -- is the empty name (an evidence row without an activity). People stay by name, as do
 -- activities in the small per-activity tables: a ranking or a candidate search reads
 -- thousands of people, a recommendation thousands of activities, and each would be a
--- lookup.
+-- lookup. A person that is a canonical UUID (every person derived from an identity) is
+-- kept as its 16 bytes, any other as text (`evidence::person`).
 CREATE TABLE item_names (
     id   INTEGER PRIMARY KEY,
     name TEXT    NOT NULL UNIQUE
@@ -42,7 +43,7 @@ CREATE TABLE evidence (
     statement  TEXT    NOT NULL,
     item       INTEGER NOT NULL,
     identity   INTEGER NOT NULL,
-    person     TEXT    NOT NULL,
+    person     BLOB    NOT NULL,
     activity   INTEGER NOT NULL,
     verb       INTEGER NOT NULL,
     -- The weight's factors; the weight is their product.
@@ -63,7 +64,7 @@ CREATE INDEX evidence_by_person
 
 CREATE TABLE person_items (
     tenant     INTEGER NOT NULL,
-    person     TEXT    NOT NULL,
+    person     BLOB    NOT NULL,
     item       INTEGER NOT NULL,
     normalized REAL    NOT NULL,
     evidence   INTEGER NOT NULL,
@@ -131,7 +132,7 @@ CREATE TABLE item_reach (
     item     INTEGER NOT NULL,
     level    INTEGER NOT NULL,
     start_ms INTEGER NOT NULL,
-    person   TEXT    NOT NULL,
+    person   BLOB    NOT NULL,
     end_ms   INTEGER NOT NULL,
     PRIMARY KEY (tenant, item, level, start_ms, person)
 ) WITHOUT ROWID;
@@ -156,7 +157,7 @@ CREATE TABLE item_reach_days (
 -- People with any evidence, and how many items each has evidence for.
 CREATE TABLE path_people (
     tenant INTEGER NOT NULL,
-    person TEXT    NOT NULL,
+    person BLOB    NOT NULL,
     items  INTEGER NOT NULL,
     PRIMARY KEY (tenant, person)
 ) WITHOUT ROWID;

@@ -80,6 +80,7 @@ const EVIDENCE_SCHEMA: Schema = Schema {
         include_str!("evidence-migration-4.sql"),
         include_str!("evidence-migration-5.sql"),
         include_str!("evidence-migration-6.sql"),
+        include_str!("evidence-migration-7.sql"),
     ],
 };
 
@@ -568,6 +569,90 @@ mod tests {
         assert!(
             !options.contains(&"ENABLE_MEMORY_MANAGEMENT".to_owned()),
             "{options:?}"
+        );
+    }
+
+    /// Evidence file version 7 keeps a person that is a canonical UUID as its 16 bytes,
+    /// any other as text: the rows and sums of a version 6 file read back under the same
+    /// people, and the aggregates by person are rebuilt.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn evidence_migration_7_keeps_rows_and_sums_under_the_same_people() {
+        use crate::store::evidence::EvidenceStore;
+        use crate::store::opportunities::OpportunityStore;
+        const EVIDENCE_V1: &str =
+            include_str!("../../../tests/fixtures/sqlite-evidence-schema-v1.sql");
+        const BOB: &str = "6fa459ea-ee8a-3ca4-894e-db77e160355e";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lrs.db");
+        {
+            let conn = Connection::open(evidence_file(&path)).unwrap();
+            schema_at_version(&conn, (EVIDENCE_V1, &EVIDENCE_SCHEMA), 6);
+            conn.execute_batch(&format!(
+                "INSERT INTO item_names (id, name) VALUES (1, 'agile');
+                 INSERT INTO identity_names (id, name) VALUES (1, 'mbox:ann'), (2, 'mbox:bob');
+                 INSERT INTO activity_names (id, name) VALUES (1, 'course');
+                 INSERT INTO verb_names (id, name) VALUES (1, 'passed');
+                 INSERT INTO evidence (tenant, seq, statement, item, identity, person, activity,
+                     verb, verb_w, result_w, confidence, trust, at_ms, normalized, outcome, scaled)
+                 VALUES (1, 1, 's1', 1, 1, 'ann', 1, 1, 1.0, 1.0, 1.0, 1.0, 10, 0.75, 3, NULL),
+                        (1, 2, 's2', 1, 1, 'ann', 0, 1, 1.0, 1.0, 1.0, 1.0, 20, 0.25, 1, NULL),
+                        (1, 3, 's3', 1, 2, '{BOB}', 1, 1, 1.0, 1.0, 1.0, 1.0, 30, 0.1, 1, NULL);
+                 INSERT INTO person_items (tenant, person, item, normalized, evidence,
+                     first_ms, last_ms)
+                 VALUES (1, 'ann', 1, 1.0, 2, 10, 20), (1, '{BOB}', 1, 0.1, 1, 30, 30);
+                 INSERT INTO path_people (tenant, person, items) VALUES (1, 'ann', 1);
+                 INSERT INTO path_population (tenant, people) VALUES (1, 1);"
+            ))
+            .unwrap();
+        }
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+
+        let read = |rows: Vec<crate::store::evidence::EvidenceRow>| -> Vec<_> {
+            rows.into_iter()
+                .map(|r| (r.person, r.item.statement, r.item.activity))
+                .collect()
+        };
+        assert_eq!(
+            read(store.person_evidence(1, "ann", None).await.unwrap()),
+            [
+                ("ann".into(), "s2".into(), String::new()),
+                ("ann".into(), "s1".into(), "course".into())
+            ]
+        );
+        assert_eq!(
+            read(store.person_evidence(1, BOB, None).await.unwrap()),
+            [(BOB.into(), "s3".into(), "course".into())]
+        );
+        let ranked: Vec<_> = store
+            .ranked(1, "agile", 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.person, s.evidence))
+            .collect();
+        assert_eq!(ranked, [("ann".into(), 2), (BOB.into(), 1)]);
+        // Rebuilt from the sums, not carried over from the stale count above.
+        assert_eq!(store.evidence_people(1).await.unwrap(), 2);
+        drop(store);
+        let conn = Connection::open(evidence_file(&path)).unwrap();
+        let kept: Vec<(String, i64)> = conn
+            .prepare(
+                "SELECT typeof(person), length(person) FROM evidence
+                 UNION ALL SELECT typeof(person), length(person) FROM person_items
+                 UNION ALL SELECT typeof(person), length(person) FROM item_reach
+                 ORDER BY 1, 2",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(kept.contains(&("blob".into(), 16)), "{kept:?}");
+        assert!(kept.contains(&("text".into(), 3)), "{kept:?}");
+        assert!(
+            kept.iter()
+                .all(|k| *k == ("blob".into(), 16) || *k == ("text".into(), 3)),
+            "{kept:?}"
         );
     }
 

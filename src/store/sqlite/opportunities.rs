@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
-use super::evidence::{id_of, Kind, Scope};
+use super::evidence::{id_of, Kind, PersonKey, PersonName, Scope};
 use super::SqliteStore;
 use crate::store::competency::Alignment;
 use crate::store::evidence::LevelScale;
@@ -33,7 +33,7 @@ const TIMELINE_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = e.item
 
 fn timeline_row(r: &Row<'_>) -> rusqlite::Result<TimelineRow> {
     Ok(TimelineRow {
-        person: r.get(0)?,
+        person: r.get::<_, PersonName>(0)?.0,
         item: r.get(1)?,
         activity: r.get(2)?,
         at_millis: r.get(3)?,
@@ -205,8 +205,8 @@ impl OpportunityStore for SqliteStore {
                     let items = super::evidence::found_names(conn, Kind::Item, items.clone())?;
                     for person in &people {
                         for (_, item) in &items {
-                            for row in
-                                stmt.query_map(params![tenant, person, item], timeline_row)?
+                            for row in stmt
+                                .query_map(params![tenant, PersonKey(person), item], timeline_row)?
                             {
                                 rows.push(row?);
                             }

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use super::journal::{Change, StoredRow};
 use super::names::{Names, NO_ACTIVITY};
 use super::pending::{Pending, Scope};
+use super::person::{PersonKey, PersonName};
 use crate::store::evidence::outcome_from;
 use crate::store::evidence::{LevelScale, Outcome};
 use crate::store::sqlite::writer::Writer;
@@ -414,7 +415,7 @@ pub(super) fn has_activity_evidence(
         "SELECT 1 FROM evidence INDEXED BY evidence_by_person
          WHERE tenant = ?1 AND person = ?2 AND item = ?3 AND activity = ?4",
     )?
-    .exists(params![tenant, person, item, activity])
+    .exists(params![tenant, PersonKey(person), item, activity])
 }
 
 /// Adds one row to the evidence and the aggregates.
@@ -434,7 +435,7 @@ fn add(conn: &Connection, tenant: TenantId, row: &IdRow) -> rusqlite::Result<()>
             row.statement,
             row.item,
             row.identity,
-            row.person,
+            PersonKey(&row.person),
             row.activity,
             row.verb,
             row.verb_w,
@@ -458,7 +459,7 @@ fn add(conn: &Connection, tenant: TenantId, row: &IdRow) -> rusqlite::Result<()>
     )?
     .execute(params![
         tenant,
-        row.person,
+        PersonKey(&row.person),
         row.item,
         row.normalized,
         row.at_ms
@@ -535,7 +536,7 @@ pub(super) struct Withdrawn {
 
 pub(super) fn withdrawn(r: &Row<'_>) -> rusqlite::Result<Withdrawn> {
     Ok(Withdrawn {
-        person: r.get(0)?,
+        person: r.get::<_, PersonName>(0)?.0,
         item: r.get(1)?,
         activity: r.get(2)?,
         outcome: outcome_from(r.get(3)?, r.get(4)?),
@@ -577,14 +578,14 @@ pub(super) fn refresh(
              FROM evidence INDEXED BY evidence_by_person
              WHERE tenant = ?1 AND person = ?2 AND item = ?3",
         )?
-        .query_row(params![tenant, person, item], |r| {
+        .query_row(params![tenant, PersonKey(person), item], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
     if count == 0 {
         conn.prepare_cached(
             "DELETE FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
         )?
-        .execute(params![tenant, person, item])?;
+        .execute(params![tenant, PersonKey(person), item])?;
     } else {
         conn.prepare_cached(
             "INSERT OR REPLACE INTO person_items
@@ -592,7 +593,13 @@ pub(super) fn refresh(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
-            tenant, person, item, normalized, count, first, last
+            tenant,
+            PersonKey(person),
+            item,
+            normalized,
+            count,
+            first,
+            last
         ])?;
     }
     Ok(())
@@ -611,13 +618,13 @@ fn move_identity(
             "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person
              WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
         )?
-        .query_map(params![tenant, from, identity], |r| r.get(0))?
+        .query_map(params![tenant, PersonKey(from), identity], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     conn.prepare_cached(
         "UPDATE evidence INDEXED BY evidence_by_person SET person = ?4
          WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
     )?
-    .execute(params![tenant, from, identity, to])?;
+    .execute(params![tenant, PersonKey(from), identity, PersonKey(to)])?;
     for item in items {
         refresh(conn, tenant, from, item)?;
         refresh(conn, tenant, to, item)?;

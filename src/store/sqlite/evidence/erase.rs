@@ -11,6 +11,7 @@ use rusqlite::{params, Connection};
 use super::applier::{count_activity, has_activity_evidence, refresh};
 use super::applier::{withdrawn, Withdrawn, WITHDRAWN};
 use super::names::NO_ACTIVITY;
+use super::person::PersonKey;
 use crate::store::TenantId;
 
 /// Takes out every row of the statements stored at `seqs`.
@@ -44,7 +45,7 @@ pub(super) fn withdraw_people(
     ))?;
     let mut rows = Vec::new();
     for person in people {
-        for row in delete.query_map(params![tenant, person], withdrawn)? {
+        for row in delete.query_map(params![tenant, PersonKey(person)], withdrawn)? {
             rows.push(row?);
         }
     }

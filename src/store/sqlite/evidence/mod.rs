@@ -9,6 +9,7 @@ mod journal;
 mod names;
 mod paths;
 mod pending;
+mod person;
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -28,6 +29,7 @@ pub(super) use names::{found as found_names, id_of, Kind};
 use names::{found, name_of};
 pub(super) use paths::{closers as path_closers, ensure as ensure_paths, figures as path_figures};
 pub(super) use pending::Scope;
+pub(super) use person::{PersonKey, PersonName};
 
 /// Keeps the identified Groups a statement names as teams, adding members as they appear.
 pub(super) fn keep_teams(
@@ -67,7 +69,7 @@ const EVIDENCE_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = e.item
 
 fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
     Ok(EvidenceRow {
-        person: r.get(0)?,
+        person: r.get::<_, PersonName>(0)?.0,
         item: EvidenceItem {
             statement: r.get(1)?,
             item: r.get(2)?,
@@ -89,7 +91,7 @@ const SUM_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = s.item";
 
 fn person_item(r: &Row<'_>) -> rusqlite::Result<PersonItem> {
     Ok(PersonItem {
-        person: r.get(0)?,
+        person: r.get::<_, PersonName>(0)?.0,
         item: r.get(1)?,
         normalized: r.get(2)?,
         evidence: r.get(3)?,
@@ -149,14 +151,14 @@ impl EvidenceStore for SqliteStore {
                          ORDER BY e.at_ms DESC",
                         item = id_of("derived", Kind::Item, "?3"),
                     ))?
-                    .query_map(params![tenant, person, item], evidence_row)?
+                    .query_map(params![tenant, PersonKey(&person), item], evidence_row)?
                     .collect::<Result<_, _>>()?,
                 None => conn
                     .prepare_cached(&format!(
                         "SELECT {COLUMNS} FROM derived.evidence e INDEXED BY evidence_by_person {EVIDENCE_NAMES}
                          WHERE e.tenant = ?1 AND e.person = ?2 ORDER BY e.at_ms DESC"
                     ))?
-                    .query_map(params![tenant, person], evidence_row)?
+                    .query_map(params![tenant, PersonKey(&person)], evidence_row)?
                     .collect::<Result<_, _>>()?,
             };
             Ok(rows)
@@ -181,7 +183,8 @@ impl EvidenceStore for SqliteStore {
             let mut out = Vec::new();
             for person in &people {
                 for (_, item) in &items {
-                    for row in stmt.query_map(params![tenant, person, item], evidence_row)? {
+                    let rows = stmt.query_map(params![tenant, PersonKey(person), item], evidence_row)?;
+                    for row in rows {
                         out.push(row?);
                     }
                 }
@@ -205,7 +208,7 @@ impl EvidenceStore for SqliteStore {
             ))?;
             let mut out = Vec::new();
             for person in people {
-                for row in stmt.query_map(params![tenant, person], person_item)? {
+                for row in stmt.query_map(params![tenant, PersonKey(&person)], person_item)? {
                     out.push(row?);
                 }
             }
@@ -234,7 +237,7 @@ impl EvidenceStore for SqliteStore {
             for person in &people {
                 for (item, item_id) in &items {
                     let sum = stmt
-                        .query_row(params![tenant, person, item_id], |r| {
+                        .query_row(params![tenant, PersonKey(person), item_id], |r| {
                             Ok(PersonItem {
                                 person: person.clone(),
                                 item: item.clone(),
@@ -299,7 +302,7 @@ impl EvidenceStore for SqliteStore {
                 ))?
                 .query_map(params![tenant, item, limit as i64, offset as i64], |r| {
                     Ok(RankedSum {
-                        person: r.get(0)?,
+                        person: r.get::<_, PersonName>(0)?.0,
                         normalized: r.get(1)?,
                         last_millis: r.get(2)?,
                     })

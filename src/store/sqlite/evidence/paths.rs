@@ -28,6 +28,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::journal::Change;
 use super::names::{find, Kind, NO_ACTIVITY};
+use super::person::{PersonKey, PersonName};
 use crate::store::evidence::LevelScale;
 use crate::store::TenantId;
 
@@ -171,7 +172,10 @@ pub(super) fn touched_by(
     let of_seq = |seq: i64, out: &mut BTreeSet<_>| -> rusqlite::Result<()> {
         let mut stmt = conn
             .prepare_cached("SELECT person, item FROM evidence WHERE tenant = ?1 AND seq = ?2")?;
-        for pair in stmt.query_map(params![tenant, seq], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let pairs = stmt.query_map(params![tenant, seq], |r| {
+            Ok((r.get::<_, PersonName>(0)?.0, r.get(1)?))
+        })?;
+        for pair in pairs {
             let (person, item) = pair?;
             out.insert((tenant, person, item));
         }
@@ -203,7 +207,7 @@ pub(super) fn touched_by(
                     "SELECT DISTINCT item FROM evidence INDEXED BY evidence_by_person
                      WHERE tenant = ?1 AND person = ?2 AND identity = ?3",
                 )?
-                .query_map(params![tenant, from, identity], |r| r.get(0))?
+                .query_map(params![tenant, PersonKey(from), identity], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             for item in items {
                 out.insert((tenant, from.clone(), item));
@@ -215,7 +219,8 @@ pub(super) fn touched_by(
                 "SELECT item FROM person_items WHERE tenant = ?1 AND person = ?2",
             )?;
             for person in people {
-                for item in stmt.query_map(params![tenant, person], |r| r.get::<_, i64>(0))? {
+                let items = stmt.query_map(params![tenant, PersonKey(person)], |r| r.get(0))?;
+                for item in items {
                     out.insert((tenant, person.clone(), item?));
                 }
             }
@@ -272,7 +277,7 @@ fn standing(
         .prepare_cached(
             "SELECT normalized FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
         )?
-        .query_row(params![tenant, person, item], |r| r.get(0))
+        .query_row(params![tenant, PersonKey(person), item], |r| r.get(0))
         .optional()?;
     Ok(Some(Standing {
         bucket: bucket(ranked.unwrap_or(walked)),
@@ -290,7 +295,7 @@ fn steps_of(
         "SELECT at_ms, normalized, activity FROM evidence INDEXED BY evidence_by_person
          WHERE tenant = ?1 AND person = ?2 AND item = ?3 ORDER BY at_ms, seq, identity",
     )?
-    .query_map(params![tenant, person, item], |r| {
+    .query_map(params![tenant, PersonKey(person), item], |r| {
         Ok(Step {
             at_ms: r.get(0)?,
             normalized: r.get(1)?,
@@ -355,14 +360,14 @@ fn refresh(
                 "DELETE FROM item_reach WHERE tenant = ?1 AND item = ?2 AND level = ?3
                  AND start_ms = ?4 AND person = ?5",
             )?
-            .execute(params![tenant, item, level, start, person])?;
+            .execute(params![tenant, item, level, start, PersonKey(person)])?;
         }
         for &(start, end) in &is.spans {
             conn.prepare_cached(
                 "INSERT INTO item_reach (tenant, item, level, start_ms, person, end_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![tenant, item, level, start, person, end])?;
+            .execute(params![tenant, item, level, start, PersonKey(person), end])?;
         }
         for (spans, sign) in [(&was.spans, -1), (&is.spans, 1)] {
             for &(start, end) in spans {
@@ -398,7 +403,7 @@ fn count_person(
              ON CONFLICT (tenant, person) DO UPDATE SET items = items + excluded.items
              RETURNING items",
         )?
-        .query_row(params![tenant, person, sign], |r| r.get(0))?;
+        .query_row(params![tenant, PersonKey(person), sign], |r| r.get(0))?;
     let change = match (sign, items) {
         (1, 1) => 1,
         (-1, n) if n <= 0 => -1,
@@ -406,7 +411,7 @@ fn count_person(
     };
     if items <= 0 {
         conn.prepare_cached("DELETE FROM path_people WHERE tenant = ?1 AND person = ?2")?
-            .execute(params![tenant, person])?;
+            .execute(params![tenant, PersonKey(person)])?;
     }
     if change != 0 {
         conn.prepare_cached(
@@ -570,8 +575,8 @@ pub(in crate::store::sqlite) fn ensure(
                  WHERE (tenant, person, item) > (?1, ?2, ?3)
                  ORDER BY tenant, person, item LIMIT 5000",
             )?
-            .query_map(params![after.0, after.1, after.2], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            .query_map(params![after.0, PersonKey(&after.1), after.2], |r| {
+                Ok((r.get(0)?, r.get::<_, PersonName>(1)?.0, r.get(2)?))
             })?
             .collect::<Result<_, _>>()?;
         for (tenant, person, item) in &chunk {
