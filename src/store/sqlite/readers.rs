@@ -66,8 +66,16 @@ fn serve(conn: &Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
             Err(_) => return,
         };
         let Ok(job) = job else { return };
+        // One read transaction for the whole job: its statements share one snapshot, and
+        // the file locks are taken once instead of around every statement.
+        let began = conn.execute_batch("BEGIN");
         if catch_unwind(AssertUnwindSafe(|| job(conn))).is_err() {
             tracing::error!("a read panicked");
+        }
+        if began.is_ok() && !conn.is_autocommit() {
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "ending a read transaction failed");
+            }
         }
     }
 }
