@@ -162,6 +162,9 @@ pub struct Settings {
     pub write_queue: usize,
     /// The SQLite page caches' budget across all connections, in MiB.
     pub sqlite_cache_mib: u32,
+    /// The memory the SQLite store's filters of sealed index buckets may take, in MiB
+    /// (0: none are kept).
+    pub sqlite_filter_mib: u32,
     /// Write requests served at once; more get 503 before their bodies are read.
     pub max_inflight_writes: usize,
     /// A request's deadline: a handler still working after it is answered 503 (408 while
@@ -267,6 +270,7 @@ impl Default for Settings {
             limits: Limits::default(),
             write_queue: crate::store::sqlite::writer::DEFAULT_CAPACITY,
             sqlite_cache_mib: crate::store::sqlite::DEFAULT_CACHE_MIB,
+            sqlite_filter_mib: crate::store::sqlite::DEFAULT_FILTER_MIB,
             max_inflight_writes: 64,
             request_timeout_secs: 60,
             header_timeout_secs: 5,
@@ -313,6 +317,7 @@ pub struct Layer {
     pub max_string_bytes: Option<usize>,
     pub write_queue: Option<usize>,
     pub sqlite_cache_mib: Option<u32>,
+    pub sqlite_filter_mib: Option<u32>,
     pub max_inflight_writes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub header_timeout_secs: Option<u64>,
@@ -396,6 +401,7 @@ impl Settings {
             max_string_bytes,
             write_queue,
             sqlite_cache_mib,
+            sqlite_filter_mib,
             max_inflight_writes,
             request_timeout_secs,
             header_timeout_secs,
@@ -546,6 +552,9 @@ impl Settings {
         if let Some(v) = sqlite_cache_mib {
             self.sqlite_cache_mib = v;
         }
+        if let Some(v) = sqlite_filter_mib {
+            self.sqlite_filter_mib = v;
+        }
         if let Some(v) = request_timeout_secs {
             self.request_timeout_secs = v;
         }
@@ -617,6 +626,8 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         write_queue: parse_num("LRSGATE_WRITE_QUEUE")?.map(|n| n as usize),
         max_inflight_writes: parse_num("LRSGATE_MAX_INFLIGHT_WRITES")?.map(|n| n as usize),
         sqlite_cache_mib: parse_num("LRSGATE_SQLITE_CACHE_MIB")?
+            .map(|n| n.min(u64::from(u32::MAX)) as u32),
+        sqlite_filter_mib: parse_num("LRSGATE_SQLITE_FILTER_MIB")?
             .map(|n| n.min(u64::from(u32::MAX)) as u32),
         request_timeout_secs: parse_num("LRSGATE_REQUEST_TIMEOUT_SECS")?,
         header_timeout_secs: parse_num("LRSGATE_HEADER_TIMEOUT_SECS")?,

@@ -38,6 +38,7 @@ impl Application {
         let options = StoreOptions {
             write_queue: settings.write_queue,
             sqlite_cache_mib: settings.sqlite_cache_mib,
+            sqlite_filter_mib: settings.sqlite_filter_mib,
             levels: Some(settings.evidence.scale()),
         };
         let store = Store::open_with(&settings.store, options)

@@ -447,6 +447,8 @@ pub struct StoreOptions {
     pub write_queue: usize,
     /// The SQLite page caches' budget across all connections, in MiB.
     pub sqlite_cache_mib: u32,
+    /// The memory the SQLite store's filters of sealed index buckets may take, in MiB.
+    pub sqlite_filter_mib: u32,
     /// The levels the SQLite evidence file's upskilling aggregates follow (the evidence
     /// weights'); None keeps the ones they were built with.
     pub levels: Option<evidence::LevelScale>,
@@ -457,6 +459,7 @@ impl Default for StoreOptions {
         StoreOptions {
             write_queue: sqlite::writer::DEFAULT_CAPACITY,
             sqlite_cache_mib: sqlite::DEFAULT_CACHE_MIB,
+            sqlite_filter_mib: sqlite::DEFAULT_FILTER_MIB,
             levels: None,
         }
     }
@@ -495,6 +498,7 @@ impl Store {
             path,
             options.write_queue,
             options.sqlite_cache_mib,
+            options.sqlite_filter_mib,
             options.levels,
         )
         .await?;

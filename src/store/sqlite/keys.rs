@@ -109,6 +109,24 @@ pub(super) fn write_keys(
     Ok(())
 }
 
+/// The file's count of index rewrites: changes that add index rows to a stored statement
+/// or delete statements. What is known of a sealed bucket's keys (`bucket_filters`) holds
+/// while it stays the same.
+pub(super) fn index_rewrites(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT rewrites FROM index_rewrites WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+}
+
+/// Raises the count of index rewrites, in the transaction of the change: whoever adds
+/// index rows to a stored statement or deletes a statement calls it. (New statements
+/// need not: their rows land in the newest bucket, which has no filter, unless deleted
+/// statements free lower `seq`s.)
+pub(super) fn rewritten(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE index_rewrites SET rewrites = rewrites + 1 WHERE id = 1")?
+        .execute([])?;
+    Ok(())
+}
+
 /// Two IFI keys, for tests of lookups.
 #[cfg(test)]
 pub(super) const TEST_ANN: &str = "mbox:mailto:ann@example.com";

@@ -6,6 +6,7 @@
 mod accounts;
 mod activity_map;
 pub mod backup;
+mod bucket_filters;
 mod competency;
 mod connectors;
 mod documents;
@@ -31,6 +32,7 @@ use serde_json::Value;
 
 use super::evidence::LevelScale;
 use super::{ActorStore, StoreError, StoreResult, TenantId};
+use bucket_filters::BucketFilters;
 use evidence::EvidenceSync;
 use readers::Readers;
 use writer::{QueueGauge, Writer};
@@ -68,6 +70,7 @@ const MAIN_SCHEMA: Schema = Schema {
         include_str!("migration-10.sql"),
         include_str!("migration-11.sql"),
         include_str!("migration-12.sql"),
+        include_str!("migration-13.sql"),
     ],
 };
 
@@ -92,6 +95,8 @@ pub struct SqliteStore {
 struct Inner {
     writer: Writer,
     readers: Readers,
+    /// What the sealed index buckets hold, so lookups pass over the others.
+    filters: Arc<BucketFilters>,
     evidence: Arc<EvidenceSync>,
     /// The scale the evidence file's upskilling aggregates follow.
     levels: LevelScale,
@@ -100,6 +105,7 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.evidence.stop();
+        self.filters.stop();
     }
 }
 
@@ -116,6 +122,10 @@ impl From<rusqlite::Error> for StoreError {
 /// The SQLite page caches' budget when none is given, in MiB.
 pub const DEFAULT_CACHE_MIB: u32 = 16;
 
+/// The bucket filters' budget when none is given, in MiB: the agents' filters of 300
+/// buckets (ten million statements of 100 000 people) or all the keys' of about 40.
+pub const DEFAULT_FILTER_MIB: u32 = 8;
+
 /// Page cache per connection, in KiB, shared out of a budget: the writer's holds the hot
 /// index pages of statements (half); the evidence thread's, the hot pages of the sums (a
 /// fifth); readers lean on the operating system's file cache and share the rest. The
@@ -129,6 +139,8 @@ struct CacheSizes {
 }
 
 const CHECKPOINT_CACHE_KIB: u32 = 1_000;
+/// The bucket filters' thread reads each bucket's keys once, in order.
+const FILTER_BUILD_CACHE_KIB: u32 = 500;
 const JOURNAL_CACHE_KIB: u32 = 500;
 
 impl CacheSizes {
@@ -195,7 +207,14 @@ fn migrate(conn: &Connection, schema: &Schema) -> anyhow::Result<()> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and runs pending migrations.
     pub async fn open(path: &str) -> anyhow::Result<Self> {
-        Self::open_with(path, writer::DEFAULT_CAPACITY, DEFAULT_CACHE_MIB, None).await
+        Self::open_with(
+            path,
+            writer::DEFAULT_CAPACITY,
+            DEFAULT_CACHE_MIB,
+            DEFAULT_FILTER_MIB,
+            None,
+        )
+        .await
     }
 
     /// `open`, with the writer admitting at most `write_queue` requests at once and
@@ -205,12 +224,16 @@ impl SqliteStore {
         path: &str,
         write_queue: usize,
         cache_mib: u32,
+        filter_mib: u32,
         levels: Option<LevelScale>,
     ) -> anyhow::Result<Self> {
         let path = Path::new(path).to_owned();
         let caches = CacheSizes::of_budget(cache_mib);
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path, write_queue, caches, levels))
-            .await?
+        let filters = BucketFilters::new(filter_mib as usize * 1024 * 1024);
+        tokio::task::spawn_blocking(move || {
+            Self::open_blocking(&path, write_queue, caches, filters, levels)
+        })
+        .await?
     }
 
     /// The writer's queue: its depth and capacity.
@@ -222,6 +245,7 @@ impl SqliteStore {
         path: &Path,
         write_queue: usize,
         caches: CacheSizes,
+        filters: Arc<BucketFilters>,
         levels: Option<LevelScale>,
     ) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -266,9 +290,15 @@ impl SqliteStore {
             write_queue,
         )?;
         evidence::start_applier(derived, sync.clone(), writer.clone(), levels)?;
+        filters.start(open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            FILTER_BUILD_CACHE_KIB,
+        )?)?;
         let inner = Arc::new(Inner {
             writer,
             readers: Readers::start(readers)?,
+            filters,
             evidence: sync,
             levels,
         });

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::keys::{
-    bucket_of, holds, index_keys_json, key_hash, parse_index_keys, write_keys, Rows,
+    bucket_of, holds, index_keys_json, key_hash, parse_index_keys, rewritten, write_keys, Rows,
 };
 use super::{backend, evidence, SqliteStore};
 use crate::store::evidence::{EvidenceStore, Team};
@@ -114,6 +114,9 @@ fn delete_rows(conn: &Connection, tenant: TenantId, rows: &[Row]) -> StoreResult
     let mut letters =
         conn.prepare_cached("DELETE FROM dead_letters WHERE tenant = ?1 AND statement_id = ?2")?;
     let mut removed = Removed::default();
+    if !rows.is_empty() {
+        rewritten(conn)?;
+    }
     let mut hashes = BTreeSet::new();
     for row in rows {
         write_keys(
@@ -165,6 +168,7 @@ fn pseudonymise_row(
     let added: Vec<IndexKey> = new.iter().filter(|k| !old.contains(k)).cloned().collect();
     write_keys(conn, Rows::Remove, tenant, row.seq, &gone)?;
     write_keys(conn, Rows::Add, tenant, row.seq, &added)?;
+    rewritten(conn)?;
     conn.prepare_cached(
         "UPDATE statements SET body = ?3, index_keys = ?4 WHERE tenant = ?1 AND seq = ?2",
     )?
@@ -623,8 +627,9 @@ impl PrivacyStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::privacy::ErasePlan;
     use crate::store::sqlite::keys::{
-        put_test_statement, test_connection, BUCKET_BITS, TEST_ANN, TEST_BOB,
+        index_rewrites, put_test_statement, test_connection, BUCKET_BITS, TEST_ANN, TEST_BOB,
     };
 
     /// An erasure or an export finds the person's statements in every bucket of the
@@ -659,5 +664,47 @@ mod tests {
             person_seqs(&conn, 1, &[bob.to_owned()], 0, None).unwrap(),
             vec![width + 2]
         );
+    }
+
+    /// An erasure rewrites index rows of stored statements (a pseudonym's keys) and
+    /// deletes statements: either raises the count the filters of sealed buckets hold for,
+    /// so no lookup trusts a filter built before it.
+    #[test]
+    fn an_erasure_raises_the_index_rewrite_count() {
+        let conn = test_connection();
+        let (ann, bob) = (TEST_ANN, TEST_BOB);
+        let key = |kind, agent: &str| IndexKey {
+            kind,
+            key: agent.into(),
+        };
+        let plan = |ifi: &str| ErasePlan {
+            ifis: vec![ifi.to_owned()],
+            people: Vec::new(),
+            pseudonym: "erased".into(),
+            audit: AuditRecord::new("erase", "cli", None),
+        };
+        // Bob's statement names Ann as its instructor: erasing Ann pseudonymises it.
+        put_test_statement(
+            &conn,
+            2,
+            r#"{"actor":{"mbox":"mailto:bob@example.com"},"context":{"instructor":{"mbox":"mailto:ann@example.com"}}}"#,
+            &[
+                key(IndexKind::Agent, bob),
+                key(IndexKind::AgentRelated, ann),
+            ],
+        );
+        let before = index_rewrites(&conn).unwrap();
+        let counts = erase(&conn, 1, &plan(ann)).unwrap();
+        assert_eq!(counts.statements_pseudonymised, 1);
+        let pseudonymised = index_rewrites(&conn).unwrap();
+        assert!(pseudonymised > before);
+        // Erasing Bob deletes his statement.
+        let counts = erase(&conn, 1, &plan(bob)).unwrap();
+        assert_eq!(counts.statements_deleted, 1);
+        assert!(index_rewrites(&conn).unwrap() > pseudonymised);
+        // Nothing to erase changes nothing.
+        let last = index_rewrites(&conn).unwrap();
+        erase(&conn, 1, &plan("mbox:mailto:nobody@example.com")).unwrap();
+        assert_eq!(index_rewrites(&conn).unwrap(), last);
     }
 }

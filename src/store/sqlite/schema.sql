@@ -1,6 +1,6 @@
--- lrsgate embedded store, schema version 11: the whole main file as a fresh one is made.
+-- lrsgate embedded store, schema version 13: the whole main file as a fresh one is made.
 -- Every table is keyed by tenant. Files of older versions reach this one through
--- migration-2.sql … migration-11.sql (they stay as shipped); the store tests check that a
+-- migration-2.sql … migration-13.sql (they stay as shipped); the store tests check that a
 -- version 1 file migrated ends up with exactly this schema. A change here needs a new
 -- migration file too. Skill evidence lives in another file: see evidence-schema.sql.
 --
@@ -69,6 +69,15 @@ CREATE TABLE statement_keys (
     seq      INTEGER NOT NULL,
     PRIMARY KEY (tenant, kind, bucket, key_hash, seq)
 ) WITHOUT ROWID;
+
+-- How many times index rows were added to stored statements or statements deleted; what
+-- the gateway knows of a sealed bucket's keys holds while it stays the same
+-- (src/store/sqlite/bucket_filters.rs).
+CREATE TABLE index_rewrites (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    rewrites INTEGER NOT NULL
+);
+INSERT INTO index_rewrites (id, rewrites) VALUES (1, 0);
 
 CREATE TABLE attachments (
     tenant       INTEGER NOT NULL,

@@ -6,10 +6,11 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
+use super::bucket_filters::BucketFilters;
 use super::evidence;
 use super::keys::{
-    self, bucket_end, bucket_of, bucket_start, holds, index_keys_json, key_hash, parse_index_keys,
-    Rows,
+    self, bucket_end, bucket_of, bucket_start, holds, index_keys_json, index_rewrites, key_hash,
+    parse_index_keys, Rows,
 };
 use super::{backend, SqliteStore};
 use crate::store::competency::tags_json;
@@ -82,10 +83,12 @@ impl StatementStore for SqliteStore {
         cursor: Option<Cursor>,
     ) -> StoreResult<StatementPage> {
         let query = query.clone();
+        let filters = self.inner.filters.clone();
         self.read(move |conn| {
-            let (statements, next) = run_query(conn, tenant, &query, cursor, |json, _| {
-                serde_json::from_str(&json).map_err(backend)
-            })?;
+            let (statements, next) =
+                run_query(conn, &filters, tenant, &query, cursor, |json, _| {
+                    serde_json::from_str(&json).map_err(backend)
+                })?;
             Ok(StatementPage { statements, next })
         })
         .await
@@ -98,13 +101,15 @@ impl StatementStore for SqliteStore {
         cursor: Option<Cursor>,
     ) -> StoreResult<StatementTextPage> {
         let query = query.clone();
+        let filters = self.inner.filters.clone();
         self.read(move |conn| {
-            let (statements, next) = run_query(conn, tenant, &query, cursor, |json, stored| {
-                Ok(StatementText {
-                    json,
-                    stored_millis: stored,
-                })
-            })?;
+            let (statements, next) =
+                run_query(conn, &filters, tenant, &query, cursor, |json, stored| {
+                    Ok(StatementText {
+                        json,
+                        stored_millis: stored,
+                    })
+                })?;
             Ok(StatementTextPage { statements, next })
         })
         .await
@@ -307,9 +312,11 @@ fn matches_all(index_keys: &str, filters: &[Filter]) -> StoreResult<bool> {
 const CHUNK: i64 = 256;
 
 /// One page of the statements matching `q`, each made from its stored JSON text and
-/// `stored` milliseconds by `statement`, and where the next page starts.
+/// `stored` milliseconds by `statement`, and where the next page starts. The sealed
+/// buckets `filters` rule out for the driving key are not read.
 fn run_query<T>(
     conn: &Connection,
+    filters: &BucketFilters,
     tenant: TenantId,
     q: &StatementQuery,
     cursor: Option<Cursor>,
@@ -325,10 +332,14 @@ fn run_query<T>(
     let until = q.until_millis.map(|ms| seq_at(conn, ms)).transpose()?;
     let (mut low, mut high) = seq_window(q, cursor, bound, since, until);
 
-    let filters = filters_of(q);
+    let conditions = filters_of(q);
     // The first filter drives the scan; every candidate is then checked against all of
     // them in its `index_keys`.
-    let driver = filters.first();
+    let driver = conditions.first();
+    let driver_hash = driver.map(|f| key_hash(&f.key));
+    // Buckets older than the one `bound` is in were sealed when it was read.
+    let sealed_below = bucket_of(bound);
+    let rewrites = driver.map(|_| index_rewrites(conn)).transpose()?;
     let order = if q.ascending { "ASC" } else { "DESC" };
     // The driving scan: seqs in (low, high] in order, from the first filter's index ranges
     // in one bucket at a time (merged when it spans two kinds), or from the statements
@@ -352,7 +363,7 @@ fn run_query<T>(
     let mut check = conn.prepare_cached(
         "SELECT body, stored_ms, index_keys FROM statements WHERE seq = ?1 AND tenant = ?2 AND voided = 0",
     )?;
-    let wanted = q.limit as usize;
+    let limit = q.limit as usize;
     let mut statements = Vec::new();
     let mut last_seq = None;
     let mut has_more = false;
@@ -363,14 +374,30 @@ fn run_query<T>(
             Some(_) => (low.max(bucket_start(high) - 1), high),
             None => (low, high),
         };
+        let bucket = bucket_of(to);
+        let may_hold = match (driver, driver_hash, rewrites) {
+            (Some(f), Some(hash), Some(rewrites)) if bucket < sealed_below => {
+                // Every kind's filter is asked, so each missing one gets built.
+                let mut may_hold = false;
+                for kind in f.kinds {
+                    may_hold |= filters.may_hold((tenant, kind.code(), bucket), rewrites, hash);
+                }
+                may_hold
+            }
+            _ => true,
+        };
         let mut args: Vec<SqlValue> = vec![tenant.into(), from.into(), to.into()];
-        if let Some(f) = driver {
-            args.push(key_hash(&f.key).into());
-            args.push(bucket_of(to).into());
+        if let Some(hash) = driver_hash {
+            args.push(hash.into());
+            args.push(bucket.into());
         }
-        let seqs: Vec<i64> = drive
-            .query_map(params_from_iter(args), |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let seqs: Vec<i64> = if may_hold {
+            drive
+                .query_map(params_from_iter(args), |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         for seq in &seqs {
             let row: Option<(String, i64, String)> = check
                 .query_row(params![seq, tenant], |r| {
@@ -380,10 +407,10 @@ fn run_query<T>(
             let Some((body, stored, keys)) = row else {
                 continue;
             };
-            if !matches_all(&keys, &filters)? {
+            if !matches_all(&keys, &conditions)? {
                 continue; // another filter's key, or a key sharing the driver's hash
             }
-            if statements.len() == wanted {
+            if statements.len() == limit {
                 has_more = true;
                 break 'scan;
             }
@@ -425,6 +452,8 @@ mod tests {
     use super::*;
     use crate::store::sqlite::keys::{test_connection, BUCKET_BITS, TEST_ANN, TEST_BOB};
 
+    const TEST_CAROL: &str = "mbox:mailto:carol@example.com";
+
     /// Two keys that share a hash must not mix up results (Communication 2.1.3: a filter
     /// returns the statements that match it): an index row whose statement does not hold
     /// the filter's key is passed over.
@@ -449,16 +478,19 @@ mod tests {
                 limit: 10,
                 ..StatementQuery::default()
             };
-            run_query(&conn, 1, &query, None, |json, _| Ok(json))
-                .unwrap()
-                .0
+            run_query(&conn, &BucketFilters::new(0), 1, &query, None, |json, _| {
+                Ok(json)
+            })
+            .unwrap()
+            .0
         };
         assert_eq!(found(ann), vec![r#"{"id":"a"}"#.to_owned()]);
         assert!(found(bob).is_empty());
     }
 
     /// Index rows are read one bucket at a time: a filter finds its statements in every
-    /// bucket, newest first or oldest first, and pages continue across buckets.
+    /// bucket, newest first or oldest first, and pages continue across buckets, whether
+    /// or not the sealed buckets have filters.
     #[test]
     fn filters_and_pages_run_across_buckets() {
         let conn = test_connection();
@@ -478,6 +510,7 @@ mod tests {
             };
             keys::put_test_statement(&conn, seq, &seq.to_string(), &[key]);
         }
+        let filters = BucketFilters::new(1 << 20);
         let pages = |agent: &str, ascending: bool, limit: u32| {
             let query = StatementQuery {
                 agent: Some(agent.into()),
@@ -488,7 +521,8 @@ mod tests {
             let mut cursor = None;
             let mut seen = Vec::new();
             loop {
-                let (page, next) = run_query(&conn, 1, &query, cursor, |json, _| Ok(json)).unwrap();
+                let (page, next) =
+                    run_query(&conn, &filters, 1, &query, cursor, |json, _| Ok(json)).unwrap();
                 seen.push(page.join(","));
                 match next {
                     Some(next) => cursor = Some(next),
@@ -501,13 +535,24 @@ mod tests {
             width.to_string(),
             (3 * width + 7).to_string(),
         );
-        assert_eq!(pages(ann, false, 10), vec![format!("{c},{b},{a}")]);
-        assert_eq!(pages(ann, true, 10), vec![format!("{a},{b},{c}")]);
-        assert_eq!(pages(ann, false, 1), vec![c.clone(), b.clone(), a.clone()]);
-        assert_eq!(pages(ann, true, 2), vec![format!("{a},{b}"), c]);
-        assert_eq!(
-            pages(bob, false, 10),
-            vec![format!("{},{}", width + 1, width - 1)]
-        );
+        // First without filters (the lookups ask for them), then with every one built.
+        for built in [false, true] {
+            assert_eq!(
+                pages(ann, false, 10),
+                vec![format!("{c},{b},{a}")],
+                "{built}"
+            );
+            assert_eq!(pages(ann, true, 10), vec![format!("{a},{b},{c}")]);
+            assert_eq!(pages(ann, false, 1), vec![c.clone(), b.clone(), a.clone()]);
+            assert_eq!(pages(ann, true, 2), vec![format!("{a},{b}"), c.clone()]);
+            assert_eq!(
+                pages(bob, false, 10),
+                vec![format!("{},{}", width + 1, width - 1)]
+            );
+            assert_eq!(pages(TEST_CAROL, false, 10), vec![String::new()]);
+            filters.build_wanted(&conn);
+        }
+        // One filter of agent keys for each sealed bucket, 0 to 2 (3 is the newest).
+        assert_eq!(filters.count(), 3);
     }
 }

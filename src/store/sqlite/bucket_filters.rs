@@ -1,0 +1,326 @@
+//! Which keys each sealed index bucket holds, kept in memory as binary fuse filters, so a
+//! lookup passes over the buckets that cannot hold its key instead of reading an index
+//! page in each. At a million statements a person's statements lie in about 10 of 31
+//! buckets.
+//!
+//! - A filter is built off the request path, by a thread of its own with its own read
+//!   connection, for a (tenant, kind, bucket) a lookup asked about; until it is there the
+//!   lookup reads that bucket.
+//! - Only a sealed bucket, older than the newest, gets one: new statements land in the
+//!   newest bucket or a later one.
+//! - A filter holds for the `index_rewrites` count it was built at (`keys::rewritten`):
+//!   whatever adds index rows to a stored statement or deletes statements raises it in
+//!   the same transaction. A lookup that reads another count in its snapshot reads every
+//!   bucket and asks for the filters again.
+//! - A filter never says no for a key its bucket holds; for about 0.4 % of the keys it
+//!   does not hold it says maybe, and the bucket is read for nothing.
+//! - The filters share a memory budget; past it the least recently used go.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Condvar, Mutex};
+
+use rusqlite::{params, Connection};
+use xorf::{BinaryFuse8, Filter};
+
+use super::keys::{bucket_of, index_rewrites};
+use crate::store::TenantId;
+
+/// A bucket's keys of one kind in one tenant: (tenant, kind code, bucket).
+pub(super) type Slot = (TenantId, i64, i64);
+
+/// The filters, the slots lookups asked for, and the thread that builds them.
+pub(super) struct BucketFilters {
+    state: Mutex<State>,
+    wake: Condvar,
+    /// The most bytes the filters may take.
+    budget: usize,
+}
+
+#[derive(Default)]
+struct State {
+    built: HashMap<Slot, Built>,
+    /// Asked for and not built yet; the newest buckets are built first.
+    wanted: BTreeSet<(i64, TenantId, i64)>,
+    bytes: usize,
+    /// Counts lookups, to tell which filter was used least recently.
+    clock: u64,
+    stopped: bool,
+}
+
+struct Built {
+    /// The `index_rewrites` count the filter was built at.
+    rewrites: i64,
+    /// None: the bucket holds no key of the kind.
+    keys: Option<BinaryFuse8>,
+    used: u64,
+}
+
+impl Built {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.keys.as_ref().map_or(0, |f| f.fingerprints.len())
+    }
+}
+
+impl BucketFilters {
+    /// Filters of at most `budget` bytes in all; none are built until `start`.
+    pub fn new(budget: usize) -> Arc<Self> {
+        Arc::new(BucketFilters {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+            budget,
+        })
+    }
+
+    /// Builds the filters lookups ask for on a thread of its own, reading through `conn`.
+    pub fn start(self: &Arc<Self>, conn: Connection) -> std::io::Result<()> {
+        let filters = self.clone();
+        std::thread::Builder::new()
+            .name("sqlite-filters".into())
+            .spawn(move || {
+                while let Some(slot) = filters.next_wanted() {
+                    match build(&conn, slot) {
+                        Ok(Some(built)) => filters.keep(slot, built),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "building a bucket filter failed"),
+                    }
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Stops the thread once it has finished the filter it is building.
+    pub fn stop(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.stopped = true;
+            self.wake.notify_all();
+        }
+    }
+
+    /// Whether the bucket of `slot` may hold the key of hash `hash`, for a lookup that
+    /// read `rewrites` as the file's `index_rewrites` count: yes unless a filter built at
+    /// that count says no. Asks for the filter when there is none for that count.
+    pub fn may_hold(&self, slot: Slot, rewrites: i64, hash: i64) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return true;
+        };
+        state.clock += 1;
+        let now = state.clock;
+        match state.built.get_mut(&slot) {
+            Some(built) if built.rewrites == rewrites => {
+                built.used = now;
+                built
+                    .keys
+                    .as_ref()
+                    .is_some_and(|f| f.contains(&(hash as u64)))
+            }
+            _ => {
+                let (tenant, kind, bucket) = slot;
+                if state.wanted.insert((bucket, tenant, kind)) {
+                    self.wake.notify_one();
+                }
+                true
+            }
+        }
+    }
+
+    /// The next slot to build; None once stopped.
+    fn next_wanted(&self) -> Option<Slot> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if state.stopped {
+                return None;
+            }
+            if let Some((bucket, tenant, kind)) = state.wanted.pop_last() {
+                return Some((tenant, kind, bucket));
+            }
+            state = self.wake.wait(state).ok()?;
+        }
+    }
+
+    /// Keeps a new filter, dropping the least recently used ones past the budget.
+    fn keep(&self, slot: Slot, mut built: Built) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        built.used = state.clock;
+        state.bytes += built.bytes();
+        if let Some(old) = state.built.insert(slot, built) {
+            state.bytes -= old.bytes();
+        }
+        while state.bytes > self.budget {
+            let Some((&oldest, _)) = state.built.iter().min_by_key(|(_, b)| b.used) else {
+                break;
+            };
+            if let Some(gone) = state.built.remove(&oldest) {
+                state.bytes -= gone.bytes();
+            }
+        }
+    }
+
+    /// The filters' bytes in all, and how many there are.
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
+        let state = self.state.lock().unwrap();
+        (state.bytes, state.built.len())
+    }
+
+    /// How many filters there are.
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.size().1
+    }
+
+    /// Builds every filter asked for, on `conn`, before returning.
+    #[cfg(test)]
+    pub fn build_wanted(&self, conn: &Connection) {
+        loop {
+            let slot = {
+                let mut state = self.state.lock().unwrap();
+                let Some((bucket, tenant, kind)) = state.wanted.pop_last() else {
+                    return;
+                };
+                (tenant, kind, bucket)
+            };
+            if let Some(built) = build(conn, slot).unwrap() {
+                self.keep(slot, built);
+            }
+        }
+    }
+}
+
+/// The filter of `slot` in one snapshot of the file; None when its bucket is not sealed.
+fn build(conn: &Connection, (tenant, kind, bucket): Slot) -> rusqlite::Result<Option<Built>> {
+    conn.execute_batch("BEGIN")?;
+    let built = (|| {
+        let rewrites = index_rewrites(conn)?;
+        let newest: i64 =
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM statements", [], |r| {
+                r.get(0)
+            })?;
+        if bucket >= bucket_of(newest) {
+            return Ok(None);
+        }
+        // In key order, so equal hashes are neighbours (a filter takes each key once).
+        let mut hashes: Vec<u64> = conn
+            .prepare_cached(
+                "SELECT key_hash FROM statement_keys WHERE tenant = ?1 AND kind = ?2 AND bucket = ?3",
+            )?
+            .query_map(params![tenant, kind, bucket], |r| {
+                r.get::<_, i64>(0).map(|h| h as u64)
+            })?
+            .collect::<Result<_, _>>()?;
+        hashes.dedup();
+        let keys = if hashes.is_empty() {
+            None
+        } else {
+            let filter = BinaryFuse8::try_from(&hashes).map_err(|e| {
+                rusqlite::Error::ToSqlConversionFailure(format!("bucket filter: {e}").into())
+            })?;
+            Some(filter)
+        };
+        Ok(Some(Built {
+            rewrites,
+            keys,
+            used: 0,
+        }))
+    })();
+    conn.execute_batch("ROLLBACK")?;
+    built
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::keys::{
+        key_hash, put_test_statement, rewritten, test_connection, BUCKET_BITS,
+    };
+    use crate::xapi::{IndexKey, IndexKind};
+
+    fn agent(n: usize) -> IndexKey {
+        IndexKey {
+            kind: IndexKind::Agent,
+            key: format!("mbox:mailto:learner{n}@example.com"),
+        }
+    }
+
+    /// A store whose first bucket is sealed: agents 0..100 in bucket 0, agent 0 in bucket 1.
+    fn sealed_store() -> Connection {
+        let conn = test_connection();
+        for n in 0..100 {
+            put_test_statement(&conn, n as i64 + 1, "{}", &[agent(n)]);
+        }
+        put_test_statement(&conn, 1 << BUCKET_BITS, "{}", &[agent(0)]);
+        conn
+    }
+
+    #[test]
+    fn a_sealed_buckets_filter_holds_every_key_it_has_and_few_others() {
+        let conn = sealed_store();
+        let built = build(&conn, (1, IndexKind::Agent.code(), 0))
+            .unwrap()
+            .expect("bucket 0 is sealed");
+        let keys = built.keys.unwrap();
+        for n in 0..100 {
+            assert!(
+                keys.contains(&(key_hash(&agent(n).key) as u64)),
+                "agent {n}"
+            );
+        }
+        let strangers = (100..10_100)
+            .filter(|&n| keys.contains(&(key_hash(&agent(n).key) as u64)))
+            .count();
+        assert!(strangers < 200, "{strangers} of 10 000 strangers passed");
+        // The newest bucket gets none; a kind with no rows gets an empty one.
+        assert!(build(&conn, (1, IndexKind::Agent.code(), 1))
+            .unwrap()
+            .is_none());
+        let verbs = build(&conn, (1, IndexKind::Verb.code(), 0))
+            .unwrap()
+            .unwrap();
+        assert!(verbs.keys.is_none());
+    }
+
+    #[test]
+    fn a_filter_answers_only_at_the_rewrite_count_it_was_built_at() {
+        let conn = sealed_store();
+        let filters = BucketFilters::new(1 << 20);
+        let slot = (1, IndexKind::Agent.code(), 0);
+        let stranger = key_hash(&agent(5000).key);
+        // No filter yet: the bucket may hold anything, and the slot is asked for.
+        assert!(filters.may_hold(slot, 0, stranger));
+        assert_eq!(filters.next_wanted(), Some(slot));
+        filters.keep(slot, build(&conn, slot).unwrap().unwrap());
+        assert!(!filters.may_hold(slot, 0, stranger));
+        assert!(filters.may_hold(slot, 0, key_hash(&agent(7).key)));
+        // A rewrite (an erasure, say) raises the count: the filter no longer answers.
+        rewritten(&conn).unwrap();
+        let count = index_rewrites(&conn).unwrap();
+        assert_eq!(count, 1);
+        assert!(filters.may_hold(slot, count, stranger));
+        assert_eq!(filters.next_wanted(), Some(slot));
+    }
+
+    #[test]
+    fn the_least_recently_used_filters_go_past_the_budget() {
+        let conn = sealed_store();
+        let one = build(&conn, (1, IndexKind::Agent.code(), 0))
+            .unwrap()
+            .unwrap();
+        let filters = BucketFilters::new(one.bytes() * 2);
+        for tenant in 1..=3 {
+            let built = build(&conn, (1, IndexKind::Agent.code(), 0))
+                .unwrap()
+                .unwrap();
+            filters.keep((tenant, IndexKind::Agent.code(), 0), built);
+            // Tenant 1's filter stays in use.
+            filters.may_hold((1, IndexKind::Agent.code(), 0), 0, 0);
+        }
+        let (bytes, count) = filters.size();
+        assert_eq!(count, 2);
+        assert!(bytes <= one.bytes() * 2);
+        let stranger = key_hash(&agent(5000).key);
+        assert!(!filters.may_hold((1, IndexKind::Agent.code(), 0), 0, stranger));
+        assert!(filters.may_hold((2, IndexKind::Agent.code(), 0), 0, stranger));
+        assert!(!filters.may_hold((3, IndexKind::Agent.code(), 0), 0, stranger));
+    }
+}
