@@ -1,7 +1,7 @@
 //! Tenants and credentials on SQLite.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{backend, SqliteStore};
 use crate::store::{
@@ -24,6 +24,14 @@ fn credential_of(r: &Row<'_>) -> rusqlite::Result<(Credential, String)> {
     ))
 }
 
+fn credential_row(conn: &Connection, key: &str) -> rusqlite::Result<Option<(Credential, String)>> {
+    conn.prepare_cached(&format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE key = ?1"
+    ))?
+    .query_row(params![key], credential_of)
+    .optional()
+}
+
 /// Parses the stored authority text into the credential.
 fn with_authority((mut c, authority): (Credential, String)) -> StoreResult<Credential> {
     c.authority = serde_json::from_str(&authority).map_err(backend)?;
@@ -32,19 +40,22 @@ fn with_authority((mut c, authority): (Credential, String)) -> StoreResult<Crede
 
 #[async_trait]
 impl CredentialStore for SqliteStore {
+    /// Every request reads its credential, so this is read in place (a seek in a small
+    /// table whose pages stay cached), through the read threads only when that must wait.
     async fn credential(&self, key: &str) -> StoreResult<Option<Credential>> {
-        let key = key.to_owned();
-        self.read(move |conn| {
-            conn.query_row(
-                &format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE key = ?1"),
-                params![key],
-                credential_of,
-            )
-            .optional()?
-            .map(with_authority)
-            .transpose()
-        })
-        .await
+        let found = match self
+            .inner
+            .in_place
+            .try_run(|conn| credential_row(conn, key))
+        {
+            Some(found) => found,
+            None => {
+                let key = key.to_owned();
+                self.read(move |conn| Ok(credential_row(conn, &key)?))
+                    .await?
+            }
+        };
+        found.map(with_authority).transpose()
     }
 
     async fn save_credential(&self, c: Credential) -> StoreResult<()> {

@@ -34,7 +34,7 @@ use super::evidence::LevelScale;
 use super::{ActorStore, StoreError, StoreResult, TenantId};
 use bucket_filters::BucketFilters;
 use evidence::EvidenceSync;
-use readers::Readers;
+use readers::{InPlace, Readers};
 use writer::{QueueGauge, Writer};
 
 const READERS: usize = 4;
@@ -97,6 +97,8 @@ struct Inner {
     readers: Readers,
     /// What the sealed index buckets hold, so lookups pass over the others.
     filters: Arc<BucketFilters>,
+    /// For the point reads every request makes.
+    in_place: InPlace,
     evidence: Arc<EvidenceSync>,
     /// The scale the evidence file's upskilling aggregates follow.
     levels: LevelScale,
@@ -141,6 +143,8 @@ struct CacheSizes {
 const CHECKPOINT_CACHE_KIB: u32 = 1_000;
 /// The bucket filters' thread reads each bucket's keys once, in order.
 const FILTER_BUILD_CACHE_KIB: u32 = 500;
+/// Credentials and the like: a few pages.
+const IN_PLACE_CACHE_KIB: u32 = 200;
 const JOURNAL_CACHE_KIB: u32 = 500;
 
 impl CacheSizes {
@@ -295,10 +299,16 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             FILTER_BUILD_CACHE_KIB,
         )?)?;
+        let in_place = InPlace::new(open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            IN_PLACE_CACHE_KIB,
+        )?)?;
         let inner = Arc::new(Inner {
             writer,
             readers: Readers::start(readers)?,
             filters,
+            in_place,
             evidence: sync,
             levels,
         });

@@ -55,6 +55,35 @@ impl Readers {
     }
 }
 
+/// A read connection used in place, on the caller's thread, for point reads that take
+/// microseconds: handing such a read to a read thread and back costs several times the
+/// read itself (two thread switches each way). It never waits: while another thread uses
+/// it, or the file is busy, `try_run` gives up and the caller reads through `Readers`.
+pub(super) struct InPlace {
+    conn: Mutex<Connection>,
+}
+
+impl InPlace {
+    pub fn new(conn: Connection) -> rusqlite::Result<Self> {
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        Ok(InPlace {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// What `f` reads, unless the connection is in use or the file busy.
+    pub fn try_run<R>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Option<R> {
+        let conn = self.conn.try_lock().ok()?;
+        match f(&conn) {
+            Ok(read) => Some(read),
+            Err(e) => {
+                tracing::debug!(error = %e, "a read in place gave way to the read threads");
+                None
+            }
+        }
+    }
+}
+
 /// Takes reads off the queue until every handle is gone. A read that panics loses its
 /// answer (its caller gets an error), not the thread.
 fn serve(conn: &Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
@@ -77,5 +106,30 @@ fn serve(conn: &Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
                 tracing::error!(error = %e, "ending a read transaction failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(conn: &Connection) -> rusqlite::Result<i64> {
+        conn.query_row("SELECT 1", [], |r| r.get(0))
+    }
+
+    /// A read in place never waits: while another thread uses the connection, or when the
+    /// read fails (a busy file among others), the caller is told to read elsewhere.
+    #[test]
+    fn a_read_in_place_gives_way_instead_of_waiting() {
+        let in_place = InPlace::new(Connection::open_in_memory().unwrap()).unwrap();
+        assert_eq!(in_place.try_run(one), Some(1));
+        let held = in_place.conn.lock().unwrap();
+        assert_eq!(in_place.try_run(one), None);
+        drop(held);
+        assert_eq!(
+            in_place.try_run(|conn| conn.query_row("SELECT * FROM missing", [], |r| r.get::<_, i64>(0))),
+            None
+        );
+        assert_eq!(in_place.try_run(one), Some(1));
     }
 }
