@@ -4,9 +4,15 @@
 //! thread's heap, and the number of threads that touch SQLite is fixed: reads no longer
 //! come and go across the runtime's pool of blocking threads, each of which kept a heap of
 //! its own.
+//!
+//! The queue is a multi-consumer channel, so a read wakes one idle thread and no other:
+//! with one receiver behind a mutex, each read also woke the next thread in line for the
+//! mutex, and a thread switch costs more than a short read.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::Mutex;
+
+use crossbeam_channel::{Receiver, Sender};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -17,14 +23,13 @@ type Job = Box<dyn FnOnce(&Connection) + Send>;
 
 /// The handle reads are sent through; the threads stop when it is dropped.
 pub(super) struct Readers {
-    jobs: mpsc::Sender<Job>,
+    jobs: Sender<Job>,
 }
 
 impl Readers {
     /// Starts one thread per connection.
     pub fn start(connections: Vec<Connection>) -> anyhow::Result<Self> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         for (i, conn) in connections.into_iter().enumerate() {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -86,27 +91,25 @@ impl InPlace {
 
 /// Takes reads off the queue until every handle is gone. A read that panics loses its
 /// answer (its caller gets an error), not the thread.
-fn serve(conn: &Connection, queue: &Mutex<mpsc::Receiver<Job>>) {
-    loop {
-        // The lock is held only while waiting for the next job, so the free threads take
-        // turns at the queue.
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
+fn serve(conn: &Connection, queue: &Receiver<Job>) {
+    for job in queue.iter() {
         // One read transaction for the whole job: its statements share one snapshot, and
         // the file locks are taken once instead of around every statement.
-        let began = conn.execute_batch("BEGIN");
+        let began = run_cached(conn, "BEGIN");
         if catch_unwind(AssertUnwindSafe(|| job(conn))).is_err() {
             tracing::error!("a read panicked");
         }
         if began.is_ok() && !conn.is_autocommit() {
-            if let Err(e) = conn.execute_batch("ROLLBACK") {
+            if let Err(e) = run_cached(conn, "ROLLBACK") {
                 tracing::error!(error = %e, "ending a read transaction failed");
             }
         }
     }
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 #[cfg(test)]
