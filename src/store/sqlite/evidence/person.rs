@@ -39,15 +39,22 @@ impl FromSql for PersonName {
     }
 }
 
-/// The bytes of `id` when it is a UUID that reads back as the same text.
+/// The bytes of `id` when it is a UUID that reads back as the same text: hyphens where
+/// the hyphenated form has them and lowercase hex digits elsewhere. The shape is checked
+/// first, so ids of other forms cost no parse (this runs for every row bound).
 fn canonical_uuid(id: &str) -> Option<[u8; 16]> {
-    if id.len() != 36 {
+    let text = id.as_bytes();
+    if text.len() != 36 {
         return None;
     }
-    let parsed = Uuid::try_parse(id).ok()?;
-    let mut text = [0u8; 36];
-    let same = parsed.hyphenated().encode_lower(&mut text).as_bytes() == id.as_bytes();
-    same.then(|| *parsed.as_bytes())
+    let canonical = text.iter().enumerate().all(|(i, &c)| match i {
+        8 | 13 | 18 | 23 => c == b'-',
+        _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+    });
+    if !canonical {
+        return None;
+    }
+    Uuid::try_parse_ascii(text).ok().map(|u| *u.as_bytes())
 }
 
 #[cfg(test)]
