@@ -98,8 +98,12 @@ impl BucketFilters {
 
     /// Whether the bucket of `slot` may hold the key of hash `hash`, for a lookup that
     /// read `rewrites` as the file's `index_rewrites` count: yes unless a filter built at
-    /// that count says no. Asks for the filter when there is none for that count.
+    /// that count says no. Asks for the filter when there is none for that count (and the
+    /// budget allows any).
     pub fn may_hold(&self, slot: Slot, rewrites: i64, hash: i64) -> bool {
+        if self.budget == 0 {
+            return true;
+        }
         let Ok(mut state) = self.state.lock() else {
             return true;
         };
@@ -307,6 +311,10 @@ mod tests {
             .unwrap()
             .unwrap();
         let filters = BucketFilters::new(one.bytes() * 2);
+        // With no budget, lookups ask for nothing.
+        let none = BucketFilters::new(0);
+        assert!(none.may_hold((1, IndexKind::Agent.code(), 0), 0, 0));
+        assert_eq!(none.state.lock().unwrap().wanted.len(), 0);
         for tenant in 1..=3 {
             let built = build(&conn, (1, IndexKind::Agent.code(), 0))
                 .unwrap()
