@@ -40,22 +40,13 @@ fn with_authority((mut c, authority): (Credential, String)) -> StoreResult<Crede
 
 #[async_trait]
 impl CredentialStore for SqliteStore {
-    /// Every request reads its credential, so this is read in place (a seek in a small
-    /// table whose pages stay cached), through the read threads only when that must wait.
+    /// Every request reads its credential: a point read, in place.
     async fn credential(&self, key: &str) -> StoreResult<Option<Credential>> {
-        let found = match self
-            .inner
-            .in_place
-            .try_run(|conn| credential_row(conn, key))
-        {
-            Some(found) => found,
-            None => {
-                let key = key.to_owned();
-                self.read(move |conn| Ok(credential_row(conn, &key)?))
-                    .await?
-            }
-        };
-        found.map(with_authority).transpose()
+        let key = key.to_owned();
+        self.read_point(move |conn| credential_row(conn, &key))
+            .await?
+            .map(with_authority)
+            .transpose()
     }
 
     async fn save_credential(&self, c: Credential) -> StoreResult<()> {

@@ -64,13 +64,10 @@ fn parse_alignments(text: &str) -> StoreResult<Vec<Alignment>> {
 #[async_trait]
 impl CompetencyStore for SqliteStore {
     async fn tagging_revision(&self, tenant: TenantId) -> StoreResult<i64> {
-        self.read(move |conn| {
+        self.read_point(move |conn| {
             Ok(conn
-                .query_row(
-                    "SELECT revision FROM tagging_revisions WHERE tenant = ?1",
-                    params![tenant],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT revision FROM tagging_revisions WHERE tenant = ?1")?
+                .query_row(params![tenant], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0))
         })

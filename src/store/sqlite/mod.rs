@@ -328,6 +328,19 @@ impl SqliteStore {
         self.inner.readers.run(f).await
     }
 
+    /// A point read of a few rows (a credential, a person's identities): in place, on the
+    /// caller's thread, unless that would wait; then on a read thread like any other.
+    async fn read_point<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> rusqlite::Result<R> + Clone + Send + 'static,
+    {
+        if let Some(read) = self.inner.in_place.try_run(&f) {
+            return Ok(read);
+        }
+        self.read(move |conn| Ok(f(conn)?)).await
+    }
+
     /// A read of the evidence of `scope` in `tenant`, once every change committed before
     /// it that the read can see is applied.
     async fn read_evidence_of<R, F>(

@@ -3,11 +3,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{evidence, SqliteStore};
 use crate::store::people::{own_person, LinkedIdentity, PeopleStore};
 use crate::store::{StoreResult, TenantId};
+
+/// The most identities looked up in place (see `SqliteStore::read_point`): one person's
+/// few; a team's fifty would hold the caller's thread for too long.
+const POINT_READ_KEYS: usize = 4;
 
 #[async_trait]
 impl PeopleStore for SqliteStore {
@@ -16,23 +20,29 @@ impl PeopleStore for SqliteStore {
         tenant: TenantId,
         ifis: &[String],
     ) -> StoreResult<HashMap<String, String>> {
+        let one_person = ifis.len() <= POINT_READ_KEYS;
         let ifis = ifis.to_vec();
-        self.read(move |conn| {
+        let lookup = move |conn: &Connection| {
             let mut stmt = conn.prepare_cached(
                 "SELECT person FROM person_identities WHERE tenant = ?1 AND ifi = ?2",
             )?;
             let mut out = HashMap::new();
-            for ifi in ifis {
+            for ifi in &ifis {
                 let person: Option<String> = stmt
                     .query_row(params![tenant, ifi], |r| r.get(0))
                     .optional()?;
                 if let Some(person) = person {
-                    out.insert(ifi, person);
+                    out.insert(ifi.clone(), person);
                 }
             }
             Ok(out)
-        })
-        .await
+        };
+        // A person's lookup is a point read; a team's goes to a read thread.
+        if one_person {
+            self.read_point(lookup).await
+        } else {
+            self.read(move |conn| Ok(lookup(conn)?)).await
+        }
     }
 
     async fn person_identities(
@@ -41,21 +51,19 @@ impl PeopleStore for SqliteStore {
         person: &str,
     ) -> StoreResult<Vec<LinkedIdentity>> {
         let person = person.to_owned();
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
+        self.read_point(move |conn| {
+            conn.prepare_cached(
                 "SELECT ifi, person, agent FROM person_identities
                  WHERE tenant = ?1 AND person = ?2 ORDER BY ifi",
-            )?;
-            let rows = stmt
-                .query_map(params![tenant, person], |r| {
-                    Ok(LinkedIdentity {
-                        ifi: r.get(0)?,
-                        person: r.get(1)?,
-                        agent: r.get(2)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
+            )?
+            .query_map(params![tenant, person], |r| {
+                Ok(LinkedIdentity {
+                    ifi: r.get(0)?,
+                    person: r.get(1)?,
+                    agent: r.get(2)?,
+                })
+            })?
+            .collect()
         })
         .await
     }
