@@ -124,8 +124,8 @@ impl From<rusqlite::Error> for StoreError {
 /// The SQLite page caches' budget when none is given, in MiB.
 pub const DEFAULT_CACHE_MIB: u32 = 16;
 
-/// The bucket filters' budget when none is given, in MiB: the agents' filters of 300
-/// buckets (ten million statements of 100 000 people) or all the keys' of about 40.
+/// The bucket filters' budget when none is given, in MiB: the agents' filters of about
+/// 250 buckets (8 million statements over 100 000 people, about 31 KB each).
 pub const DEFAULT_FILTER_MIB: u32 = 8;
 
 /// Page cache per connection, in KiB, shared out of a budget: the writer's holds the hot
