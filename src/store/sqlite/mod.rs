@@ -294,19 +294,21 @@ impl SqliteStore {
             write_queue,
         )?;
         evidence::start_applier(derived, sync.clone(), writer.clone(), levels)?;
-        filters.start(open_connection(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            FILTER_BUILD_CACHE_KIB,
-        )?)?;
         let in_place = InPlace::new(open_connection(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             IN_PLACE_CACHE_KIB,
         )?)?;
+        let readers = Readers::start(readers)?;
+        // Last: nothing after it can fail and leave its thread waiting for lookups.
+        filters.start(open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            FILTER_BUILD_CACHE_KIB,
+        )?)?;
         let inner = Arc::new(Inner {
             writer,
-            readers: Readers::start(readers)?,
+            readers,
             filters,
             in_place,
             evidence: sync,
