@@ -78,10 +78,8 @@ impl BucketFilters {
             .name("sqlite-filters".into())
             .spawn(move || {
                 while let Some(slot) = filters.next_wanted() {
-                    match build(&conn, slot) {
-                        Ok(Some(built)) => filters.keep(slot, built),
-                        Ok(None) => {}
-                        Err(e) => tracing::warn!(error = %e, "building a bucket filter failed"),
+                    if let Err(e) = filters.build_and_keep(&conn, slot) {
+                        tracing::warn!(error = %e, "building a bucket filter failed");
                     }
                 }
             })?;
@@ -134,11 +132,19 @@ impl BucketFilters {
             if state.stopped {
                 return None;
             }
-            if let Some((bucket, tenant, kind)) = state.wanted.pop_last() {
-                return Some((tenant, kind, bucket));
+            if let Some(slot) = take_wanted(&mut state) {
+                return Some(slot);
             }
             state = self.wake.wait(state).ok()?;
         }
+    }
+
+    /// Builds the filter of `slot` and keeps it (a bucket not sealed gets none).
+    fn build_and_keep(&self, conn: &Connection, slot: Slot) -> rusqlite::Result<()> {
+        if let Some(built) = build(conn, slot)? {
+            self.keep(slot, built);
+        }
+        Ok(())
     }
 
     /// Keeps a new filter, dropping the least recently used ones past the budget.
@@ -178,18 +184,19 @@ impl BucketFilters {
     #[cfg(test)]
     pub fn build_wanted(&self, conn: &Connection) {
         loop {
-            let slot = {
-                let mut state = self.state.lock().unwrap();
-                let Some((bucket, tenant, kind)) = state.wanted.pop_last() else {
-                    return;
-                };
-                (tenant, kind, bucket)
+            // The lock is released before `keep` takes it again.
+            let Some(slot) = take_wanted(&mut self.state.lock().unwrap()) else {
+                return;
             };
-            if let Some(built) = build(conn, slot).unwrap() {
-                self.keep(slot, built);
-            }
+            self.build_and_keep(conn, slot).unwrap();
         }
     }
+}
+
+/// The newest bucket's slot of those asked for, taken off the list.
+fn take_wanted(state: &mut State) -> Option<Slot> {
+    let (bucket, tenant, kind) = state.wanted.pop_last()?;
+    Some((tenant, kind, bucket))
 }
 
 /// The filter of `slot` in one snapshot of the file; None when its bucket is not sealed.
