@@ -462,7 +462,7 @@ fn add_only(
                 None => break,
             }
         }
-        pair.finish(conn, levels, (tenant, &row.person, row.item), tallies)?;
+        pair.finish(levels, (tenant, &row.person, row.item), tallies);
     }
     Ok(())
 }

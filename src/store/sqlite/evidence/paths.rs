@@ -371,17 +371,16 @@ impl PairRows {
     /// Moves the aggregates by what the added rows changed from how the pair was read.
     pub fn finish(
         mut self,
-        conn: &Connection,
         scale: &LevelScale,
         pair: (TenantId, &str, i64),
         tallies: &mut Tallies,
-    ) -> rusqlite::Result<()> {
+    ) {
         if !self.added {
-            return Ok(());
+            return;
         }
         self.steps.sort_by_key(Step::order);
         let new = standing_of(scale, &self.steps, self.ranked);
-        record(conn, pair, self.standing.as_ref(), new.as_ref(), tallies)
+        record(pair, self.standing.as_ref(), new.as_ref(), tallies);
     }
 }
 
@@ -394,18 +393,17 @@ fn refresh(
     tallies: &mut Tallies,
 ) -> rusqlite::Result<()> {
     let new = standing(conn, scale, pair)?;
-    record(conn, pair, old, new.as_ref(), tallies)
+    record(pair, old, new.as_ref(), tallies);
+    Ok(())
 }
 
-/// Rewrites a pair's spans in `item_reach` and tallies how its counts moved from `old` to
-/// `new`.
+/// Tallies how a pair's spans in `item_reach` and its counts moved from `old` to `new`.
 fn record(
-    conn: &Connection,
     (tenant, person, item): (TenantId, &str, i64),
     old: Option<&Standing>,
     new: Option<&Standing>,
     tallies: &mut Tallies,
-) -> rusqlite::Result<()> {
+) {
     let empty = Path::default();
     let old_path = old.map_or(&empty, |s| &s.path);
     let new_path = new.map_or(&empty, |s| &s.path);
@@ -447,27 +445,19 @@ fn record(
         if was.spans == is.spans {
             continue;
         }
-        for &(start, _) in &was.spans {
-            conn.prepare_cached(
-                "DELETE FROM item_reach WHERE tenant = ?1 AND item = ?2 AND level = ?3
-                 AND start_ms = ?4 AND person = ?5",
-            )?
-            .execute(params![tenant, item, level, start, PersonKey(person)])?;
-        }
-        for &(start, end) in &is.spans {
-            conn.prepare_cached(
-                "INSERT INTO item_reach (tenant, item, level, start_ms, person, end_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![tenant, item, level, start, PersonKey(person), end])?;
-        }
-        for (spans, sign) in [(&was.spans, -1), (&is.spans, 1)] {
-            for &(start, end) in spans {
+        // Only the spans that changed are written (when the batch ends, in key order): a
+        // row added to a long path most often moves the end of its last span and leaves
+        // the others as they were.
+        for change in span_changes(&was.spans, &is.spans) {
+            for (span, sign) in [(change.was(), -1), (change.is(), 1)] {
+                let Some((start, end)) = span else { continue };
                 days.entry(start.div_euclid(DAY_MILLIS)).or_default()[l] += sign;
                 if end != FOREVER {
                     days.entry(end.div_euclid(DAY_MILLIS)).or_default()[LEVELS + l] += sign;
                 }
             }
+            let end = change.is().map(|(_, end)| end);
+            tallies.span((tenant, item, level, change.start(), person), end);
         }
     }
     for (activity, d) in closers {
@@ -480,7 +470,77 @@ fn record(
             tallies.day((tenant, item, day), &d);
         }
     }
-    Ok(())
+}
+
+/// How one span of a level differs between two paths.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SpanChange {
+    Gone((i64, i64)),
+    New((i64, i64)),
+    Ends { start: i64, was: i64, is: i64 },
+}
+
+impl SpanChange {
+    fn start(self) -> i64 {
+        match self {
+            SpanChange::Gone((start, _)) | SpanChange::New((start, _)) => start,
+            SpanChange::Ends { start, .. } => start,
+        }
+    }
+
+    fn was(self) -> Option<(i64, i64)> {
+        match self {
+            SpanChange::Gone(span) => Some(span),
+            SpanChange::New(_) => None,
+            SpanChange::Ends { start, was, .. } => Some((start, was)),
+        }
+    }
+
+    fn is(self) -> Option<(i64, i64)> {
+        match self {
+            SpanChange::Gone(_) => None,
+            SpanChange::New(span) => Some(span),
+            SpanChange::Ends { start, is, .. } => Some((start, is)),
+        }
+    }
+}
+
+/// The spans that differ between two of a level's span lists, each in start order (a
+/// level's spans never share a start).
+fn span_changes(was: &[(i64, i64)], is: &[(i64, i64)]) -> Vec<SpanChange> {
+    let mut changes = Vec::new();
+    let (mut old, mut new) = (was.iter().peekable(), is.iter().peekable());
+    loop {
+        let change = match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some(&&o), Some(&&n)) if o.0 == n.0 => {
+                old.next();
+                new.next();
+                if o.1 == n.1 {
+                    continue;
+                }
+                SpanChange::Ends {
+                    start: o.0,
+                    was: o.1,
+                    is: n.1,
+                }
+            }
+            (Some(&&o), Some(&&n)) if o.0 < n.0 => {
+                old.next();
+                SpanChange::Gone(o)
+            }
+            (Some(&&o), None) => {
+                old.next();
+                SpanChange::Gone(o)
+            }
+            (_, Some(&&n)) => {
+                new.next();
+                SpanChange::New(n)
+            }
+        };
+        changes.push(change);
+    }
+    changes
 }
 
 /// The scale the aggregates were built with, if they were.
@@ -756,5 +816,40 @@ mod tests {
         assert_eq!(path.levels[1].below, [1, 2]);
         assert_eq!(path.levels[2].below, [1, 2, 3]);
         assert!(sum > 0.0);
+    }
+
+    /// Replaying the changes on the old spans gives the new ones, and spans that stayed
+    /// as they were are not among them.
+    #[test]
+    fn span_changes_name_only_what_differs() {
+        let was = [(1, 5), (10, 20), (30, FOREVER)];
+        let is = [(1, 5), (10, 25), (28, 29), (40, FOREVER)];
+        let changes = span_changes(&was, &is);
+        assert_eq!(
+            changes,
+            [
+                SpanChange::Ends {
+                    start: 10,
+                    was: 20,
+                    is: 25
+                },
+                SpanChange::New((28, 29)),
+                SpanChange::Gone((30, FOREVER)),
+                SpanChange::New((40, FOREVER)),
+            ]
+        );
+        let mut replayed: BTreeMap<i64, i64> = was.into_iter().collect();
+        for change in &changes {
+            if let Some((start, _)) = change.was() {
+                replayed.remove(&start);
+            }
+            if let Some((start, end)) = change.is() {
+                replayed.insert(start, end);
+            }
+        }
+        assert_eq!(replayed.into_iter().collect::<Vec<_>>(), is);
+        assert!(span_changes(&is, &is).is_empty());
+        assert_eq!(span_changes(&[], &was[..1]), [SpanChange::New((1, 5))]);
+        assert_eq!(span_changes(&was[..1], &[]), [SpanChange::Gone((1, 5))]);
     }
 }

@@ -5,8 +5,14 @@
 //! page of a count table is visited once.
 //!
 //! Only what nothing reads during the batch is tallied: the counts per activity, the
-//! upskilling aggregates' buckets, closers and days, and the people with evidence. A
-//! count that falls to zero loses its row, as it would one change at a time.
+//! upskilling aggregates' buckets, closers and days, the people with evidence, and the
+//! spans of `item_reach`. A count that falls to zero loses its row, as it would one
+//! change at a time.
+//!
+//! The spans are not counts but rows, kept here as each key's last state: their table is
+//! ordered by item and level, not by person as a batch is, so writing them as they come
+//! would touch a page at random for each, and the index pages a batch touches are far
+//! more than the evidence thread's page cache holds.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +50,9 @@ pub(super) struct Tallies {
     closers: BTreeMap<(TenantId, i64, i64), PerLevel>,
     /// By (tenant, item, day): `item_reach_days`.
     days: BTreeMap<(TenantId, i64, i64), PerLevel>,
+    /// By (tenant, item, level, start, person): the end of the span in `item_reach`, or
+    /// None when it is gone.
+    spans: BTreeMap<(TenantId, i64, i64, i64, String), Option<i64>>,
 }
 
 impl Tallies {
@@ -92,6 +101,16 @@ impl Tallies {
         add(self.days.entry(key).or_default(), d);
     }
 
+    /// A pair's span at a level now ends at `end`, or is gone (None).
+    pub fn span(
+        &mut self,
+        (tenant, item, level, start, person): (TenantId, i64, i64, i64, &str),
+        end: Option<i64>,
+    ) {
+        self.spans
+            .insert((tenant, item, level, start, person.to_owned()), end);
+    }
+
     /// Writes every count moved, in the batch's transaction.
     pub fn flush(self, conn: &Connection) -> rusqlite::Result<()> {
         for ((tenant, item, activity), c) in self.activities {
@@ -128,6 +147,9 @@ impl Tallies {
             if d.iter().any(|x| *x != 0) {
                 write_day(conn, tenant, item, day, &d)?;
             }
+        }
+        for ((tenant, item, level, start, person), end) in self.spans {
+            write_span(conn, (tenant, item, level, start, &person), end)?;
         }
         Ok(())
     }
@@ -294,5 +316,30 @@ fn write_day(
         )?
         .execute(params![tenant, item, day])?;
     }
+    Ok(())
+}
+
+fn write_span(
+    conn: &Connection,
+    (tenant, item, level, start, person): (TenantId, i64, i64, i64, &str),
+    end: Option<i64>,
+) -> rusqlite::Result<()> {
+    let person = PersonKey(person);
+    match end {
+        Some(end) => conn
+            .prepare_cached(
+                "INSERT INTO item_reach (tenant, item, level, start_ms, person, end_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant, item, level, start_ms, person)
+                 DO UPDATE SET end_ms = excluded.end_ms",
+            )?
+            .execute(params![tenant, item, level, start, person, end])?,
+        None => conn
+            .prepare_cached(
+                "DELETE FROM item_reach WHERE tenant = ?1 AND item = ?2 AND level = ?3
+                 AND start_ms = ?4 AND person = ?5",
+            )?
+            .execute(params![tenant, item, level, start, person])?,
+    };
     Ok(())
 }
