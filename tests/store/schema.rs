@@ -203,7 +203,7 @@ async fn version_1_files_migrate_to_the_schema_of_a_fresh_store() {
         describe(&evidence_file(&fresh)),
     );
     assert_same_schema(&upgraded, &made, "evidence file");
-    assert!(made.contains(&"version 7".to_owned()), "{made:?}");
+    assert!(made.contains(&"version 8".to_owned()), "{made:?}");
     assert!(
         made.contains(&"row of applied: 1 | 0".to_owned()),
         "{made:?}"

@@ -72,11 +72,21 @@ CREATE TABLE person_items (
     last_ms    INTEGER NOT NULL,
     PRIMARY KEY (tenant, person, item)
 ) WITHOUT ROWID;
--- Experts and candidates: people by their time-normalized sum for an item, with every
--- column a ranked read returns (the person comes with the key); also the sums next to a
--- level's threshold (`evidence::paths`).
-CREATE INDEX person_items_ranked
-    ON person_items (tenant, item, normalized DESC, last_ms, evidence, first_ms);
+-- Experts and candidates: person_items by item and time-normalized sum, with every column
+-- a ranked read returns; also the sums next to a level's threshold (`evidence::paths`). A
+-- table rather than an index of person_items, so that the evidence thread can write it in
+-- its own key order when a batch ends (`evidence::tallies`) while it writes person_items
+-- in person order.
+CREATE TABLE person_ranks (
+    tenant     INTEGER NOT NULL,
+    item       INTEGER NOT NULL,
+    normalized REAL    NOT NULL,
+    last_ms    INTEGER NOT NULL,
+    evidence   INTEGER NOT NULL,
+    first_ms   INTEGER NOT NULL,
+    person     BLOB    NOT NULL,
+    PRIMARY KEY (tenant, item, normalized DESC, last_ms, evidence, first_ms, person)
+) WITHOUT ROWID;
 
 CREATE TABLE activity_stats (
     tenant      INTEGER NOT NULL,

@@ -85,6 +85,7 @@ const EVIDENCE_SCHEMA: Schema = Schema {
         include_str!("evidence-migration-5.sql"),
         include_str!("evidence-migration-6.sql"),
         include_str!("evidence-migration-7.sql"),
+        include_str!("evidence-migration-8.sql"),
     ],
 };
 
@@ -405,7 +406,8 @@ fn evidence_sync(main: &Connection, derived: &Connection) -> anyhow::Result<Arc<
             "the evidence file is ahead of its database; starting it afresh (`lrsgate retag` rebuilds it)"
         );
         derived.execute_batch(
-            "BEGIN; DELETE FROM evidence; DELETE FROM person_items; DELETE FROM activity_stats;
+            "BEGIN; DELETE FROM evidence; DELETE FROM person_items; DELETE FROM person_ranks;
+             DELETE FROM activity_stats;
              DELETE FROM level_scale; DELETE FROM item_names; DELETE FROM identity_names;
              DELETE FROM activity_names WHERE id > 0; DELETE FROM verb_names;
              UPDATE applied SET journal = 0; COMMIT;",

@@ -1,7 +1,7 @@
 //! Opportunities on SQLite (`opportunities` in the main database, one row per tenant and
 //! id with the whole opportunity as JSON text), and the evidence reads of the
 //! learning-experience answers, on the evidence file: range counts on
-//! `person_items_ranked`, items' rows by person and time, and the applied journal position
+//! `person_ranks`, items' rows by person and time, and the applied journal position
 //! as the evidence version.
 
 use std::collections::HashSet;
@@ -166,7 +166,7 @@ impl OpportunityStore for SqliteStore {
         self.read_evidence_of(tenant, Scope::Item(item), move |conn| {
             let item = owned;
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT count(*) FROM derived.person_items INDEXED BY person_items_ranked
+                "SELECT count(*) FROM derived.person_ranks
                  WHERE tenant = ?1 AND item = {item} AND normalized >= ?3",
                 item = id_of("derived", Kind::Item, "?2"),
             ))?;

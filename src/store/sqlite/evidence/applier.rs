@@ -21,6 +21,7 @@ use super::names::{Names, NO_ACTIVITY};
 use super::paths::{PairRows, Step};
 use super::pending::{Pending, Scope};
 use super::person::{PersonKey, PersonName};
+use super::sums::{self, Sum};
 use super::tallies::Tallies;
 use crate::store::evidence::outcome_from;
 use crate::store::evidence::{LevelScale, Outcome};
@@ -462,7 +463,7 @@ fn add_only(
                 None => break,
             }
         }
-        pair.finish(levels, (tenant, &row.person, row.item), tallies);
+        pair.finish(conn, levels, (tenant, &row.person, row.item), tallies)?;
     }
     Ok(())
 }
@@ -503,14 +504,20 @@ fn add(
 ) -> rusqlite::Result<()> {
     let new_learner = row.activity != NO_ACTIVITY
         && !has_activity_evidence(conn, tenant, &row.person, row.item, row.activity)?;
-    if insert(conn, tenant, row)? && row.activity != NO_ACTIVITY {
+    if !insert(conn, tenant, row)? {
+        return Ok(());
+    }
+    if row.activity != NO_ACTIVITY {
         let outcome = outcome_from(row.outcome, row.scaled);
         tallies.activity((tenant, row.item, row.activity), &outcome, 1, new_learner);
     }
-    Ok(())
+    let pair = (tenant, row.person.as_str(), row.item);
+    let old = sums::read(conn, pair)?;
+    let new = Sum::adding(old, row.normalized, row.at_ms);
+    sums::write(conn, tallies, pair, old, Some(new))
 }
 
-/// Adds one row to the evidence and its pair's sum; false when the row was there already.
+/// Adds one row to the evidence (not to its pair's sum); false when it was there already.
 fn insert(conn: &Connection, tenant: TenantId, row: &IdRow) -> rusqlite::Result<bool> {
     let inserted = conn
         .prepare_cached(
@@ -537,24 +544,7 @@ fn insert(conn: &Connection, tenant: TenantId, row: &IdRow) -> rusqlite::Result<
             row.outcome,
             row.scaled,
         ])?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    conn.prepare_cached(
-        "INSERT INTO person_items (tenant, person, item, normalized, evidence, first_ms, last_ms)
-         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
-         ON CONFLICT (tenant, person, item) DO UPDATE SET
-             normalized = normalized + excluded.normalized, evidence = evidence + 1,
-             first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)",
-    )?
-    .execute(params![
-        tenant,
-        PersonKey(&row.person),
-        row.item,
-        row.normalized,
-        row.at_ms
-    ])?;
-    Ok(true)
+    Ok(inserted > 0)
 }
 
 /// What taking an evidence row out needs of it: `RETURNING {WITHDRAWN}`, read by
@@ -599,7 +589,7 @@ fn withdraw(
         touched.insert((row.person, row.item));
     }
     for (person, item) in touched {
-        refresh(conn, tenant, &person, item)?;
+        refresh(conn, tenant, &person, item, tallies)?;
     }
     Ok(())
 }
@@ -610,7 +600,9 @@ pub(super) fn refresh(
     tenant: TenantId,
     person: &str,
     item: i64,
+    tallies: &mut Tallies,
 ) -> rusqlite::Result<()> {
+    let pair = (tenant, person, item);
     let (count, normalized, first, last): (i64, f64, Option<i64>, Option<i64>) = conn
         .prepare_cached(
             "SELECT count(*), total(normalized), min(at_ms), max(at_ms)
@@ -620,28 +612,17 @@ pub(super) fn refresh(
         .query_row(params![tenant, PersonKey(person), item], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
-    if count == 0 {
-        conn.prepare_cached(
-            "DELETE FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
-        )?
-        .execute(params![tenant, PersonKey(person), item])?;
-    } else {
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO person_items
-                 (tenant, person, item, normalized, evidence, first_ms, last_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            tenant,
-            PersonKey(person),
-            item,
+    let new = first
+        .zip(last)
+        .filter(|_| count > 0)
+        .map(|(first_ms, last_ms)| Sum {
             normalized,
-            count,
-            first,
-            last
-        ])?;
-    }
-    Ok(())
+            evidence: count,
+            first_ms,
+            last_ms,
+        });
+    let old = sums::read(conn, pair)?;
+    sums::write(conn, tallies, pair, old, new)
 }
 
 /// Moves an identity's rows from one person to another and recomputes both people's sums.
@@ -686,8 +667,8 @@ fn move_identity(
     }
     let items: BTreeSet<i64> = moved.into_iter().map(|(item, _)| item).collect();
     for item in items {
-        refresh(conn, tenant, from, item)?;
-        refresh(conn, tenant, to, item)?;
+        refresh(conn, tenant, from, item, tallies)?;
+        refresh(conn, tenant, to, item, tallies)?;
     }
     Ok(())
 }
@@ -907,6 +888,19 @@ mod tests {
             };
             assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{k:?} {s:?}");
         }
+        // The ranking holds every sum exactly as person_items does, and nothing else.
+        assert_eq!(
+            rows_of(
+                &conn,
+                "SELECT tenant, person, item, normalized, evidence, first_ms, last_ms
+                 FROM person_ranks ORDER BY 1, 2, 3"
+            ),
+            rows_of(
+                &conn,
+                "SELECT tenant, person, item, normalized, evidence, first_ms, last_ms
+                 FROM person_items ORDER BY 1, 2, 3"
+            )
+        );
     }
 
     /// A write that adds evidence waits while the evidence thread is more than

@@ -78,7 +78,7 @@ fn account(
         touched.insert((row.person, row.item));
     }
     for (person, item) in touched {
-        refresh(conn, tenant, &person, item)?;
+        refresh(conn, tenant, &person, item, tallies)?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ mod names;
 mod paths;
 mod pending;
 mod person;
+mod sums;
 mod tallies;
 
 use async_trait::async_trait;
@@ -85,8 +86,8 @@ fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
     })
 }
 
-/// A sum's columns as `person_item` reads them, from `derived.person_items s` joined to
-/// its item's name by `SUM_NAMES`.
+/// A sum's columns as `person_item` reads them, from `derived.person_items s` (or
+/// `person_ranks`, which has the same columns) joined to its item's name by `SUM_NAMES`.
 const SUM_COLUMNS: &str = "s.person, i.name, s.normalized, s.evidence, s.first_ms, s.last_ms";
 const SUM_NAMES: &str = "CROSS JOIN derived.item_names i ON i.id = s.item";
 
@@ -269,7 +270,7 @@ impl EvidenceStore for SqliteStore {
         self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
                 .prepare_cached(&format!(
-                    "SELECT {SUM_COLUMNS} FROM derived.person_items s {SUM_NAMES}
+                    "SELECT {SUM_COLUMNS} FROM derived.person_ranks s {SUM_NAMES}
                      WHERE s.tenant = ?1 AND s.item = {item}
                      ORDER BY s.normalized DESC LIMIT ?3 OFFSET ?4",
                     item = id_of("derived", Kind::Item, "?2"),
@@ -296,7 +297,7 @@ impl EvidenceStore for SqliteStore {
         self.read_evidence_of(tenant, scope, move |conn| {
             let rows = conn
                 .prepare_cached(&format!(
-                    "SELECT person, normalized, last_ms FROM derived.person_items
+                    "SELECT person, normalized, last_ms FROM derived.person_ranks
                      WHERE tenant = ?1 AND item = {item}
                      ORDER BY normalized DESC LIMIT ?3 OFFSET ?4",
                     item = id_of("derived", Kind::Item, "?2"),
@@ -324,7 +325,7 @@ impl EvidenceStore for SqliteStore {
                 .query_row(params![tenant], |r| r.get(0))?;
             let per_item = conn
                 .prepare_cached(&format!(
-                    "SELECT {item}, n FROM (SELECT item, count(*) AS n FROM derived.person_items
+                    "SELECT {item}, n FROM (SELECT item, count(*) AS n FROM derived.person_ranks
                      WHERE tenant = ?1 GROUP BY item)",
                     item = name_of("derived", Kind::Item, "item"),
                 ))?
@@ -333,7 +334,7 @@ impl EvidenceStore for SqliteStore {
             let with_item = conn
                 .prepare_cached(&format!(
                     "SELECT {item}, n FROM (SELECT b.item, count(*) AS n
-                     FROM derived.person_items a JOIN derived.person_items b
+                     FROM derived.person_ranks a JOIN derived.person_items b
                          ON b.tenant = a.tenant AND b.person = a.person
                      WHERE a.tenant = ?1 AND a.item = {item_id} AND b.item <> a.item
                      GROUP BY b.item)",

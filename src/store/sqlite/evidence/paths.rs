@@ -13,7 +13,7 @@
 //! - `item_buckets`: per item, people by the bucket of their sum's logarithm (64 a
 //!   doubling; the sum is `person_items.normalized`), so "people at level L now" is a sum
 //!   over the buckets clear of the threshold plus a check of the few sums next to it
-//!   (`person_items_ranked`);
+//!   (`person_ranks`);
 //! - `item_reach` and `item_reach_days`: the spans at or above each level, and how many
 //!   start and end on each day (per level), so "people at level L at moment t" is the spans started
 //!   by t less those ended by t, each a sum over days plus a count within t's day;
@@ -29,6 +29,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::journal::Change;
 use super::names::{find, Kind, NO_ACTIVITY};
 use super::person::{PersonKey, PersonName};
+use super::sums::{self, Sum};
 use super::tallies::{PerLevel, Tallies};
 use crate::store::evidence::LevelScale;
 use crate::store::TenantId;
@@ -314,24 +315,14 @@ fn steps_of(
     .collect()
 }
 
-/// A pair's sum as the rankings read it (`person_items`).
-fn ranked_sum(
-    conn: &Connection,
-    (tenant, person, item): (TenantId, &str, i64),
-) -> rusqlite::Result<Option<f64>> {
-    conn.prepare_cached(
-        "SELECT normalized FROM person_items WHERE tenant = ?1 AND person = ?2 AND item = ?3",
-    )?
-    .query_row(params![tenant, PersonKey(person), item], |r| r.get(0))
-    .optional()
-}
-
-/// A pair as read: its rows in walking order, its ranked sum and how it stands. A batch
-/// that only adds rows adds them here too, and the pair's new standing follows without
+/// A pair as read: its rows in walking order, its sum and how it stands. A batch that only
+/// adds rows adds them here too, and the pair's new sum and standing follow without
 /// reading the pair back.
 pub(super) struct PairRows {
     steps: Vec<Step>,
-    ranked: Option<f64>,
+    /// The sum as read, and as the rows added make it.
+    read: Option<Sum>,
+    sum: Option<Sum>,
     standing: Option<Standing>,
     added: bool,
 }
@@ -343,15 +334,16 @@ impl PairRows {
         pair: (TenantId, &str, i64),
     ) -> rusqlite::Result<Self> {
         let steps = steps_of(conn, pair)?;
-        let ranked = if steps.is_empty() {
+        let sum = if steps.is_empty() {
             None
         } else {
-            ranked_sum(conn, pair)?
+            sums::read(conn, pair)?
         };
         Ok(PairRows {
-            standing: standing_of(scale, &steps, ranked),
+            standing: standing_of(scale, &steps, sum.map(|s| s.normalized)),
             steps,
-            ranked,
+            read: sum,
+            sum,
             added: false,
         })
     }
@@ -361,26 +353,29 @@ impl PairRows {
         self.steps.iter().any(|s| s.activity == activity)
     }
 
-    /// A row was added, and its sum added to the ranked one as `person_items` adds it.
+    /// A row was added to the evidence.
     pub fn add(&mut self, step: Step) {
-        self.ranked = Some(self.ranked.map_or(step.normalized, |r| r + step.normalized));
+        self.sum = Some(Sum::adding(self.sum, step.normalized, step.at_ms));
         self.steps.push(step);
         self.added = true;
     }
 
-    /// Moves the aggregates by what the added rows changed from how the pair was read.
+    /// Writes the pair's new sum and moves the aggregates by what the added rows changed
+    /// from how the pair was read.
     pub fn finish(
         mut self,
+        conn: &Connection,
         scale: &LevelScale,
         pair: (TenantId, &str, i64),
         tallies: &mut Tallies,
-    ) {
+    ) -> rusqlite::Result<()> {
         if !self.added {
-            return;
+            return Ok(());
         }
         self.steps.sort_by_key(Step::order);
-        let new = standing_of(scale, &self.steps, self.ranked);
+        let new = standing_of(scale, &self.steps, self.sum.map(|s| s.normalized));
         record(pair, self.standing.as_ref(), new.as_ref(), tallies);
+        sums::write(conn, tallies, pair, self.read, self.sum)
     }
 }
 
@@ -690,7 +685,7 @@ pub(in crate::store::sqlite) fn figures(
         );
         let near: u64 = conn
             .prepare_cached(&format!(
-                "SELECT normalized FROM {db}.person_items INDEXED BY person_items_ranked
+                "SELECT normalized FROM {db}.person_ranks
                  WHERE tenant = ?1 AND item = ?2 AND normalized BETWEEN ?3 AND ?4"
             ))?
             .query_map(params![tenant, item_id, low, high], |r| r.get::<_, f64>(0))?

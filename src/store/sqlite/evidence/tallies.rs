@@ -5,14 +5,15 @@
 //! page of a count table is visited once.
 //!
 //! Only what nothing reads during the batch is tallied: the counts per activity, the
-//! upskilling aggregates' buckets, closers and days, the people with evidence, and the
-//! spans of `item_reach`. A count that falls to zero loses its row, as it would one
-//! change at a time.
+//! upskilling aggregates' buckets, closers and days, the people with evidence, the spans
+//! of `item_reach` and the entries of `person_ranks`. A count that falls to zero loses its
+//! row, as it would one change at a time.
 //!
-//! The spans are not counts but rows, kept here as each key's last state: their table is
-//! ordered by item and level, not by person as a batch is, so writing them as they come
-//! would touch a page at random for each, and the index pages a batch touches are far
-//! more than the evidence thread's page cache holds.
+//! The spans and ranks are rows, not counts: their tables are ordered by item, not by
+//! person as a batch is, so writing them as they come would touch a page at random for
+//! each, and the pages a batch touches are far more than the evidence thread's page cache
+//! holds (at a million statements, re-reading and re-writing the pages it had to let go
+//! of was most of that thread's time).
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ use rusqlite::{params, Connection};
 
 use super::paths::LEVELS;
 use super::person::PersonKey;
+use super::sums::{write_rank, Sum};
 use crate::store::evidence::Outcome;
 use crate::store::TenantId;
 
@@ -53,7 +55,12 @@ pub(super) struct Tallies {
     /// By (tenant, item, level, start, person): the end of the span in `item_reach`, or
     /// None when it is gone.
     spans: BTreeMap<(TenantId, i64, i64, i64, String), Option<i64>>,
+    /// Entries of `person_ranks` in (true) or out, in the order they came.
+    ranks: Vec<(RankEntry, bool)>,
 }
+
+/// An entry of `person_ranks`: tenant, item, sum and person.
+type RankEntry = (TenantId, i64, Sum, String);
 
 impl Tallies {
     /// Adds (`sign` 1) or takes away (−1) one evidence statement of an activity; a learner
@@ -111,6 +118,12 @@ impl Tallies {
             .insert((tenant, item, level, start, person.to_owned()), end);
     }
 
+    /// A pair's entry in `person_ranks` goes in (`present`) or out.
+    pub fn rank(&mut self, (tenant, person, item): (TenantId, &str, i64), sum: Sum, present: bool) {
+        self.ranks
+            .push(((tenant, item, sum, person.to_owned()), present));
+    }
+
     /// Writes every count moved, in the batch's transaction.
     pub fn flush(self, conn: &Connection) -> rusqlite::Result<()> {
         for ((tenant, item, activity), c) in self.activities {
@@ -150,6 +163,18 @@ impl Tallies {
         }
         for ((tenant, item, level, start, person), end) in self.spans {
             write_span(conn, (tenant, item, level, start, &person), end)?;
+        }
+        // In the table's order; a stable sort, so the moves of one entry keep theirs.
+        let mut ranks = self.ranks;
+        ranks.sort_by(|((ta, ia, a, pa), _), ((tb, ib, b, pb), _)| {
+            (ta, ia)
+                .cmp(&(tb, ib))
+                .then(b.normalized.total_cmp(&a.normalized))
+                .then((a.last_ms, a.evidence, a.first_ms).cmp(&(b.last_ms, b.evidence, b.first_ms)))
+                .then(pa.cmp(pb))
+        });
+        for ((tenant, item, sum, person), present) in ranks {
+            write_rank(conn, (tenant, &person, item), &sum, present)?;
         }
         Ok(())
     }
