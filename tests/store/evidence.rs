@@ -483,6 +483,58 @@ pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
     assert!(sums(store, OTHER, "p-ann").await.is_empty());
 }
 
+/// Promise: an activity's learners are the people with evidence of it, also when linking
+/// moves one identity's rows to another's person (two identities that did it become one
+/// learner) and unlinking moves them back (two again).
+pub async fn linking_and_unlinking_recount_an_activitys_learners(store: &Store) {
+    let by_mail = statement("bea", "completed", "course-1");
+    let mut by_login = statement("bea", "attempted", "course-1");
+    by_login["actor"] = account("bea");
+    insert(
+        store,
+        T,
+        vec![
+            tagged(&by_mail, &[("agile", 0.5)], 1_000, done()),
+            tagged(&by_login, &[("agile", 0.25)], 2_000, done()),
+        ],
+    )
+    .await
+    .unwrap();
+    let learners = || async {
+        let stats = store
+            .evidence
+            .activity_stats(T, &item("agile"))
+            .await
+            .unwrap();
+        stats
+            .iter()
+            .map(|s| (s.activity.clone(), s.statements, s.learners))
+            .collect::<Vec<_>>()
+    };
+    let course = activity("course-1");
+    assert_eq!(learners().await, [(course.clone(), 2, 2)]);
+    let (mail, login) = (agent_key("bea"), ifi_key(&account("bea")).unwrap());
+    let link = |ifi: &str, agent: &Value| LinkedIdentity {
+        ifi: ifi.into(),
+        person: "p-bea".into(),
+        agent: agent.to_string(),
+    };
+    store
+        .people
+        .link_identities(T, vec![link(&mail, &agent("bea"))])
+        .await
+        .unwrap();
+    assert_eq!(learners().await, [(course.clone(), 2, 2)]);
+    store
+        .people
+        .link_identities(T, vec![link(&login, &account("bea"))])
+        .await
+        .unwrap();
+    assert_eq!(learners().await, [(course.clone(), 2, 1)]);
+    assert!(store.people.unlink_identity(T, &login).await.unwrap());
+    assert_eq!(learners().await, [(course, 2, 2)]);
+}
+
 /// Promise: experts are people ranked by their sum for an item, highest first, with an
 /// offset and a limit; other items and tenants do not count.
 pub async fn experts_are_ranked_by_their_sum_highest_first(store: &Store) {

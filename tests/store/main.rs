@@ -113,6 +113,7 @@ on_every_backend! {
         voiding_withdraws_evidence_and_recomputes_the_sums,
         retagging_replaces_a_statements_evidence,
         linking_moves_evidence_and_unlinking_moves_it_back,
+        linking_and_unlinking_recount_an_activitys_learners,
         experts_are_ranked_by_their_sum_highest_first,
         activity_figures_count_statements_learners_and_outcomes,
         co_occurrence_counts_people_per_item_and_with_the_asked_one,

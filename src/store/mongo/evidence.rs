@@ -415,24 +415,57 @@ impl MongoStore {
             return Ok(());
         }
         let filter = doc! {"tenant": tenant, "person": from, "identity": ifi};
-        let items: BTreeSet<String> = collect(
+        let moved: BTreeSet<(String, String)> = collect(
             self.coll("evidence")
                 .find(filter.clone())
-                .projection(doc! {"item": 1})
+                .projection(doc! {"item": 1, "activity": 1})
                 .await?,
         )
         .await?
         .iter()
-        .map(|d| get_str(d, "item"))
+        .map(|d| Ok((get_str(d, "item")?, get_str(d, "activity")?)))
         .collect::<StoreResult<_>>()?;
+        // An activity's learners are the people with a row of it: the receiving person may
+        // become one, the giving person may stop being one.
+        let activities: Vec<&(String, String)> =
+            moved.iter().filter(|(_, a)| !a.is_empty()).collect();
+        let mut joins = Vec::with_capacity(activities.len());
+        for (item, activity) in &activities {
+            joins.push(!self.has_activity_row(tenant, to, item, activity).await?);
+        }
         self.coll("evidence")
             .update_many(filter, doc! {"$set": {"person": to}})
             .await?;
+        for ((item, activity), joins) in activities.into_iter().zip(joins) {
+            let leaves = !self.has_activity_row(tenant, from, item, activity).await?;
+            let d = i64::from(joins) - i64::from(leaves);
+            if d != 0 {
+                self.coll("activity_stats")
+                    .update_one(
+                        doc! {"tenant": tenant, "item": item, "activity": activity},
+                        doc! {"$inc": {"learners": d}},
+                    )
+                    .await?;
+            }
+        }
+        let items: BTreeSet<&String> = moved.iter().map(|(item, _)| item).collect();
         for item in items {
-            self.refresh(tenant, from, &item).await?;
-            self.refresh(tenant, to, &item).await?;
+            self.refresh(tenant, from, item).await?;
+            self.refresh(tenant, to, item).await?;
         }
         Ok(())
+    }
+
+    /// Whether a person has an evidence row of an activity for an item.
+    async fn has_activity_row(
+        &self,
+        tenant: TenantId,
+        person: &str,
+        item: &str,
+        activity: &str,
+    ) -> StoreResult<bool> {
+        let row = doc! {"tenant": tenant, "person": person, "item": item, "activity": activity};
+        Ok(self.coll("evidence").find_one(row).await?.is_some())
     }
 
     /// Keeps the identified Groups statements name as teams, adding members as they appear.
