@@ -320,8 +320,8 @@ fn steps_of(
 /// reading the pair back.
 pub(super) struct PairRows {
     steps: Vec<Step>,
-    /// The sum as read, and as the rows added make it.
-    read: Option<Sum>,
+    /// The sum as stored, and as the rows added make it.
+    stored: Option<Sum>,
     sum: Option<Sum>,
     standing: Option<Standing>,
     added: bool,
@@ -342,7 +342,7 @@ impl PairRows {
         Ok(PairRows {
             standing: standing_of(scale, &steps, sum.map(|s| s.normalized)),
             steps,
-            read: sum,
+            stored: sum,
             sum,
             added: false,
         })
@@ -375,7 +375,7 @@ impl PairRows {
         self.steps.sort_by_key(Step::order);
         let new = standing_of(scale, &self.steps, self.sum.map(|s| s.normalized));
         record(pair, self.standing.as_ref(), new.as_ref(), tallies);
-        sums::write(conn, tallies, pair, self.read, self.sum)
+        sums::write(conn, tallies, pair, self.stored, self.sum)
     }
 }
 
@@ -444,15 +444,14 @@ fn record(
         // row added to a long path most often moves the end of its last span and leaves
         // the others as they were.
         for change in span_changes(&was.spans, &is.spans) {
-            for (span, sign) in [(change.was(), -1), (change.is(), 1)] {
-                let Some((start, end)) = span else { continue };
-                days.entry(start.div_euclid(DAY_MILLIS)).or_default()[l] += sign;
+            for (end, sign) in [(change.was, -1), (change.is, 1)] {
+                let Some(end) = end else { continue };
+                days.entry(change.start.div_euclid(DAY_MILLIS)).or_default()[l] += sign;
                 if end != FOREVER {
                     days.entry(end.div_euclid(DAY_MILLIS)).or_default()[LEVELS + l] += sign;
                 }
             }
-            let end = change.is().map(|(_, end)| end);
-            tallies.span((tenant, item, level, change.start(), person), end);
+            tallies.span((tenant, item, level, change.start, person), change.is);
         }
     }
     for (activity, d) in closers {
@@ -467,37 +466,13 @@ fn record(
     }
 }
 
-/// How one span of a level differs between two paths.
+/// A span of a level that differs between two paths: its end in each (None where it is
+/// not in that path).
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum SpanChange {
-    Gone((i64, i64)),
-    New((i64, i64)),
-    Ends { start: i64, was: i64, is: i64 },
-}
-
-impl SpanChange {
-    fn start(self) -> i64 {
-        match self {
-            SpanChange::Gone((start, _)) | SpanChange::New((start, _)) => start,
-            SpanChange::Ends { start, .. } => start,
-        }
-    }
-
-    fn was(self) -> Option<(i64, i64)> {
-        match self {
-            SpanChange::Gone(span) => Some(span),
-            SpanChange::New(_) => None,
-            SpanChange::Ends { start, was, .. } => Some((start, was)),
-        }
-    }
-
-    fn is(self) -> Option<(i64, i64)> {
-        match self {
-            SpanChange::Gone(_) => None,
-            SpanChange::New(span) => Some(span),
-            SpanChange::Ends { start, is, .. } => Some((start, is)),
-        }
-    }
+struct SpanChange {
+    start: i64,
+    was: Option<i64>,
+    is: Option<i64>,
 }
 
 /// The spans that differ between two of a level's span lists, each in start order (a
@@ -506,34 +481,29 @@ fn span_changes(was: &[(i64, i64)], is: &[(i64, i64)]) -> Vec<SpanChange> {
     let mut changes = Vec::new();
     let (mut old, mut new) = (was.iter().peekable(), is.iter().peekable());
     loop {
-        let change = match (old.peek(), new.peek()) {
+        let (start, was, is) = match (old.peek(), new.peek()) {
             (None, None) => break,
             (Some(&&o), Some(&&n)) if o.0 == n.0 => {
                 old.next();
                 new.next();
-                if o.1 == n.1 {
-                    continue;
-                }
-                SpanChange::Ends {
-                    start: o.0,
-                    was: o.1,
-                    is: n.1,
-                }
+                (o.0, Some(o.1), Some(n.1))
             }
             (Some(&&o), Some(&&n)) if o.0 < n.0 => {
                 old.next();
-                SpanChange::Gone(o)
+                (o.0, Some(o.1), None)
             }
             (Some(&&o), None) => {
                 old.next();
-                SpanChange::Gone(o)
+                (o.0, Some(o.1), None)
             }
             (_, Some(&&n)) => {
                 new.next();
-                SpanChange::New(n)
+                (n.0, None, Some(n.1))
             }
         };
-        changes.push(change);
+        if was != is {
+            changes.push(SpanChange { start, was, is });
+        }
     }
     changes
 }
@@ -817,34 +787,29 @@ mod tests {
     /// as they were are not among them.
     #[test]
     fn span_changes_name_only_what_differs() {
+        let change = |start, was, is| SpanChange { start, was, is };
         let was = [(1, 5), (10, 20), (30, FOREVER)];
         let is = [(1, 5), (10, 25), (28, 29), (40, FOREVER)];
         let changes = span_changes(&was, &is);
         assert_eq!(
             changes,
             [
-                SpanChange::Ends {
-                    start: 10,
-                    was: 20,
-                    is: 25
-                },
-                SpanChange::New((28, 29)),
-                SpanChange::Gone((30, FOREVER)),
-                SpanChange::New((40, FOREVER)),
+                change(10, Some(20), Some(25)),
+                change(28, None, Some(29)),
+                change(30, Some(FOREVER), None),
+                change(40, None, Some(FOREVER)),
             ]
         );
         let mut replayed: BTreeMap<i64, i64> = was.into_iter().collect();
-        for change in &changes {
-            if let Some((start, _)) = change.was() {
-                replayed.remove(&start);
-            }
-            if let Some((start, end)) = change.is() {
-                replayed.insert(start, end);
-            }
+        for c in &changes {
+            match c.is {
+                Some(end) => replayed.insert(c.start, end),
+                None => replayed.remove(&c.start),
+            };
         }
         assert_eq!(replayed.into_iter().collect::<Vec<_>>(), is);
         assert!(span_changes(&is, &is).is_empty());
-        assert_eq!(span_changes(&[], &was[..1]), [SpanChange::New((1, 5))]);
-        assert_eq!(span_changes(&was[..1], &[]), [SpanChange::Gone((1, 5))]);
+        assert_eq!(span_changes(&[], &was[..1]), [change(1, None, Some(5))]);
+        assert_eq!(span_changes(&was[..1], &[]), [change(1, Some(5), None)]);
     }
 }
