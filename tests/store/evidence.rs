@@ -380,13 +380,18 @@ fn account(name: &str) -> Value {
     json!({"objectType": "Agent", "account": {"homePage": "https://lms.example.com", "name": name}})
 }
 
-/// Promise: linking identities to a person moves their evidence (rows and sums) to that
-/// person, evidence recorded later goes to the linked person, and unlinking moves an
-/// identity's evidence back to its own person.
-pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
-    let by_mail = statement("ann", "completed", "course-1");
-    let mut by_login = statement("ann", "completed", "course-2");
-    by_login["actor"] = account("ann");
+/// Stores evidence of `who` under two identities: "completed course-1" (agile 0.5, at
+/// 1 000) by mail, and `verb` `course` (agile 0.25, at 2 000) by an LMS account; their
+/// keys (mail, login).
+async fn by_mail_and_by_login(
+    store: &Store,
+    who: &str,
+    verb: &str,
+    course: &str,
+) -> (String, String) {
+    let by_mail = statement(who, "completed", "course-1");
+    let mut by_login = statement(who, verb, course);
+    by_login["actor"] = account(who);
     insert(
         store,
         T,
@@ -397,12 +402,23 @@ pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
     )
     .await
     .unwrap();
-    let (mail, login) = (agent_key("ann"), ifi_key(&account("ann")).unwrap());
-    let link = |ifi: &str, agent: &Value| LinkedIdentity {
+    (agent_key(who), ifi_key(&account(who)).unwrap())
+}
+
+fn linked(ifi: &str, agent: &Value, person: &str) -> LinkedIdentity {
+    LinkedIdentity {
         ifi: ifi.into(),
-        person: "p-ann".into(),
+        person: person.into(),
         agent: agent.to_string(),
-    };
+    }
+}
+
+/// Promise: linking identities to a person moves their evidence (rows and sums) to that
+/// person, evidence recorded later goes to the linked person, and unlinking moves an
+/// identity's evidence back to its own person.
+pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
+    let (mail, login) = by_mail_and_by_login(store, "ann", "completed", "course-2").await;
+    let link = |ifi: &str, agent: &Value| linked(ifi, agent, "p-ann");
     store
         .people
         .link_identities(
@@ -487,19 +503,7 @@ pub async fn linking_moves_evidence_and_unlinking_moves_it_back(store: &Store) {
 /// moves one identity's rows to another's person (two identities that did it become one
 /// learner) and unlinking moves them back (two again).
 pub async fn linking_and_unlinking_recount_an_activitys_learners(store: &Store) {
-    let by_mail = statement("bea", "completed", "course-1");
-    let mut by_login = statement("bea", "attempted", "course-1");
-    by_login["actor"] = account("bea");
-    insert(
-        store,
-        T,
-        vec![
-            tagged(&by_mail, &[("agile", 0.5)], 1_000, done()),
-            tagged(&by_login, &[("agile", 0.25)], 2_000, done()),
-        ],
-    )
-    .await
-    .unwrap();
+    let (mail, login) = by_mail_and_by_login(store, "bea", "attempted", "course-1").await;
     let learners = || async {
         let stats = store
             .evidence
@@ -513,12 +517,7 @@ pub async fn linking_and_unlinking_recount_an_activitys_learners(store: &Store) 
     };
     let course = activity("course-1");
     assert_eq!(learners().await, [(course.clone(), 2, 2)]);
-    let (mail, login) = (agent_key("bea"), ifi_key(&account("bea")).unwrap());
-    let link = |ifi: &str, agent: &Value| LinkedIdentity {
-        ifi: ifi.into(),
-        person: "p-bea".into(),
-        agent: agent.to_string(),
-    };
+    let link = |ifi: &str, agent: &Value| linked(ifi, agent, "p-bea");
     store
         .people
         .link_identities(T, vec![link(&mail, &agent("bea"))])
