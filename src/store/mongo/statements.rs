@@ -388,13 +388,13 @@ impl MongoStore {
         tenant: TenantId,
         incoming: &ActivityDefinition,
     ) -> StoreResult<()> {
-        let (id, incoming_text) = (&incoming.id, &incoming.text);
+        let id = &incoming.id;
         let coll = self.coll("activities");
         for _ in 0..16 {
             let stored = coll.find_one(doc! {"tenant": tenant, "id": id}).await?;
             let outcome = match stored {
                 None => coll
-                    .insert_one(doc! {"tenant": tenant, "id": id, "definition": incoming_text})
+                    .insert_one(doc! {"tenant": tenant, "id": id, "definition": &incoming.text})
                     .await
                     .map(|_| true),
                 Some(d) => {
