@@ -251,11 +251,10 @@ pub(super) fn merge_activity(
 /// The greatest `seq` stored at or before `millis` (0 when none): `stored` never decreases
 /// along `seq`, so a time bound becomes a `seq` bound.
 fn seq_at(conn: &Connection, millis: i64) -> rusqlite::Result<i64> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT seq FROM statements WHERE stored_ms <= ?1 ORDER BY stored_ms DESC, seq DESC LIMIT 1",
-        params![millis],
-        |r| r.get(0),
-    )
+    )?
+    .query_row(params![millis], |r| r.get(0))
     .optional()
     .map(|s| s.unwrap_or(0))
 }
@@ -324,9 +323,9 @@ fn run_query<T>(
 ) -> StoreResult<(Vec<T>, Option<Cursor>)> {
     let bound = match cursor {
         Some(c) => c.bound,
-        None => conn.query_row("SELECT coalesce(max(seq), 0) FROM statements", [], |r| {
-            r.get(0)
-        })?,
+        None => conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM statements")?
+            .query_row([], |r| r.get(0))?,
     };
     let since = q.since_millis.map(|ms| seq_at(conn, ms)).transpose()?;
     let until = q.until_millis.map(|ms| seq_at(conn, ms)).transpose()?;
