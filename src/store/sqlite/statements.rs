@@ -6,7 +6,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::bucket_filters::BucketFilters;
+use super::bucket_filters::{BucketFilters, KeyAnswers};
 use super::evidence;
 use super::keys::{
     self, bucket_end, bucket_of, bucket_start, holds, index_keys_json, index_rewrites, key_hash,
@@ -338,7 +338,16 @@ fn run_query<T>(
     let driver_hash = driver.map(|f| key_hash(&f.key));
     // Buckets older than the one `bound` is in were sealed when it was read.
     let sealed_below = bucket_of(bound);
-    let rewrites = driver.map(|_| index_rewrites(conn)).transpose()?;
+    let mut answers = match (driver, driver_hash) {
+        (Some(f), Some(hash)) => Some(KeyAnswers::new(
+            filters,
+            tenant,
+            f.kinds.iter().map(|k| k.code()).collect(),
+            index_rewrites(conn)?,
+            hash,
+        )),
+        _ => None,
+    };
     let order = if q.ascending { "ASC" } else { "DESC" };
     // The driving scan: seqs in (low, high] in order, from the first filter's index ranges
     // in one bucket at a time (merged when it spans two kinds), or from the statements
@@ -374,14 +383,15 @@ fn run_query<T>(
             None => (low, high),
         };
         let bucket = bucket_of(to);
-        let may_hold = match (driver, driver_hash, rewrites) {
-            (Some(f), Some(hash), Some(rewrites)) if bucket < sealed_below => {
-                // Every kind's filter is asked, so each missing one gets built.
-                let mut may_hold = false;
-                for kind in f.kinds {
-                    may_hold |= filters.may_hold((tenant, kind.code(), bucket), rewrites, hash);
-                }
-                may_hold
+        let may_hold = match &mut answers {
+            Some(answers) if bucket < sealed_below => {
+                // The last sealed bucket the scan reads, in its direction.
+                let last = if q.ascending {
+                    bucket_of(high).min(sealed_below - 1)
+                } else {
+                    bucket_of(low + 1)
+                };
+                answers.may_hold(bucket, last)
             }
             _ => true,
         };
