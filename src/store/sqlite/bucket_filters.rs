@@ -1,6 +1,6 @@
 //! Which keys each sealed index bucket holds, kept in memory as binary fuse filters, so a
 //! lookup passes over the buckets that cannot hold its key instead of reading an index
-//! page in each. At a million statements a person's statements lie in about 10 of 31
+//! page in each. At a million statements a person's statements lie in about 10 of 123
 //! buckets.
 //!
 //! - A filter is built off the request path, by a thread of its own with its own read
