@@ -307,13 +307,13 @@ async fn measure(args: &BenchArgs, store: String, mode: Mode) -> anyhow::Result<
 }
 
 /// Requests of each kind sent before the timed ones, and not timed: the first reads of a
-/// kind on each read connection prepare its SQL and fill its page cache (up to 30 ms for
-/// the very first read after start), which is a cold start, not the steady state the
-/// percentiles describe. The four connections share them, and each needs a few dozen
-/// reads before the index's inner pages are in its cache: after 10 in all, the next 200
-/// agent lookups at 1 M statements had a p99 twice that of the 200 after them. Their
-/// arguments are drawn like the timed ones', so the timed reads do not find their own
-/// pages warmed.
+/// kind on a read connection prepare its SQL and fill its page cache (up to 30 ms for the
+/// very first read after start), which is a cold start, not the steady state the
+/// percentiles describe. Sequential reads go to one connection (the one idle last), and
+/// it needs a few dozen reads before the index's inner pages are in its cache (when reads
+/// went to the four connections in turn, after 10 in all the next 200 agent lookups at 1 M
+/// statements had a p99 twice that of the 200 after them). Their arguments are drawn like
+/// the timed ones', so the timed reads do not find their own pages warmed.
 const WARM_UP: usize = 50;
 
 /// Sends the requests one after another, the first `warm_up` untimed; (label, p50 ms, p99
