@@ -5,11 +5,12 @@
 //! reads no longer come and go across the runtime's pool of blocking threads, each of
 //! which kept a heap of its own.
 //!
-//! - A read wakes one idle thread and no other.
+//! - A read wakes one idle thread and no other, and an idle thread sleeps (no spinning).
 //! - The thread woken is the one that went idle last, not the one idle longest: while
-//!   reads come one or two at a time, the same thread or two serve them and their page
-//!   caches keep the inner pages of the big tables, which every lookup descends through.
-//!   Handed out in turn, each read found the four caches a quarter as warm.
+//!   reads come one or two at a time, the same thread or two serve them, with the pages
+//!   and the processor caches the last reads left warm. Handed out in turn (a channel's
+//!   receivers, which also spun before sleeping), agent lookups at 1 M statements took
+//!   0.47 ms at the median in `lrsgate bench`; this way, 0.35.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
