@@ -10,7 +10,8 @@
 //!   reads come one or two at a time, the same thread or two serve them, with the pages
 //!   and the processor caches the last reads left warm. Handed out in turn (a channel's
 //!   receivers, which also spun before sleeping), agent lookups at 1 M statements took
-//!   0.47 ms at the median in `lrsgate bench`; this way, 0.35.
+//!   0.47 ms at the median in `lrsgate bench`; this way (and with the newest `seq` read
+//!   by a cached statement, in the same build), 0.35.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
