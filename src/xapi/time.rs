@@ -7,15 +7,28 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Seconds
 /// requires.
 pub fn parse_timestamp(raw: &str) -> Option<DateTime<FixedOffset>> {
     let (date, rest) = raw.split_once('T')?;
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    if date.to_string().len() != 10 {
-        return None;
-    }
+    let date = parse_date(date)?;
     let (time, offset) = split_offset(rest)?;
     let time = parse_time(time)?;
     NaiveDateTime::new(date, time)
         .and_local_timezone(offset)
         .single()
+}
+
+/// A calendar date in ISO 8601's extended form, `YYYY-MM-DD`: four digits of year and two
+/// each of month and day, as the standard requires (`2024-1-05` is not one).
+fn parse_date(date: &str) -> Option<NaiveDate> {
+    let b = date.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range.clone())?.iter().try_fold(0, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
 }
 
 fn split_offset(rest: &str) -> Option<(&str, FixedOffset)> {
@@ -150,6 +163,13 @@ mod tests {
             "2013-05-18T05:32:34.Z",
             "not a time",
             "2013-05-18T05:32:34+24:00",
+            // xAPI 1.0.3 Data 4.5: ISO 8601, whose extended date has two digits of month and
+            // of day.
+            "2013-5-18T05:32:34Z",
+            "2013-05-8T05:32:34Z",
+            "02013-05-18T05:32:34Z",
+            "+2013-05-18T05:32:34Z",
+            "2013-02-30T05:32:34Z",
         ] {
             assert!(parse_timestamp(t).is_none(), "{t}");
         }
