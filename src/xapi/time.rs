@@ -20,7 +20,7 @@ pub fn parse_timestamp(raw: &str) -> Option<DateTime<FixedOffset>> {
 fn parse_date(date: &str) -> Option<NaiveDate> {
     let b = date.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        b.get(range.clone())?.iter().try_fold(0, |n, d| {
+        b.get(range)?.iter().try_fold(0, |n, d| {
             d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
         })
     };
