@@ -167,6 +167,9 @@ pub struct Settings {
     pub sqlite_filter_mib: u32,
     /// Write requests served at once; more get 503 before their bodies are read.
     pub max_inflight_writes: usize,
+    /// Statement bodies (bytes as sent) parsed and stored at once; a PUT or POST of
+    /// statements past it waits for room, holding only its body.
+    pub max_inflight_statement_bytes: usize,
     /// A request's deadline: a handler still working after it is answered 503 (408 while
     /// the body is still arriving); 0 turns it off.
     pub request_timeout_secs: u64,
@@ -258,6 +261,11 @@ impl Default for Limits {
 /// The deepest nesting the JSON parser itself accepts (serde_json's recursion limit).
 pub const PARSER_DEPTH: usize = 127;
 
+/// `max_inflight_statement_bytes` when none is given: ten batches of 100 statements of
+/// `lrsgate bench` (75 KB each) being parsed and stored at once keep the writer's group
+/// commits full; each takes about 1.5 MB on its way through (README, Benchmarks).
+pub const DEFAULT_INFLIGHT_STATEMENT_BYTES: usize = 768 * 1024;
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -272,6 +280,7 @@ impl Default for Settings {
             sqlite_cache_mib: crate::store::sqlite::DEFAULT_CACHE_MIB,
             sqlite_filter_mib: crate::store::sqlite::DEFAULT_FILTER_MIB,
             max_inflight_writes: 64,
+            max_inflight_statement_bytes: DEFAULT_INFLIGHT_STATEMENT_BYTES,
             request_timeout_secs: 60,
             header_timeout_secs: 5,
             credentials: Vec::new(),
@@ -319,6 +328,7 @@ pub struct Layer {
     pub sqlite_cache_mib: Option<u32>,
     pub sqlite_filter_mib: Option<u32>,
     pub max_inflight_writes: Option<usize>,
+    pub max_inflight_statement_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub header_timeout_secs: Option<u64>,
     pub credentials: Option<Vec<CredentialConfig>>,
@@ -372,6 +382,10 @@ impl Settings {
             ("write_queue", self.write_queue),
             ("sqlite_cache_mib", self.sqlite_cache_mib as usize),
             ("max_inflight_writes", self.max_inflight_writes),
+            (
+                "max_inflight_statement_bytes",
+                self.max_inflight_statement_bytes,
+            ),
             ("max_body_bytes", self.max_body_bytes),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
@@ -403,6 +417,7 @@ impl Settings {
             sqlite_cache_mib,
             sqlite_filter_mib,
             max_inflight_writes,
+            max_inflight_statement_bytes,
             request_timeout_secs,
             header_timeout_secs,
             credentials,
@@ -544,6 +559,10 @@ impl Settings {
             (max_string_bytes, &mut limits.string_bytes),
             (write_queue, &mut self.write_queue),
             (max_inflight_writes, &mut self.max_inflight_writes),
+            (
+                max_inflight_statement_bytes,
+                &mut self.max_inflight_statement_bytes,
+            ),
         ] {
             if let Some(v) = value {
                 *slot = v;
@@ -625,6 +644,8 @@ fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
         max_string_bytes: parse_num("LRSGATE_MAX_STRING_BYTES")?.map(|n| n as usize),
         write_queue: parse_num("LRSGATE_WRITE_QUEUE")?.map(|n| n as usize),
         max_inflight_writes: parse_num("LRSGATE_MAX_INFLIGHT_WRITES")?.map(|n| n as usize),
+        max_inflight_statement_bytes: parse_num("LRSGATE_MAX_INFLIGHT_STATEMENT_BYTES")?
+            .map(|n| n as usize),
         sqlite_cache_mib: parse_num("LRSGATE_SQLITE_CACHE_MIB")?
             .map(|n| n.min(u64::from(u32::MAX)) as u32),
         sqlite_filter_mib: parse_num("LRSGATE_SQLITE_FILTER_MIB")?
@@ -723,6 +744,28 @@ mod tests {
             [("a", "b"), ("c", "d")]
         );
         assert!(from_env(|k| (k == "LRSGATE_CREDENTIALS").then(|| "nosecret".to_owned())).is_err());
+    }
+
+    #[test]
+    fn the_statement_room_is_set_by_file_or_env_and_never_empty() {
+        let mut s = Settings::default();
+        assert_eq!(
+            s.max_inflight_statement_bytes,
+            DEFAULT_INFLIGHT_STATEMENT_BYTES
+        );
+        s.apply(toml::from_str("max_inflight_statement_bytes = 2000000").unwrap())
+            .unwrap();
+        assert_eq!(s.max_inflight_statement_bytes, 2_000_000);
+        let env =
+            from_env(|k| (k == "LRSGATE_MAX_INFLIGHT_STATEMENT_BYTES").then(|| "4096".to_owned()));
+        s.apply(env.unwrap()).unwrap();
+        assert_eq!(s.max_inflight_statement_bytes, 4096);
+        s.max_inflight_statement_bytes = 0;
+        let refused = s.check_limits().unwrap_err().to_string();
+        assert!(
+            refused.contains("max_inflight_statement_bytes"),
+            "{refused}"
+        );
     }
 
     #[test]

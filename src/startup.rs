@@ -61,6 +61,8 @@ impl Application {
             .transpose()?;
         let shutdown_timeout = Duration::from_secs(settings.shutdown_timeout_secs);
         let writes = http::limits::WriteAdmission::new(settings.max_inflight_writes);
+        let statement_room =
+            http::limits::StatementRoom::new(settings.max_inflight_statement_bytes);
         let state = web::Data::new(AppState {
             auth: Authenticator::start(&store, &settings).await?,
             connectors: crate::connectors::runtime::start(&lrs, &settings).await?,
@@ -69,6 +71,7 @@ impl Application {
             client_versions: http::ClientVersions::default(),
             retag_jobs: Default::default(),
             writes,
+            statement_room,
         });
         let max_body = state.settings.max_body_bytes;
         let header_timeout = std::time::Duration::from_secs(state.settings.header_timeout_secs);

@@ -1,5 +1,7 @@
 //! Admission and the request deadline. Write requests beyond `max_inflight_writes` are
-//! refused before their bodies are read (`admit_writes`). Every request must be answered within `request_timeout_secs`:
+//! refused before their bodies are read (`admit_writes`); statement bodies beyond
+//! `max_inflight_statement_bytes` wait their turn to be parsed (`StatementRoom`). Every
+//! request must be answered within `request_timeout_secs`:
 //! a handler still working then (waiting on a busy store, say) is dropped and the client
 //! told 503 with `Retry-After`, since the fault is the server's load; a client still
 //! sending its body then is told 408 (`Deadline::body`), since the fault is its own.
@@ -18,7 +20,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage as _, HttpRequest};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::error::{ApiError, RETRY_BUSY_SECS};
@@ -103,6 +105,37 @@ impl WriteAdmission {
     }
 }
 
+/// Statement bodies parsed and stored at once, counted in bytes as sent. Parsed, a batch
+/// takes several times its size until it is stored, so the writes admitted at once could
+/// otherwise hold many times this. A PUT or POST of statements whose body does not fit
+/// waits, holding only its body, until earlier ones are answered (first come, first
+/// served); one larger than the whole room waits for all of it and runs alone. The wait
+/// counts against the request's deadline.
+#[derive(Debug, Clone)]
+pub struct StatementRoom {
+    room: Arc<Semaphore>,
+    bytes: u32,
+}
+
+impl StatementRoom {
+    pub fn new(bytes: usize) -> Self {
+        let bytes = u32::try_from(bytes).unwrap_or(u32::MAX).max(1);
+        StatementRoom {
+            room: Arc::new(Semaphore::new(bytes as usize)),
+            bytes,
+        }
+    }
+
+    /// Waits until a body of `body_bytes` fits; it holds its room until the turn is dropped.
+    /// (None would mean the room was closed, which nothing does.)
+    pub async fn turn(&self, body_bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let wanted = u32::try_from(body_bytes)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.bytes);
+        self.room.clone().acquire_many_owned(wanted).await.ok()
+    }
+}
+
 /// Refuses a write request with 503 when `max_inflight_writes` are being served.
 pub async fn admit_writes(
     req: ServiceRequest,
@@ -134,4 +167,68 @@ pub async fn admit_writes(
     let answer = next.call(req).await;
     drop(permit);
     answer.map(ServiceResponse::map_into_boxed_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How long a turn that should come is waited for, and one that should not is
+    /// watched, in these tests.
+    const COMES: Duration = Duration::from_secs(10);
+    const WATCHED: Duration = Duration::from_millis(100);
+
+    #[tokio::test]
+    async fn a_body_that_does_not_fit_waits_for_the_room_an_earlier_one_frees() {
+        let room = StatementRoom::new(100);
+        let first = room.turn(60).await;
+        let second = room.turn(40).await;
+        let third = tokio::spawn({
+            let room = room.clone();
+            async move { room.turn(30).await }
+        });
+        tokio::time::sleep(WATCHED).await;
+        assert!(
+            !third.is_finished(),
+            "30 more bytes do not fit in a full room"
+        );
+        drop(first);
+        let third = tokio::time::timeout(COMES, third).await.unwrap().unwrap();
+        assert!(third.is_some() && second.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_the_room_runs_alone() {
+        let room = StatementRoom::new(100);
+        let small = room.turn(10).await;
+        let large = tokio::spawn({
+            let room = room.clone();
+            async move { room.turn(5_000).await }
+        });
+        tokio::time::sleep(WATCHED).await;
+        assert!(!large.is_finished(), "it waits for the whole room");
+        drop(small);
+        let large = tokio::time::timeout(COMES, large).await.unwrap().unwrap();
+        // First come, first served: a later small body waits behind it.
+        let after = tokio::spawn({
+            let room = room.clone();
+            async move { room.turn(1).await }
+        });
+        tokio::time::sleep(WATCHED).await;
+        assert!(!after.is_finished());
+        drop(large);
+        assert!(tokio::time::timeout(COMES, after)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn an_empty_body_still_takes_a_turn() {
+        let room = StatementRoom::new(1);
+        let held = room.turn(0).await;
+        assert!(held.is_some());
+        assert!(tokio::time::timeout(WATCHED, room.turn(0)).await.is_err());
+    }
 }

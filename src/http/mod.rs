@@ -52,6 +52,8 @@ pub struct AppState {
     pub connectors: crate::connectors::runtime::Runtime,
     /// Write requests being served, at most `max_inflight_writes`.
     pub writes: limits::WriteAdmission,
+    /// Statement bodies being parsed and stored, at most `max_inflight_statement_bytes`.
+    pub statement_room: limits::StatementRoom,
 }
 
 /// The xAPI version each credential last spoke. An answer to a request without a usable

@@ -114,6 +114,9 @@ fn query_map(query: &str) -> Result<HashMap<String, String>, ApiError> {
     Ok(map)
 }
 
+/// The most room made for a body before its bytes arrive.
+const RESERVED_BODY_BYTES: usize = 1024 * 1024;
+
 /// The request body, refused past `limit` bytes (before reading when it declares more).
 async fn read_body(
     req: &HttpRequest,
@@ -127,7 +130,9 @@ async fn read_body(
     if declared.is_some_and(|len| len > limit) {
         return Err(ApiError::TooLarge(limit));
     }
-    let mut body = web::BytesMut::new();
+    // Sized as declared, so a body waiting its turn holds no more than itself; only up to
+    // a bound, since a declared length may never arrive.
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(RESERVED_BODY_BYTES));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::invalid("body", "body", format!("cannot read the request body: {e}"))

@@ -59,6 +59,7 @@ pub async fn statements(state: Data<AppState>, x: XapiRequest) -> ApiResult<Http
 async fn put_statement(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
     x.only_params(&["statementId"])?;
     let id = Uuid::parse("statementId", x.required("statementId")?)?.into_string();
+    let _turn = state.statement_room.turn(x.body.len()).await;
     let StatementsBody {
         statements: mut statement,
         attachments,
@@ -93,6 +94,7 @@ async fn put_statement(state: &AppState, x: XapiRequest) -> ApiResult<HttpRespon
 async fn post_statements(state: &AppState, x: XapiRequest) -> ApiResult<HttpResponse> {
     x.only_params(&[])?;
     let limits = &state.settings.limits;
+    let _turn = state.statement_room.turn(x.body.len()).await;
     let body = read_statements(x.content_type(), x.body.clone(), limits).await?;
     let (statements, batch) = match body.statements {
         Value::Array(list) if list.is_empty() => {

@@ -373,6 +373,94 @@ async fn a_full_write_queue_is_503_with_retry_after() {
     assert_eq!(app.all_statements(&[]).await.len(), 2);
 }
 
+/// Statement bodies past `max_inflight_statement_bytes` wait for room before they are
+/// parsed (README "Limits and overload"). With room for one body and a writer queue of
+/// one, two batches sent while the writer is locked: one waits in the writer's queue, the
+/// other for room, where without the room it would be parsed, handed on and refused with
+/// 503 by the full queue. Both are stored once the writer goes on.
+#[tokio::test]
+async fn statement_bodies_past_the_room_wait_their_turn() {
+    let app = TestApp::spawn_with(|s| {
+        s.write_queue = 1;
+        s.max_inflight_statement_bytes = 1;
+        // Nothing but the requests below uses the writer.
+        s.tagging = false;
+        s.evidence_recording = false;
+    })
+    .await;
+    let Some(lock) = WriteLock::take(&app) else {
+        return; // MongoDB: no writer queue.
+    };
+    let app = std::sync::Arc::new(app);
+    let mut pending: futures_util::stream::FuturesUnordered<_> = (0..2)
+        .map(|i| {
+            let app = app.clone();
+            let batch: Vec<Value> = (0..3)
+                .map(|j| statement(&format!("r{i}-{j}@example.com"), "completed", "course"))
+                .collect();
+            tokio::spawn(async move { app.post_statements(&Value::Array(batch)).await })
+        })
+        .collect();
+    // Bounded: the first batch reaches the writer's queue.
+    let depth = "lrsgate_store_writer_queue_depth ";
+    for _ in 0..200 {
+        let text = reqwest::get(format!("{}/metrics", app.address))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let now = text
+            .lines()
+            .find_map(|l| l.strip_prefix(depth)?.trim().parse::<f64>().ok());
+        if now == Some(1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    use futures_util::StreamExt as _;
+    // A refusal would come at once; neither is answered while the writer is locked.
+    let early = tokio::time::timeout(Duration::from_millis(500), pending.next()).await;
+    assert!(early.is_err(), "answered while the writer was locked");
+    lock.release();
+    while let Some(response) = pending.next().await {
+        assert_eq!(response.expect("join").status(), 200);
+    }
+    assert_eq!(app.all_statements(&[]).await.len(), 6);
+}
+
+/// A statement body still arriving holds no room: while a write stalls mid-body, with
+/// room for one body at a time, other batches are stored; the stalled one is answered 408
+/// at its deadline.
+#[tokio::test]
+async fn a_statement_body_still_arriving_holds_no_room() {
+    let app = TestApp::spawn_with(|s| {
+        s.max_inflight_statement_bytes = 1;
+        s.request_timeout_secs = 30;
+    })
+    .await;
+    let port = port_of(&app);
+    let head = format!(
+        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
+         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n",
+        basic_token()
+    );
+    let stalled = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..4 {
+        let s = statement(&format!("s{i}@example.com"), "completed", "course");
+        assert_eq!(app.post_statements(&s).await.status(), 200);
+    }
+    assert!(
+        !stalled.is_finished(),
+        "the stalled write is still arriving"
+    );
+    let answer = stalled.await.expect("join");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
 /// A handler still waiting for the store at the request deadline is answered 503 with
 /// `Retry-After`.
 #[tokio::test]
