@@ -140,7 +140,7 @@ pub async fn issue_credential(
         tenant: tenant.id,
         authority: authority_for(&key, name),
         key,
-        secret_hash: hash_secret(&secret)?,
+        secret_hash: hash_secret(&secret).await?,
         name: name.to_owned(),
         scopes: scopes.to_string(),
     };
