@@ -263,7 +263,7 @@ pub const PARSER_DEPTH: usize = 127;
 
 /// `max_inflight_statement_bytes` when none is given: ten batches of 100 statements of
 /// `lrsgate bench` (75 KB each) being parsed and stored at once keep the writer's group
-/// commits full; each takes about 1.5 MB on its way through (README, Benchmarks).
+/// commits full; each takes about 1 MB on its way through (README, Benchmarks).
 pub const DEFAULT_INFLIGHT_STATEMENT_BYTES: usize = 768 * 1024;
 
 impl Default for Settings {
