@@ -6,11 +6,15 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt as _;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use sha2::Digest as _;
+use tokio::task::JoinHandle;
 
 use crate::helpers::{multipart, statement, TestApp};
 
@@ -272,12 +276,7 @@ fn port_of(app: &TestApp) -> u16 {
 async fn a_body_still_arriving_at_the_deadline_is_408() {
     let app = TestApp::spawn_with(|s| s.request_timeout_secs = 1).await;
     let port = port_of(&app);
-    let head = format!(
-        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
-         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
-         Content-Length: 1000\r\nConnection: close\r\n\r\n",
-        basic_token()
-    );
+    let head = stalled_post_head();
     let answer = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{\"actor\""))
         .await
         .expect("join");
@@ -305,6 +304,16 @@ fn basic_token() -> String {
     ))
 }
 
+/// The head of a statement POST declaring a 1000-byte body, for `stalled_request`.
+fn stalled_post_head() -> String {
+    format!(
+        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
+         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\nConnection: close\r\n\r\n",
+        basic_token()
+    )
+}
+
 /// Holds the SQLite store's write lock from a second connection, as another process
 /// could, so that the gateway's writer cannot commit until it is dropped.
 struct WriteLock(rusqlite::Connection);
@@ -329,31 +338,55 @@ impl WriteLock {
     }
 }
 
+/// A gateway `configure`d, with nothing but the test's requests using its writer (tagging
+/// and evidence off), and that writer locked by the test; None on a store with no writer
+/// queue (MongoDB).
+async fn with_the_writer_locked(
+    configure: impl FnOnce(&mut lrsgate::Settings),
+) -> Option<(Arc<TestApp>, WriteLock)> {
+    let app = TestApp::spawn_with(|s| {
+        s.tagging = false;
+        s.evidence_recording = false;
+        configure(s);
+    })
+    .await;
+    let lock = WriteLock::take(&app)?;
+    Some((Arc::new(app), lock))
+}
+
+/// POSTs each body at once, each from a task of its own; the answers as they come.
+fn post_at_once(app: &Arc<TestApp>, bodies: Vec<Value>) -> FuturesUnordered<JoinHandle<Response>> {
+    bodies
+        .into_iter()
+        .map(|body| {
+            let app = app.clone();
+            tokio::spawn(async move { app.post_statements(&body).await })
+        })
+        .collect()
+}
+
+/// Every answer still to come is 200.
+async fn every_one_is_stored(mut pending: FuturesUnordered<JoinHandle<Response>>) {
+    while let Some(response) = pending.next().await {
+        assert_eq!(response.expect("join").status(), 200);
+    }
+}
+
 /// The writer admits `write_queue` requests; while they wait, one more is refused at once
 /// with 503 and `Retry-After` instead of being held in memory, and the admitted ones are
 /// stored once the writer can go on.
 #[tokio::test]
 async fn a_full_write_queue_is_503_with_retry_after() {
-    let app = TestApp::spawn_with(|s| {
-        s.write_queue = 2;
-        // Nothing but the requests below uses the writer.
-        s.tagging = false;
-        s.evidence_recording = false;
-    })
-    .await;
-    let Some(lock) = WriteLock::take(&app) else {
+    let Some((app, lock)) = with_the_writer_locked(|s| s.write_queue = 2).await else {
         return; // MongoDB: no writer queue.
     };
-    let app = std::sync::Arc::new(app);
-    let mut pending: futures_util::stream::FuturesUnordered<_> = (0..4)
-        .map(|i| {
-            let app = app.clone();
-            let s = statement(&format!("q{i}@example.com"), "completed", "course");
-            tokio::spawn(async move { app.post_statements(&s).await })
-        })
-        .collect();
+    let mut pending = post_at_once(
+        &app,
+        (0..4)
+            .map(|i| statement(&format!("q{i}@example.com"), "completed", "course"))
+            .collect(),
+    );
 
-    use futures_util::StreamExt as _;
     // The two past the capacity come back while the other two wait for the lock.
     for _ in 0..2 {
         let response = pending.next().await.expect("an answer").expect("join");
@@ -367,9 +400,7 @@ async fn a_full_write_queue_is_503_with_retry_after() {
         assert_eq!(retry_after.as_deref(), Some("1"));
     }
     lock.release();
-    while let Some(response) = pending.next().await {
-        assert_eq!(response.expect("join").status(), 200);
-    }
+    every_one_is_stored(pending).await;
     assert_eq!(app.all_statements(&[]).await.len(), 2);
 }
 
@@ -380,27 +411,24 @@ async fn a_full_write_queue_is_503_with_retry_after() {
 /// 503 by the full queue. Both are stored once the writer goes on.
 #[tokio::test]
 async fn statement_bodies_past_the_room_wait_their_turn() {
-    let app = TestApp::spawn_with(|s| {
+    let Some((app, lock)) = with_the_writer_locked(|s| {
         s.write_queue = 1;
         s.max_inflight_statement_bytes = 1;
-        // Nothing but the requests below uses the writer.
-        s.tagging = false;
-        s.evidence_recording = false;
     })
-    .await;
-    let Some(lock) = WriteLock::take(&app) else {
+    .await
+    else {
         return; // MongoDB: no writer queue.
     };
-    let app = std::sync::Arc::new(app);
-    let mut pending: futures_util::stream::FuturesUnordered<_> = (0..2)
-        .map(|i| {
-            let app = app.clone();
-            let batch: Vec<Value> = (0..3)
-                .map(|j| statement(&format!("r{i}-{j}@example.com"), "completed", "course"))
-                .collect();
-            tokio::spawn(async move { app.post_statements(&Value::Array(batch)).await })
-        })
-        .collect();
+    let mut pending = post_at_once(
+        &app,
+        (0..2)
+            .map(|i| {
+                (0..3)
+                    .map(|j| statement(&format!("r{i}-{j}@example.com"), "completed", "course"))
+                    .collect()
+            })
+            .collect(),
+    );
     // Bounded: the first batch reaches the writer's queue.
     let depth = "lrsgate_store_writer_queue_depth ";
     for _ in 0..200 {
@@ -419,14 +447,11 @@ async fn statement_bodies_past_the_room_wait_their_turn() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    use futures_util::StreamExt as _;
     // A refusal would come at once; neither is answered while the writer is locked.
     let early = tokio::time::timeout(Duration::from_millis(500), pending.next()).await;
     assert!(early.is_err(), "answered while the writer was locked");
     lock.release();
-    while let Some(response) = pending.next().await {
-        assert_eq!(response.expect("join").status(), 200);
-    }
+    every_one_is_stored(pending).await;
     assert_eq!(app.all_statements(&[]).await.len(), 6);
 }
 
@@ -441,12 +466,7 @@ async fn a_statement_body_still_arriving_holds_no_room() {
     })
     .await;
     let port = port_of(&app);
-    let head = format!(
-        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
-         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
-         Content-Length: 1000\r\nConnection: close\r\n\r\n",
-        basic_token()
-    );
+    let head = stalled_post_head();
     let stalled = tokio::task::spawn_blocking(move || stalled_request(port, head, b"[{"));
     tokio::time::sleep(Duration::from_millis(500)).await;
     for i in 0..4 {
@@ -546,12 +566,7 @@ async fn writes_past_max_inflight_writes_are_503_while_reads_go_on() {
     })
     .await;
     let port = port_of(&app);
-    let head = format!(
-        "POST /xapi/statements HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\
-         X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n\
-         Content-Length: 1000\r\nConnection: close\r\n\r\n",
-        basic_token()
-    );
+    let head = stalled_post_head();
     let s = statement("w@example.com", "completed", "course");
     let mut refused = None;
     let mut stalled = None;
