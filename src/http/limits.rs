@@ -86,9 +86,10 @@ pub async fn deadline(
 }
 
 /// Write requests (any method but GET, HEAD and OPTIONS) served at once. Each holds its
-/// body and what is parsed from it until answered; one more than `max_inflight_writes`
-/// is refused at once with 503 and `Retry-After`, before its body is read, so a flood of
-/// writers costs the server a bounded amount of memory instead of a growing queue.
+/// body until answered (statements are parsed as `StatementRoom` allows); one more than
+/// `max_inflight_writes` is refused at once with 503 and `Retry-After`, before its body
+/// is read, so a flood of writers costs the server a bounded amount of memory instead of
+/// a growing queue.
 #[derive(Debug, Clone)]
 pub struct WriteAdmission {
     permits: Arc<Semaphore>,
